@@ -1,0 +1,39 @@
+"""Activity services: logging what happened on a deal."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from loudou.accounts.models import Contact
+from loudou.core.errors import InvalidInput
+from loudou.deals.models import Deal
+from loudou.deals.services import require_can_act, resolve_time
+from loudou.people.models import User
+
+from .models import Activity, ActivityOutcome, ActivityType
+
+
+@transaction.atomic
+def log_activity(
+    *,
+    actor: User,
+    deal: Deal,
+    type: str,
+    at: dt.datetime | None = None,
+    outcome: str = "",
+    note: str = "",
+    contact: Contact | None = None,
+) -> Activity:
+    """Record an activity (call, visit, meeting, e-mail, WeChat, note) on a deal."""
+    at = resolve_time(at)
+    require_can_act(actor, deal)
+    if type not in ActivityType.values:
+        raise InvalidInput({"type": _("Not an activity type.")})
+    if outcome not in ActivityOutcome.values:
+        raise InvalidInput({"outcome": _("Not an activity outcome.")})
+    if contact is not None and contact.account_id != deal.account_id:
+        raise InvalidInput({"contact": _("The contact must belong to the deal's account.")})
+    return Activity.objects.create(
+        deal=deal, type=type, at=at, outcome=outcome, note=note.strip(), contact=contact, by=actor
+    )

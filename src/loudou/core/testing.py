@@ -1,0 +1,83 @@
+"""Test helpers: the base case every test module builds on, and factories for bulk data."""
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.test import TestCase
+from django.utils import timezone
+
+from loudou.accounts.models import Account
+from loudou.activities.services import log_activity
+from loudou.deals import services
+from loudou.deals.models import Deal, LostReason
+from loudou.people.models import Role, Team, User
+from loudou.pipelines.models import Pipeline, Stage
+
+
+def make_user(username: str, role: str = Role.REP, team: Team | None = None) -> User:
+    return User.objects.create_user(
+        username=username,
+        password="pw-" + username,
+        role=role,
+        team=team,
+        display_name=username.title(),
+    )
+
+
+def stage(key: str, pipeline: Pipeline | None = None) -> Stage:
+    pipeline = pipeline or Pipeline.objects.get(is_default=True)
+    return Stage.objects.get(pipeline=pipeline, key=key)
+
+
+def ready_to_leave(deal: Deal, actor: User, approver: User | None = None) -> Deal:
+    """Satisfy every default exit criterion of ``deal``'s current stay (tests only)."""
+    log_activity(actor=actor, deal=deal, type="call")
+    deal = services.update_deal(
+        actor=actor,
+        deal=deal,
+        expected_version=deal.version,
+        changes={"custom": {"budget": 100000, "decision_maker": "王总"}, "amount": "50000"},
+    )
+    if not deal.attachments.filter(kind="quote").exists():
+        services.attach_file(
+            actor=actor, deal=deal, kind="quote", file=ContentFile(b"%PDF", name="quote.pdf")
+        )
+    if approver is not None:
+        services.approve_stage_exit(actor=approver, deal=deal)
+    return deal
+
+
+class LoudouTestCase(TestCase):
+    """Two teams: North (manager ``manager``; reps ``rep`` and ``teammate``) and South
+    (manager ``other_manager``; rep ``outsider``), plus an ``admin``."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.manager = make_user("manager", Role.MANAGER)
+        cls.other_manager = make_user("other_manager", Role.MANAGER)
+        cls.north = Team.objects.create(name="North", manager=cls.manager)
+        cls.south = Team.objects.create(name="South", manager=cls.other_manager)
+        User.objects.filter(pk=cls.manager.pk).update(team=cls.north)
+        User.objects.filter(pk=cls.other_manager.pk).update(team=cls.south)
+        cls.manager.refresh_from_db()
+        cls.other_manager.refresh_from_db()
+        cls.rep = make_user("rep", Role.REP, cls.north)
+        cls.teammate = make_user("teammate", Role.REP, cls.north)
+        cls.outsider = make_user("outsider", Role.REP, cls.south)
+        cls.admin = make_user("admin", Role.ADMIN)
+        cls.pipeline = Pipeline.objects.get(is_default=True)
+        cls.stages = {s.key: s for s in cls.pipeline.stages.all()}
+        cls.price = LostReason.objects.get(key="price")
+        cls.account = Account.objects.create(name="华为技术")
+
+    def make_deal(self, owner: User | None = None, **kwargs: Any) -> Deal:
+        owner = owner or self.rep
+        kwargs.setdefault("name", "Deal")
+        kwargs.setdefault("amount", Decimal("10000"))
+        return services.create_deal(actor=kwargs.pop("actor", owner), owner=owner, **kwargs)
+
+
+def ago(days: float) -> dt.datetime:
+    return timezone.now() - dt.timedelta(days=days)

@@ -1,0 +1,209 @@
+"""Exit criteria (阶段升迁标志): evaluate which criteria a deal does not meet.
+
+Pure read-side logic; ``services.move_deal`` and ``services.win_deal`` call it before
+they change anything, and the UI calls it to show what is missing.
+"""
+
+from collections import Counter
+from dataclasses import asdict, dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.utils import translation
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+
+from loudou.pipelines.models import CriterionKind, CustomField, ExitCriterion, FieldCheck, Stage
+
+from .models import Attachment, AttachmentKind, Deal, StageApproval
+
+# Deal fields an exit criterion may name (custom fields are "custom.<key>").
+CRITERION_FIELDS = (
+    "name",
+    "account",
+    "contact",
+    "amount",
+    "currency",
+    "expected_close_date",
+    "source",
+)
+
+
+@dataclass(frozen=True)
+class UnmetCriterion:
+    """One exit criterion a deal does not meet, explained in both languages."""
+
+    criterion_id: int
+    stage_key: str
+    kind: str
+    message_zh: str
+    message_en: str
+
+    @property
+    def message(self) -> str:
+        lang = (translation.get_language() or "zh-hans").lower()
+        return self.message_zh if lang.startswith("zh") else self.message_en
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def field_exists(field_name: str) -> bool:
+    """True if ``field_name`` is a deal field or a defined custom field."""
+    if field_name.startswith("custom."):
+        return CustomField.objects.filter(key=field_name.removeprefix("custom.")).exists()
+    return field_name in CRITERION_FIELDS
+
+
+def _field_value(deal: Deal, field_name: str) -> Any:
+    if field_name.startswith("custom."):
+        return (deal.custom or {}).get(field_name.removeprefix("custom."))
+    if field_name in ("account", "contact"):
+        return getattr(deal, f"{field_name}_id")
+    return getattr(deal, field_name, None)
+
+
+def _field_label(field_name: str, custom_fields: dict[str, CustomField]) -> str:
+    if field_name.startswith("custom."):
+        cf = custom_fields.get(field_name.removeprefix("custom."))
+        return cf.name if cf else field_name
+    try:
+        return capfirst(str(Deal._meta.get_field(field_name).verbose_name))
+    except Exception:  # an unknown name configured by hand: show it as it is
+        return field_name
+
+
+def plain_number(value: Decimal) -> str:
+    """1000.00 -> "1000", 0.50 -> "0.5": no exponent, no trailing zeros."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _is_filled(value: Any) -> bool:
+    return value not in (None, "", [], {})
+
+
+def _as_decimal(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+@dataclass
+class _Facts:
+    activity_counts: Counter
+    attachment_kinds: set[str]
+    approved_stage_ids: set[int]
+    custom_fields: dict[str, CustomField]
+
+
+def _gather(deal: Deal) -> _Facts:
+    """Load, in a few queries, what criteria look at during the current stay."""
+    from loudou.activities.models import Activity
+
+    since = deal.stage_entered_at
+    counts = Counter(
+        Activity.objects.filter(deal=deal, at__gte=since).values_list("type", flat=True)
+    )
+    kinds = set(Attachment.objects.filter(deal=deal).values_list("kind", flat=True))
+    approved = set(
+        StageApproval.objects.filter(deal=deal, at__gte=since).values_list("stage_id", flat=True)
+    )
+    return _Facts(counts, kinds, approved, {cf.key: cf for cf in CustomField.objects.all()})
+
+
+def _describe(criterion: ExitCriterion, deal: Deal, facts: _Facts) -> str | None:
+    """The message (active language) if ``criterion`` is unmet, else None."""
+    stage = criterion.stage.name
+    if criterion.kind == CriterionKind.FIELD:
+        value = _field_value(deal, criterion.field_name)
+        label = _field_label(criterion.field_name, facts.custom_fields)
+        if criterion.field_check == FieldCheck.FILLED and not _is_filled(value):
+            return _("%(stage)s: “%(field)s” must be filled in.") % {
+                "stage": stage,
+                "field": label,
+            }
+        if criterion.field_check == FieldCheck.TRUE and value is not True:
+            return _("%(stage)s: “%(field)s” must be yes.") % {"stage": stage, "field": label}
+        if criterion.field_check == FieldCheck.AT_LEAST:
+            number = _as_decimal(value)
+            if number is None or number < criterion.min_value:
+                return _("%(stage)s: “%(field)s” must be at least %(min)s.") % {
+                    "stage": stage,
+                    "field": label,
+                    "min": plain_number(criterion.min_value),
+                }
+        return None
+    if criterion.kind == CriterionKind.ACTIVITY:
+        if criterion.activity_type:
+            have = facts.activity_counts.get(criterion.activity_type, 0)
+        else:
+            have = sum(facts.activity_counts.values())
+        if have >= criterion.min_count:
+            return None
+        from loudou.activities.models import ActivityType
+
+        if criterion.activity_type:
+            type_label = str(ActivityType(criterion.activity_type).label)
+        else:
+            type_label = _("any type")
+        return _(
+            "%(stage)s: at least %(n)d activities (%(type)s) are needed since entering "
+            "the current stage; there are %(have)d."
+        ) % {"stage": stage, "n": criterion.min_count, "type": type_label, "have": have}
+    if criterion.kind == CriterionKind.ATTACHMENT:
+        if criterion.attachment_kind in facts.attachment_kinds:
+            return None
+        try:
+            kind_label = str(AttachmentKind(criterion.attachment_kind).label)
+        except ValueError:
+            kind_label = criterion.attachment_kind
+        return _("%(stage)s: an attachment of kind “%(kind)s” is required.") % {
+            "stage": stage,
+            "kind": kind_label,
+        }
+    if criterion.kind == CriterionKind.APPROVAL:
+        if criterion.stage_id in facts.approved_stage_ids:
+            return None
+        return _("%(stage)s: a manager must approve leaving this stage.") % {"stage": stage}
+    return None
+
+
+def _custom_description(criterion: ExitCriterion) -> str:
+    lang = (translation.get_language() or "zh-hans").lower()
+    text = criterion.description_zh if lang.startswith("zh") else criterion.description_en
+    return f"{criterion.stage.name}: {text}" if text else ""
+
+
+def unmet_criteria(deal: Deal, stages: list[Stage]) -> list[UnmetCriterion]:
+    """Every exit criterion of ``stages`` that ``deal`` does not meet now, in stage order."""
+    criteria = list(
+        ExitCriterion.objects.filter(stage__in=stages)
+        .select_related("stage")
+        .order_by("stage__position", "id")
+    )
+    if not criteria:
+        return []
+    facts = _gather(deal)
+    unmet: list[UnmetCriterion] = []
+    for criterion in criteria:
+        messages: dict[str, str] = {}
+        for lang in ("zh-hans", "en"):
+            with translation.override(lang):
+                msg = _describe(criterion, deal, facts)
+                if msg is not None:
+                    messages[lang] = _custom_description(criterion) or msg
+        if messages:
+            unmet.append(
+                UnmetCriterion(
+                    criterion_id=criterion.pk,
+                    stage_key=criterion.stage.key,
+                    kind=criterion.kind,
+                    message_zh=messages["zh-hans"],
+                    message_en=messages["en"],
+                )
+            )
+    return unmet

@@ -1,0 +1,169 @@
+"""Loudou settings: one module, driven by the environment.
+
+Every knob an operator may turn is an ``LOUDOU_*`` environment variable; nothing here
+needs editing for a deployment. See README.md for the list.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+# Data (the default SQLite file, uploads, the generated key) lives under the working
+# directory, so `loudou demo` in a fresh folder is self-contained.
+WORK_DIR = Path(os.environ.get("LOUDOU_HOME", Path.cwd())).resolve()
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    """Read a yes/no environment variable ("1", "true", "yes", "on" mean yes)."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+DEBUG = env_bool("LOUDOU_DEBUG")
+
+DEFAULT_SQLITE = WORK_DIR / "loudou.sqlite3"
+DATABASE_URL = os.environ.get("LOUDOU_DATABASE_URL", "")
+USING_LOCAL_DEFAULT = not DATABASE_URL
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL or f"sqlite:///{DEFAULT_SQLITE}", conn_max_age=60)
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL lets readers proceed while one writer writes; IMMEDIATE makes a write
+        # transaction take the lock up front so it waits (busy timeout) instead of failing.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+DATABASES["default"]["TEST"] = {"NAME": os.environ.get("LOUDOU_TEST_DATABASE_NAME") or None}
+
+
+def _secret_key() -> str:
+    key = os.environ.get("LOUDOU_SECRET_KEY", "")
+    if key:
+        return key
+    if USING_LOCAL_DEFAULT or DEBUG:
+        # Local single-machine use: generate once, keep it beside the data.
+        path = WORK_DIR / ".loudou-secret-key"
+        if path.exists():
+            return path.read_text().strip()
+        key = secrets.token_urlsafe(50)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+    raise ImproperlyConfigured(
+        "LOUDOU_SECRET_KEY must be set when LOUDOU_DATABASE_URL is set and LOUDOU_DEBUG is off."
+    )
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get("LOUDOU_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
+    if h.strip()
+]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("LOUDOU_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "loudou.core",
+    "loudou.people",
+    "loudou.pipelines",
+    "loudou.accounts",
+    "loudou.deals",
+    "loudou.activities",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "loudou.urls"
+WSGI_APPLICATION = "loudou.wsgi.application"
+AUTH_USER_MODEL = "people.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "board"
+LOGOUT_REDIRECT_URL = "login"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+# Internationalisation: zh-Hans and English are both first-class. The browser's
+# Accept-Language decides; LOUDOU_LANGUAGE is used when it asks for neither.
+LANGUAGE_CODE = os.environ.get("LOUDOU_LANGUAGE", "zh-hans").lower()
+LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+if LANGUAGE_CODE not in {code for code, _name in LANGUAGES}:
+    raise ImproperlyConfigured("LOUDOU_LANGUAGE must be 'zh-hans' or 'en'.")
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = os.environ.get("LOUDOU_TIME_ZONE", "Asia/Shanghai")
+USE_TZ = True
+LOUDOU_CURRENCY = os.environ.get("LOUDOU_CURRENCY", "CNY").upper()
+
+STATIC_URL = "static/"
+STATIC_ROOT = WORK_DIR / "staticfiles"
+# Serve straight from the installed packages' static folders: no collectstatic step,
+# nothing fetched from the internet.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+MEDIA_ROOT = Path(os.environ.get("LOUDOU_MEDIA_ROOT", WORK_DIR / "loudou-media"))
+MEDIA_URL = "media/"
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+LOUDOU_MAX_ATTACHMENT_BYTES = int(os.environ.get("LOUDOU_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024))
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("LOUDOU_SECURE_COOKIES")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOUDOU_LOG_LEVEL", "INFO")},
+}

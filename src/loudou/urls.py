@@ -1,0 +1,10 @@
+"""URL map: the web UI, the Django admin (configuration), media for attachments."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("loudou.core.urls")),
+    path("", include("loudou.deals.urls")),
+]
