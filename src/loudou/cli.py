@@ -11,6 +11,9 @@ def main(argv: list[str] | None = None) -> None:
 
     args = list(sys.argv if argv is None else ["loudou", *argv])
     args[0] = "loudou"
+    if len(args) > 1 and args[1] == "demo":
+        # The demo keeps its own database file so it never touches real data.
+        os.environ.setdefault("LOUDOU_SQLITE_FILE", "loudou-demo.sqlite3")
     execute_from_command_line(args)
 
 

@@ -28,7 +28,8 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 DEBUG = env_bool("LOUDOU_DEBUG")
 
-DEFAULT_SQLITE = WORK_DIR / "loudou.sqlite3"
+# `loudou demo` points this at loudou-demo.sqlite3 (see cli.py).
+DEFAULT_SQLITE = WORK_DIR / os.environ.get("LOUDOU_SQLITE_FILE", "loudou.sqlite3")
 DATABASE_URL = os.environ.get("LOUDOU_DATABASE_URL", "")
 USING_LOCAL_DEFAULT = not DATABASE_URL
 DATABASES = {
@@ -145,7 +146,8 @@ USE_TZ = True
 LOUDOU_CURRENCY = os.environ.get("LOUDOU_CURRENCY", "CNY").upper()
 
 STATIC_URL = "static/"
-STATIC_ROOT = WORK_DIR / "staticfiles"
+# Only needed by `collectstatic` for a separate web server; whitenoise serves from finders.
+STATIC_ROOT = os.environ.get("LOUDOU_STATIC_ROOT") or None
 # Serve straight from the installed packages' static folders: no collectstatic step,
 # nothing fetched from the internet.
 WHITENOISE_USE_FINDERS = True

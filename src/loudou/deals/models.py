@@ -164,6 +164,10 @@ class Deal(models.Model):
             return ForecastCategory.OMITTED
         return self.forecast_category or self.stage.forecast_category
 
+    @property
+    def effective_forecast_category_label(self) -> str:
+        return str(ForecastCategory(self.effective_forecast_category).label)
+
     def clean(self) -> None:
         errors: dict[str, str] = {}
         if self.amount is not None and self.amount < 0:

@@ -374,10 +374,16 @@ UPDATABLE_FIELDS = (
 
 @transaction.atomic
 def update_deal(
-    *, actor: User, deal: Deal, expected_version: int, changes: Mapping[str, Any]
+    *,
+    actor: User,
+    deal: Deal,
+    expected_version: int,
+    changes: Mapping[str, Any],
+    at: dt.datetime | None = None,
 ) -> Deal:
     """Change a deal's fields. Refuses with ``Conflict`` if ``expected_version`` is stale,
     so two people editing the same deal never silently overwrite each other."""
+    at = resolve_time(at)
     unknown = set(changes) - set(UPDATABLE_FIELDS)
     if unknown:
         raise InvalidInput({k: _("This field cannot be changed here.") for k in sorted(unknown)})
@@ -434,7 +440,7 @@ def update_deal(
         values["contact"] = None
     # Compare-and-set on version: the UPDATE only matches if nobody wrote in between.
     written = Deal.objects.filter(pk=deal.pk, version=expected_version).update(
-        **values, version=F("version") + 1, updated_at=timezone.now()
+        **values, version=F("version") + 1, updated_at=max(at, current.created_at)
     )
     if written == 0:
         raise Conflict()

@@ -1,0 +1,186 @@
+"""Web forms for deals. They only parse input; the services decide."""
+
+from typing import Any
+
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from loudou.activities.models import ActivityOutcome, ActivityType
+from loudou.people.models import User
+from loudou.pipelines.models import CustomField, FieldType, ForecastCategory, Pipeline, Stage
+
+from .models import AttachmentKind, Deal, LostReason
+from .services import managed_team_ids
+
+NOTE_WIDGET = forms.Textarea(attrs={"rows": 2})
+
+
+def owner_choices(actor: User) -> Any:
+    """Users ``actor`` may assign deals to."""
+    users = User.objects.filter(is_active=True).order_by("team__name", "username")
+    if actor.is_loudou_admin:
+        return users
+    if actor.is_manager:
+        return users.filter(Q(pk=actor.pk) | Q(team_id__in=managed_team_ids(actor)))
+    return users.filter(pk=actor.pk)
+
+
+def custom_form_fields() -> dict[str, forms.Field]:
+    fields: dict[str, forms.Field] = {}
+    for cf in CustomField.objects.all():
+        name = f"custom_{cf.key}"
+        if cf.type == FieldType.NUMBER:
+            fields[name] = forms.DecimalField(label=cf.name, required=False)
+        elif cf.type == FieldType.BOOLEAN:
+            fields[name] = forms.NullBooleanField(label=cf.name, required=False)
+        elif cf.type == FieldType.DATE:
+            fields[name] = forms.DateField(
+                label=cf.name, required=False, widget=forms.DateInput(attrs={"type": "date"})
+            )
+        else:
+            fields[name] = forms.CharField(label=cf.name, required=False, max_length=200)
+    return fields
+
+
+def custom_values(cleaned: dict[str, Any]) -> dict[str, Any]:
+    values = {}
+    for key, value in cleaned.items():
+        if key.startswith("custom_"):
+            if hasattr(value, "isoformat"):
+                value = value.isoformat()
+            elif value is not None and not isinstance(value, bool | str):
+                value = str(value)
+            values[key.removeprefix("custom_")] = value
+    return values
+
+
+class DealFieldsForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    account_name = forms.CharField(label=_("Account"), max_length=200, required=False)
+    amount = forms.DecimalField(label=_("Amount"), required=False, min_value=0, decimal_places=2)
+    currency = forms.CharField(label=_("Currency"), max_length=3, required=False)
+    expected_close_date = forms.DateField(
+        label=_("Expected close date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    source = forms.CharField(label=_("Source"), max_length=50, required=False)
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none())
+
+    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owner_choices(actor)
+        self.fields.update(custom_form_fields())
+
+
+class DealCreateForm(DealFieldsForm):
+    stage = forms.ModelChoiceField(label=_("Stage"), queryset=Stage.objects.none())
+
+    def __init__(self, *args: Any, actor: User, pipeline: Pipeline, **kwargs: Any) -> None:
+        super().__init__(*args, actor=actor, **kwargs)
+        self.fields["stage"].queryset = Stage.objects.filter(pipeline=pipeline, kind="open")
+        self.fields["owner"].initial = actor.pk
+        self.fields["currency"].initial = pipeline.currency
+
+
+class DealEditForm(DealFieldsForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    forecast_category = forms.ChoiceField(
+        label=_("Forecast category"),
+        required=False,
+        choices=[("", _("Stage default"))]
+        + [
+            (c.value, c.label)
+            for c in (
+                ForecastCategory.PIPELINE,
+                ForecastCategory.BEST_CASE,
+                ForecastCategory.COMMIT,
+                ForecastCategory.OMITTED,
+            )
+        ],
+    )
+
+    @classmethod
+    def initial_for(cls, deal: Deal) -> dict[str, Any]:
+        initial = {
+            "name": deal.name,
+            "account_name": deal.account.name if deal.account else "",
+            "amount": deal.amount,
+            "currency": deal.currency,
+            "expected_close_date": deal.expected_close_date,
+            "source": deal.source,
+            "owner": deal.owner_id,
+            "version": deal.version,
+            "forecast_category": deal.forecast_category,
+        }
+        for key, value in (deal.custom or {}).items():
+            initial[f"custom_{key}"] = value
+        return initial
+
+
+class MoveForm(forms.Form):
+    stage = forms.ModelChoiceField(label=_("Move to"), queryset=Stage.objects.none())
+    override_reason = forms.CharField(
+        label=_("Override reason (managers)"), required=False, max_length=500
+    )
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, deal: Deal, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["stage"].queryset = Stage.objects.filter(
+            pipeline_id=deal.pipeline_id, kind="open"
+        ).exclude(pk=deal.stage_id)
+
+
+class WinForm(forms.Form):
+    override_reason = forms.CharField(
+        label=_("Override reason (managers)"), required=False, max_length=500
+    )
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class LoseForm(forms.Form):
+    reason = forms.ModelChoiceField(
+        label=_("Lost reason"), queryset=LostReason.objects.filter(active=True)
+    )
+    note = forms.CharField(label=_("Note"), required=False, widget=NOTE_WIDGET)
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class ReopenForm(forms.Form):
+    stage = forms.ModelChoiceField(
+        label=_("Reopen into"), queryset=Stage.objects.none(), required=False
+    )
+
+    def __init__(self, *args: Any, deal: Deal, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["stage"].queryset = Stage.objects.filter(
+            pipeline_id=deal.pipeline_id, kind="open"
+        )
+
+
+class ApproveForm(forms.Form):
+    note = forms.CharField(label=_("Note"), required=False, max_length=500)
+
+
+class ActivityForm(forms.Form):
+    type = forms.ChoiceField(label=_("Type"), choices=ActivityType.choices)
+    at = forms.DateTimeField(
+        label=_("Time"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=ActivityOutcome.choices, required=False)
+    note = forms.CharField(label=_("Note"), required=False, widget=NOTE_WIDGET)
+
+
+class AttachmentForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=AttachmentKind.choices)
+    file = forms.FileField(label=_("File"))
+
+
+class PaymentForm(forms.Form):
+    amount = forms.DecimalField(label=_("Amount"), min_value=0, decimal_places=2)
+    paid_on = forms.DateField(label=_("Paid on"), widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label=_("Note"), required=False, max_length=200)

@@ -1,0 +1,34 @@
+"""Read-side helpers for lists and pages (no writes here)."""
+
+import datetime as dt
+
+from django.db.models import DateTimeField, Max, QuerySet
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+
+from .models import Deal
+
+
+def with_last_touch(deals: QuerySet[Deal]) -> QuerySet[Deal]:
+    """Annotate ``last_touch``: the latest of a stage change, a field edit, an activity
+    (METRICS.md, *Update discipline*)."""
+    return deals.annotate(
+        last_activity_at=Max("activities__at"),
+        last_touch=Greatest(
+            "stage_entered_at",
+            "updated_at",
+            Coalesce(Max("activities__at"), "stage_entered_at", output_field=DateTimeField()),
+        ),
+    )
+
+
+def is_stale(deal: Deal, now: dt.datetime | None = None) -> bool:
+    """Open and untouched for longer than its stage's rot days (needs ``with_last_touch``)."""
+    if deal.status != "open":
+        return False
+    now = now or timezone.now()
+    return now - deal.last_touch > dt.timedelta(days=deal.stage.rot_days)
+
+
+def days_since(moment: dt.datetime, now: dt.datetime | None = None) -> int:
+    return max(0, ((now or timezone.now()) - moment).days)

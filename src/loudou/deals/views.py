@@ -1,0 +1,374 @@
+"""Deal pages: the kanban board, the deal list, a deal's page and its actions.
+
+Views parse a form, call one service and turn a ``ServiceError`` into a message."""
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Sum
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from loudou.activities.services import log_activity
+from loudou.core.errors import InvalidInput, ServiceError
+from loudou.pipelines.models import CriterionKind, Pipeline, Stage, StageKind
+
+from . import services
+from .forms import (
+    ActivityForm,
+    ApproveForm,
+    AttachmentForm,
+    DealCreateForm,
+    DealEditForm,
+    LoseForm,
+    MoveForm,
+    PaymentForm,
+    ReopenForm,
+    WinForm,
+    custom_values,
+)
+from .models import Attachment, Deal, DealStatus, StageEvent
+from .queries import days_since, is_stale, with_last_touch
+
+
+def _pipeline(request: HttpRequest) -> Pipeline:
+    key = request.GET.get("pipeline")
+    if key:
+        return get_object_or_404(Pipeline, key=key)
+    return services.default_pipeline()
+
+
+def _visible_deal(request: HttpRequest, pk: int) -> Deal:
+    deal = (
+        services.deals_visible_to(request.user)
+        .select_related("owner", "team", "stage", "pipeline", "account", "lost_reason")
+        .filter(pk=pk)
+        .first()
+    )
+    if deal is None:
+        raise Http404(_("No such deal, or it is not visible to you."))
+    return deal
+
+
+def _report(request: HttpRequest, error: ServiceError) -> None:
+    """Put a service's refusal on the page as messages a user can act on."""
+    unmet = getattr(error, "unmet", None)
+    if unmet:
+        messages.error(request, str(error))
+        for item in unmet:
+            messages.warning(request, item.message)
+    elif isinstance(error, InvalidInput):
+        for message in error.errors.values():
+            messages.error(request, str(message))
+    else:
+        messages.error(request, str(error))
+
+
+def _form_errors(request: HttpRequest, form: Any) -> None:
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        for error in errors:
+            messages.error(request, f"{label}: {error}" if label else error)
+
+
+def _board_context(request: HttpRequest, pipeline: Pipeline) -> dict[str, Any]:
+    stages = list(Stage.objects.filter(pipeline=pipeline, kind=StageKind.OPEN))
+    deals = with_last_touch(
+        services.deals_visible_to(request.user)
+        .filter(pipeline=pipeline, status=DealStatus.OPEN)
+        .select_related("owner", "account", "stage")
+        .order_by("stage_entered_at", "id")
+    )
+    owner = request.GET.get("owner", "")
+    if owner:
+        deals = deals.filter(owner__username=owner)
+    now = timezone.now()
+    columns: dict[int, dict[str, Any]] = {
+        s.pk: {"stage": s, "deals": [], "amount": 0} for s in stages
+    }
+    for deal in deals:
+        deal.stale = is_stale(deal, now)
+        deal.age_days = days_since(deal.stage_entered_at, now)
+        column = columns[deal.stage_id]
+        column["deals"].append(deal)
+        column["amount"] += deal.amount or 0
+    return {
+        "pipeline": pipeline,
+        "pipelines": Pipeline.objects.all(),
+        "columns": list(columns.values()),
+        "owner": owner,
+    }
+
+
+@login_required
+def board(request: HttpRequest) -> HttpResponse:
+    """The kanban board: visible open deals by stage, with age in stage and staleness."""
+    context = _board_context(request, _pipeline(request))
+    template = "deals/_board.html" if request.htmx else "deals/board.html"
+    return render(request, template, context)
+
+
+@login_required
+def deal_list(request: HttpRequest) -> HttpResponse:
+    """Every visible deal, filterable by status, stage and text."""
+    deals = services.deals_visible_to(request.user).select_related(
+        "owner", "account", "stage", "pipeline"
+    )
+    status = request.GET.get("status", "")
+    if status in DealStatus.values:
+        deals = deals.filter(status=status)
+    query = request.GET.get("q", "").strip()
+    if query:
+        deals = deals.filter(name__icontains=query) | deals.filter(account__name__icontains=query)
+    page = Paginator(deals.order_by("-created_at", "-id"), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "deals/list.html",
+        {"page": page, "status": status, "q": query, "statuses": DealStatus.choices},
+    )
+
+
+@login_required
+def deal_create(request: HttpRequest) -> HttpResponse:
+    pipeline = _pipeline(request)
+    form = DealCreateForm(request.POST or None, actor=request.user, pipeline=pipeline)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            deal = services.create_deal(
+                actor=request.user,
+                name=data["name"],
+                owner=data["owner"],
+                pipeline=pipeline,
+                stage=data["stage"],
+                amount=data["amount"],
+                currency=data["currency"] or None,
+                expected_close_date=data["expected_close_date"],
+                account_name=data["account_name"],
+                source=data["source"],
+                custom={k: v for k, v in custom_values(data).items() if v not in (None, "")},
+            )
+        except ServiceError as error:
+            _report(request, error)
+        else:
+            messages.success(request, _("Deal created."))
+            return redirect("deal_detail", pk=deal.pk)
+    return render(request, "deals/create.html", {"form": form, "pipeline": pipeline})
+
+
+@login_required
+def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    deal = _visible_deal(request, pk)
+    can_act = services.can_act_on(request.user, deal)
+    is_manager = request.user.is_manager or request.user.is_loudou_admin
+    next_stage = (
+        Stage.objects.filter(
+            pipeline_id=deal.pipeline_id, kind=StageKind.OPEN, position__gt=deal.stage.position
+        ).first()
+        if deal.status == DealStatus.OPEN
+        else None
+    )
+    won_stage = deal.pipeline.outcome(StageKind.WON)
+    unmet_next = services.check_move(deal=deal, to_stage=next_stage) if next_stage else []
+    unmet_win = services.check_move(deal=deal, to_stage=won_stage) if deal.status == "open" else []
+    paid = deal.payments.aggregate(s=Sum("amount"))["s"] or 0
+    context = {
+        "deal": deal,
+        "can_act": can_act,
+        "is_manager": is_manager,
+        "edit_form": DealEditForm(initial=DealEditForm.initial_for(deal), actor=request.user),
+        "move_form": MoveForm(initial={"version": deal.version, "stage": next_stage}, deal=deal),
+        "needs_approval": deal.status == DealStatus.OPEN
+        and deal.stage.exit_criteria.filter(kind=CriterionKind.APPROVAL).exists(),
+        "win_form": WinForm(initial={"version": deal.version}),
+        "lose_form": LoseForm(initial={"version": deal.version}),
+        "reopen_form": ReopenForm(deal=deal),
+        "approve_form": ApproveForm(),
+        "activity_form": ActivityForm(),
+        "attachment_form": AttachmentForm(),
+        "payment_form": PaymentForm(initial={"paid_on": timezone.localdate()}),
+        "next_stage": next_stage,
+        "unmet_next": unmet_next,
+        "unmet_win": unmet_win,
+        "events": StageEvent.objects.filter(deal=deal)
+        .select_related("from_stage", "to_stage", "by")
+        .order_by("-at", "-id"),
+        "activities": deal.activities.select_related("by", "contact")[:100],
+        "attachments": deal.attachments.select_related("uploaded_by"),
+        "approvals": deal.approvals.select_related("stage", "approved_by"),
+        "payments": deal.payments.select_related("recorded_by"),
+        "paid": paid,
+        "outstanding": (deal.amount or 0) - paid if deal.status == DealStatus.WON else None,
+        "custom_fields": [
+            (field.label, deal.custom.get(name.removeprefix("custom_")))
+            for name, field in DealEditForm(actor=request.user).fields.items()
+            if name.startswith("custom_")
+        ],
+    }
+    return render(request, "deals/detail.html", context)
+
+
+def _no_kwargs(request: HttpRequest, deal: Deal) -> dict[str, Any]:
+    return {}
+
+
+def _deal_action(
+    form_class: type,
+    action: Callable[[HttpRequest, Deal, dict[str, Any]], str],
+    *,
+    form_kwargs: Callable[[HttpRequest, Deal], dict[str, Any]] = _no_kwargs,
+) -> Callable[[HttpRequest, int], HttpResponse]:
+    """Build a POST view: validate ``form_class``, run ``action`` (which calls one service
+    and returns a success message), report refusals, return to the deal page."""
+
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        deal = _visible_deal(request, pk)
+        form = form_class(request.POST, request.FILES, **form_kwargs(request, deal))
+        if not form.is_valid():
+            _form_errors(request, form)
+        else:
+            try:
+                messages.success(request, action(request, deal, form.cleaned_data))
+            except ServiceError as error:
+                _report(request, error)
+        if request.htmx and request.POST.get("from") == "board":
+            # A drag on the board: answer with the refreshed board and its messages.
+            return render(request, "deals/_board.html", _board_context(request, deal.pipeline))
+        return redirect("deal_detail", pk=deal.pk)
+
+    return view
+
+
+def _update(request: HttpRequest, deal: Deal, data: dict[str, Any]) -> str:
+    changes = {
+        "name": data["name"],
+        "amount": data["amount"],
+        "expected_close_date": data["expected_close_date"],
+        "source": data["source"],
+        "forecast_category": data["forecast_category"],
+        "custom": custom_values(data),
+    }
+    if data["currency"]:
+        changes["currency"] = data["currency"]
+    if data["owner"].pk != deal.owner_id:
+        changes["owner"] = data["owner"]
+    account_name = (data["account_name"] or "").strip()
+    if account_name != (deal.account.name if deal.account else ""):
+        changes["account"] = (
+            services.get_or_create_account(name=account_name) if account_name else None
+        )
+    services.update_deal(
+        actor=request.user, deal=deal, expected_version=data["version"], changes=changes
+    )
+    return _("Deal saved.")
+
+
+def _move(request: HttpRequest, deal: Deal, data: dict[str, Any]) -> str:
+    result = services.move_deal(
+        actor=request.user,
+        deal=deal,
+        to_stage=data["stage"],
+        override_reason=data["override_reason"],
+        expected_version=data["version"],
+    )
+    if result.overridden:
+        return _("Moved to %(stage)s, overriding %(n)d exit criteria.") % {
+            "stage": data["stage"].name,
+            "n": len(result.overridden),
+        }
+    return _("Moved to %(stage)s.") % {"stage": data["stage"].name}
+
+
+def _win(request: HttpRequest, deal: Deal, data: dict[str, Any]) -> str:
+    services.win_deal(
+        actor=request.user,
+        deal=deal,
+        override_reason=data["override_reason"],
+        expected_version=data["version"],
+    )
+    return _("Deal won. Congratulations!")
+
+
+def _lose(request: HttpRequest, deal: Deal, data: dict[str, Any]) -> str:
+    services.lose_deal(
+        actor=request.user,
+        deal=deal,
+        reason=data["reason"],
+        note=data["note"],
+        expected_version=data["version"],
+    )
+    return _("Deal marked as lost.")
+
+
+def _reopen(request: HttpRequest, deal: Deal, data: dict[str, Any]) -> str:
+    services.reopen_deal(actor=request.user, deal=deal, to_stage=data["stage"])
+    return _("Deal reopened.")
+
+
+def _approve(request: HttpRequest, deal: Deal, data: dict[str, Any]) -> str:
+    services.approve_stage_exit(actor=request.user, deal=deal, note=data["note"])
+    return _("Approved leaving %(stage)s.") % {"stage": deal.stage.name}
+
+
+def _activity(request: HttpRequest, deal: Deal, data: dict[str, Any]) -> str:
+    at: dt.datetime | None = data["at"]
+    log_activity(
+        actor=request.user,
+        deal=deal,
+        type=data["type"],
+        at=at,
+        outcome=data["outcome"] or "",
+        note=data["note"],
+    )
+    return _("Activity logged.")
+
+
+def _attach(request: HttpRequest, deal: Deal, data: dict[str, Any]) -> str:
+    services.attach_file(actor=request.user, deal=deal, kind=data["kind"], file=data["file"])
+    return _("File attached.")
+
+
+def _payment(request: HttpRequest, deal: Deal, data: dict[str, Any]) -> str:
+    services.record_payment(
+        actor=request.user,
+        deal=deal,
+        amount=data["amount"],
+        paid_on=data["paid_on"],
+        note=data["note"],
+    )
+    return _("Payment recorded.")
+
+
+def _with_deal(request: HttpRequest, deal: Deal) -> dict[str, Any]:
+    return {"deal": deal}
+
+
+deal_update = _deal_action(DealEditForm, _update, form_kwargs=lambda r, d: {"actor": r.user})
+deal_move = _deal_action(MoveForm, _move, form_kwargs=_with_deal)
+deal_win = _deal_action(WinForm, _win)
+deal_lose = _deal_action(LoseForm, _lose)
+deal_reopen = _deal_action(ReopenForm, _reopen, form_kwargs=_with_deal)
+deal_approve = _deal_action(ApproveForm, _approve)
+deal_log_activity = _deal_action(ActivityForm, _activity)
+deal_attach = _deal_action(AttachmentForm, _attach)
+deal_payment = _deal_action(PaymentForm, _payment)
+
+
+@login_required
+def attachment_download(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
+    deal = _visible_deal(request, pk)
+    attachment = get_object_or_404(Attachment, pk=attachment_id, deal=deal)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404(_("The file is missing from storage.")) from exc
+    return FileResponse(handle, as_attachment=True, filename=attachment.name)
