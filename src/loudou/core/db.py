@@ -11,7 +11,11 @@ BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;
 _PG_APPEND_ONLY = [
     """
     CREATE OR REPLACE FUNCTION loudou_append_only() RETURNS trigger AS $$
-    BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END;
+    BEGIN
+      -- SQLSTATE 23000 so that drivers report an integrity error, as SQLite does.
+      RAISE EXCEPTION '% is append-only', TG_TABLE_NAME
+        USING ERRCODE = 'integrity_constraint_violation';
+    END;
     $$ LANGUAGE plpgsql;
     """,
     "DROP TRIGGER IF EXISTS {table}_append_only ON {table};",

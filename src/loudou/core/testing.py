@@ -1,10 +1,13 @@
 """Test helpers: the base case every test module builds on, and factories for bulk data."""
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
 from django.test import TestCase
 from django.utils import timezone
 
@@ -71,6 +74,12 @@ class LoudouTestCase(TestCase):
         cls.stages = {s.key: s for s in cls.pipeline.stages.all()}
         cls.price = LostReason.objects.get(key="price")
         cls.account = Account.objects.create(name="华为技术")
+
+    @contextlib.contextmanager
+    def assertDatabaseRefuses(self) -> Iterator[None]:
+        """The block must fail with an IntegrityError; its transaction is rolled back."""
+        with self.assertRaises(IntegrityError), transaction.atomic():
+            yield
 
     def make_deal(self, owner: User | None = None, **kwargs: Any) -> Deal:
         owner = owner or self.rep

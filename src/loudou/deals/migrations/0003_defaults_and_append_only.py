@@ -13,14 +13,14 @@ def add_append_only_guard(apps, schema_editor):
     from loudou.core.db import append_only_sql
 
     for sql in append_only_sql(schema_editor.connection, "deals_stageevent"):
-        schema_editor.execute(sql)
+        schema_editor.execute(sql, params=None)
 
 
 def drop_append_only_guard(apps, schema_editor):
     from loudou.core.db import drop_append_only_sql
 
     for sql in drop_append_only_sql(schema_editor.connection, "deals_stageevent"):
-        schema_editor.execute(sql)
+        schema_editor.execute(sql, params=None)
 
 
 class Migration(migrations.Migration):

@@ -1,0 +1,75 @@
+"""`loudou demo` seeds and serves: started on a free port, it answers its login page."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def clean_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOUDOU_")}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env["LOUDOU_HOME"] = str(tmp_path)
+    return env
+
+
+@pytest.mark.slow
+def test_demo_serves_the_login_page(tmp_path: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "loudou", "demo", "--port", str(port), "--deals", "40"],
+        cwd=tmp_path,
+        env=clean_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        status = None
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2) as r:
+                    status = r.status
+                    body = r.read().decode()
+                break
+            except OSError:
+                time.sleep(0.3)
+        assert status == 200, process.stdout.read() if process.poll() is not None else "timeout"
+        assert "漏斗" in body
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/loudou/app.css") as r:
+            assert r.status == 200
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/static/django_htmx/htmx-2.min.js"
+        ) as r:
+            assert r.status == 200
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=30)
+    assert (tmp_path / "loudou-demo.sqlite3").exists()
+    assert "demo-admin" in output
+    assert "loudou-demo" in output  # the password is printed with the logins
+
+
+@pytest.mark.slow
+def test_demo_reuses_an_existing_organisation(tmp_path: Path) -> None:
+    cmd = [sys.executable, "-m", "loudou", "demo", "--no-serve", "--deals", "15"]
+    first = subprocess.run(
+        cmd, cwd=tmp_path, env=clean_env(tmp_path), capture_output=True, text=True, check=True
+    )
+    assert "Seeded the demo organisation (15 deals)" in first.stdout
+    second = subprocess.run(
+        cmd, cwd=tmp_path, env=clean_env(tmp_path), capture_output=True, text=True, check=True
+    )
+    assert "Reusing the demo organisation" in second.stdout
