@@ -33,6 +33,9 @@ class MigrationStateTests(TestCase):
 
 
 class AppendOnlyMigrationTests(TransactionTestCase):
+    # Restore the migrations' data (default pipeline, lost reasons) after the flush.
+    serialized_rollback = True
+
     def can_update_events(self) -> bool:
         try:
             with transaction.atomic(), connection.cursor() as cursor:
