@@ -178,6 +178,47 @@ def _refresh(target: Deal | int) -> None:
         target.refresh_from_db()
 
 
+def _lock_for_transition(
+    *, actor: User, deal: Deal | int, expected_version: int | None, at: dt.datetime
+) -> Deal:
+    """The deal, row-locked, after the checks every stage change shares: permission,
+    version, and that ``at`` does not precede the deal's last stage change."""
+    locked = _locked(deal, expected_version)
+    require_can_act(actor, locked)
+    _check_after_last_event(locked, at)
+    return locked
+
+
+def _transition(
+    *,
+    actor: User,
+    deal: Deal | int,
+    locked: Deal,
+    to_stage: Stage,
+    at: dt.datetime,
+    note: str = "",
+    override_reason: str = "",
+    overridden: list[UnmetCriterion] | None = None,
+    **fields: Any,
+) -> StageEvent:
+    """Append the stage-change event and put the deal into ``to_stage`` (plus ``fields``)."""
+    event = _append_event(
+        deal=locked,
+        from_stage=locked.stage,
+        to_stage=to_stage,
+        at=at,
+        by=actor,
+        override_reason=override_reason,
+        overridden=overridden,
+        note=note,
+    )
+    Deal.objects.filter(pk=locked.pk).update(
+        stage=to_stage, stage_entered_at=at, version=F("version") + 1, **fields
+    )
+    _refresh(deal)
+    return event
+
+
 def _parse_amount(value: Any, field: str = "amount") -> Decimal | None:
     if value is None or value == "":
         return None
@@ -472,32 +513,26 @@ def move_deal(
     criterion. A manager or admin may override with a reason, which the event records.
     Backward moves are allowed and recorded."""
     at = resolve_time(at)
-    locked = _locked(deal, expected_version)
-    require_can_act(actor, locked)
+    locked = _lock_for_transition(actor=actor, deal=deal, expected_version=expected_version, at=at)
     if locked.status != DealStatus.OPEN:
         raise InvalidInput({"stage": _("This deal is closed; reopen it first.")})
     if to_stage.pipeline_id != locked.pipeline_id or to_stage.kind != StageKind.OPEN:
         raise InvalidInput({"stage": _("Pick an open stage of the deal's pipeline.")})
     if to_stage.pk == locked.stage_id:
         raise InvalidInput({"stage": _("The deal is already in this stage.")})
-    _check_after_last_event(locked, at)
     reason, overridden = _apply_criteria(
         actor=actor, deal=locked, target=to_stage, override_reason=override_reason
     )
-    event = _append_event(
-        deal=locked,
-        from_stage=locked.stage,
+    event = _transition(
+        actor=actor,
+        deal=deal,
+        locked=locked,
         to_stage=to_stage,
         at=at,
-        by=actor,
+        note=note,
         override_reason=reason,
         overridden=overridden,
-        note=note,
     )
-    Deal.objects.filter(pk=locked.pk).update(
-        stage=to_stage, stage_entered_at=at, version=F("version") + 1
-    )
-    _refresh(deal)
     return MoveResult(event=event, overridden=overridden)
 
 
@@ -514,33 +549,25 @@ def win_deal(
     """Close a deal as won (签约成单). The exit criteria of the current stage and every
     later open stage apply, as for any forward move."""
     at = resolve_time(at)
-    locked = _locked(deal, expected_version)
-    require_can_act(actor, locked)
+    locked = _lock_for_transition(actor=actor, deal=deal, expected_version=expected_version, at=at)
     if locked.status != DealStatus.OPEN:
         raise InvalidInput({"status": _("This deal is already closed.")})
-    _check_after_last_event(locked, at)
     won = locked.pipeline.outcome(StageKind.WON)
     reason, overridden = _apply_criteria(
         actor=actor, deal=locked, target=won, override_reason=override_reason
     )
-    event = _append_event(
-        deal=locked,
-        from_stage=locked.stage,
+    event = _transition(
+        actor=actor,
+        deal=deal,
+        locked=locked,
         to_stage=won,
         at=at,
-        by=actor,
+        note=note,
         override_reason=reason,
         overridden=overridden,
-        note=note,
-    )
-    Deal.objects.filter(pk=locked.pk).update(
-        stage=won,
         status=DealStatus.WON,
-        stage_entered_at=at,
         closed_at=at,
-        version=F("version") + 1,
     )
-    _refresh(deal)
     return MoveResult(event=event, overridden=overridden)
 
 
@@ -556,28 +583,23 @@ def lose_deal(
 ) -> StageEvent:
     """Close a deal as lost (输单) from the stage it is in. A lost reason is required."""
     at = resolve_time(at)
-    locked = _locked(deal, expected_version)
-    require_can_act(actor, locked)
+    locked = _lock_for_transition(actor=actor, deal=deal, expected_version=expected_version, at=at)
     if locked.status != DealStatus.OPEN:
         raise InvalidInput({"status": _("This deal is already closed.")})
     if reason is None:
         raise InvalidInput({"lost_reason": _("Choose why the deal was lost.")})
-    _check_after_last_event(locked, at)
-    lost = locked.pipeline.outcome(StageKind.LOST)
-    event = _append_event(
-        deal=locked, from_stage=locked.stage, to_stage=lost, at=at, by=actor, note=note
-    )
-    Deal.objects.filter(pk=locked.pk).update(
-        stage=lost,
+    return _transition(
+        actor=actor,
+        deal=deal,
+        locked=locked,
+        to_stage=locked.pipeline.outcome(StageKind.LOST),
+        at=at,
+        note=note,
         status=DealStatus.LOST,
-        stage_entered_at=at,
         closed_at=at,
         lost_reason=reason,
         lost_note=note,
-        version=F("version") + 1,
     )
-    _refresh(deal)
-    return event
 
 
 @transaction.atomic
@@ -593,32 +615,28 @@ def reopen_deal(
     """Reopen a won or lost deal into an open stage (by default the one it closed from).
     A won deal with payments recorded cannot be reopened."""
     at = resolve_time(at)
-    locked = _locked(deal, expected_version)
-    require_can_act(actor, locked)
+    locked = _lock_for_transition(actor=actor, deal=deal, expected_version=expected_version, at=at)
     if locked.status == DealStatus.OPEN:
         raise InvalidInput({"status": _("This deal is open already.")})
     if locked.status == DealStatus.WON and Payment.objects.filter(deal=locked).exists():
         raise InvalidInput({"status": _("Payments are recorded on this deal; it stays won.")})
-    _check_after_last_event(locked, at)
     if to_stage is None:
         last = _last_event(locked)
         to_stage = last.from_stage if last and last.from_stage else _open_stages(locked.pipeline)[0]
     if to_stage.pipeline_id != locked.pipeline_id or to_stage.kind != StageKind.OPEN:
         raise InvalidInput({"stage": _("Pick an open stage of the deal's pipeline.")})
-    event = _append_event(
-        deal=locked, from_stage=locked.stage, to_stage=to_stage, at=at, by=actor, note=note
-    )
-    Deal.objects.filter(pk=locked.pk).update(
-        stage=to_stage,
+    return _transition(
+        actor=actor,
+        deal=deal,
+        locked=locked,
+        to_stage=to_stage,
+        at=at,
+        note=note,
         status=DealStatus.OPEN,
-        stage_entered_at=at,
         closed_at=None,
         lost_reason=None,
         lost_note="",
-        version=F("version") + 1,
     )
-    _refresh(deal)
-    return event
 
 
 @transaction.atomic
