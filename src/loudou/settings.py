@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "loudou.accounts",
     "loudou.deals",
     "loudou.activities",
+    "loudou.reports",
 ]
 
 MIDDLEWARE = [

@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from loudou.accounts.models import Contact
@@ -34,6 +35,11 @@ def log_activity(
         raise InvalidInput({"outcome": _("Not an activity outcome.")})
     if contact is not None and contact.account_id != deal.account_id:
         raise InvalidInput({"contact": _("The contact must belong to the deal's account.")})
-    return Activity.objects.create(
+    activity = Activity.objects.create(
         deal=deal, type=type, at=at, outcome=outcome, note=note.strip(), contact=contact, by=actor
     )
+    # Not a field edit: no version bump, so logging a call never conflicts with an edit.
+    Deal.objects.filter(pk=deal.pk).filter(
+        Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=at)
+    ).update(last_activity_at=at)
+    return activity

@@ -41,3 +41,66 @@ def drop_append_only_sql(connection: BaseDatabaseWrapper, table: str) -> list[st
     if connection.vendor == "postgresql":
         return [f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};"]
     return [f"DROP TRIGGER IF EXISTS {table}_append_only;"]
+
+
+# Tables whose writes change what reports show, with the columns whose UPDATE matters
+# (None: any column). A user's last_login changing on every login must not drop caches.
+WATCHED_TABLES: dict[str, tuple[str, ...] | None] = {
+    "deals_deal": None,
+    "deals_stageevent": None,
+    "deals_payment": None,
+    "activities_activity": None,
+    "pipelines_pipeline": None,
+    "pipelines_stage": None,
+    "people_team": None,
+    "people_quota": None,
+    "people_user": ("username", "team_id", "role", "is_active", "is_superuser"),
+}
+
+_PG_BUMP_FUNCTION = """
+CREATE OR REPLACE FUNCTION loudou_bump_data_version() RETURNS trigger AS $$
+BEGIN UPDATE core_dataversion SET seq = seq + 1 WHERE id = 1; RETURN NULL; END;
+$$ LANGUAGE plpgsql;
+"""
+
+
+def data_version_sql(connection: BaseDatabaseWrapper) -> list[str]:
+    """Triggers that increase ``core_dataversion.seq`` on every write to a watched table.
+
+    PostgreSQL: one statement-level trigger per table (a bulk insert bumps once).
+    SQLite: row-level triggers (the only kind it has)."""
+    statements: list[str] = []
+    if connection.vendor == "postgresql":
+        statements.append(_PG_BUMP_FUNCTION)
+        for table, columns in WATCHED_TABLES.items():
+            update = f"UPDATE OF {', '.join(columns)}" if columns else "UPDATE"
+            statements.append(f"DROP TRIGGER IF EXISTS {table}_data_version ON {table};")
+            statements.append(
+                f"CREATE TRIGGER {table}_data_version AFTER INSERT OR {update} OR DELETE "
+                f"OR TRUNCATE ON {table} FOR EACH STATEMENT "
+                "EXECUTE FUNCTION loudou_bump_data_version();"
+            )
+        return statements
+    if connection.vendor == "sqlite":
+        bump = "BEGIN UPDATE core_dataversion SET seq = seq + 1 WHERE id = 1; END;"
+        for table, columns in WATCHED_TABLES.items():
+            update = f"UPDATE OF {', '.join(columns)}" if columns else "UPDATE"
+            for event, name in (("INSERT", "ins"), (update, "upd"), ("DELETE", "del")):
+                statements.append(
+                    f"CREATE TRIGGER IF NOT EXISTS {table}_data_version_{name} "
+                    f"AFTER {event} ON {table} {bump}"
+                )
+        return statements
+    raise NotImplementedError(f"Loudou does not support {connection.vendor}")
+
+
+def drop_data_version_sql(connection: BaseDatabaseWrapper) -> list[str]:
+    if connection.vendor == "postgresql":
+        return [
+            f"DROP TRIGGER IF EXISTS {table}_data_version ON {table};" for table in WATCHED_TABLES
+        ] + ["DROP FUNCTION IF EXISTS loudou_bump_data_version();"]
+    return [
+        f"DROP TRIGGER IF EXISTS {table}_data_version_{name};"
+        for table in WATCHED_TABLES
+        for name in ("ins", "upd", "del")
+    ]

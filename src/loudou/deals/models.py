@@ -115,6 +115,8 @@ class Deal(models.Model):
     custom = models.JSONField(_("custom fields"), default=dict, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
     updated_at = models.DateTimeField(_("fields updated at"))
+    # Kept by log_activity so "last touch" needs no scan of every activity.
+    last_activity_at = models.DateTimeField(_("last activity at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from django.db.models import DateTimeField, Max, QuerySet
+from django.db.models import DateTimeField, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -13,11 +13,10 @@ def with_last_touch(deals: QuerySet[Deal]) -> QuerySet[Deal]:
     """Annotate ``last_touch``: the latest of a stage change, a field edit, an activity
     (METRICS.md, *Update discipline*)."""
     return deals.annotate(
-        last_activity_at=Max("activities__at"),
         last_touch=Greatest(
             "stage_entered_at",
             "updated_at",
-            Coalesce(Max("activities__at"), "stage_entered_at", output_field=DateTimeField()),
+            Coalesce("last_activity_at", "stage_entered_at", output_field=DateTimeField()),
         ),
     )
 

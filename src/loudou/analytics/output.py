@@ -1,0 +1,160 @@
+"""Rendering a ``ReportResult``: JSON (METRICS.md's convention), CSV, or a text table."""
+
+import csv
+import io
+import json
+import unicodedata
+from decimal import Decimal
+from typing import Any
+
+from .params import ReportResult
+
+# column -> (zh-Hans, English) header
+HEADERS: dict[str, tuple[str, str]] = {
+    "deals": ("商机数", "Deals"),
+    "events": ("阶段变更数", "Stage changes"),
+    "owner": ("负责人", "Owner"),
+    "team": ("团队", "Team"),
+    "source": ("来源", "Source"),
+    "stage": ("阶段标识", "Stage key"),
+    "stage_name": ("阶段", "Stage"),
+    "count": ("数量", "Count"),
+    "amount": ("金额", "Amount"),
+    "weighted_amount": ("加权金额", "Weighted amount"),
+    "stale": ("跟进不及时", "Stale"),
+    "reached": ("到达", "Reached"),
+    "conversion": ("转化率", "Conversion"),
+    "win_rate_from": ("此后赢单率", "Win rate from here"),
+    "open": ("进行中", "Open"),
+    "lost_at": ("在此输单", "Lost here"),
+    "entered": ("进入", "Entered"),
+    "advanced": ("推进", "Advanced"),
+    "lost": ("输单", "Lost"),
+    "still_open": ("仍进行中", "Still open"),
+    "flow_conversion": ("流转率", "Flow conversion"),
+    "mean_days": ("平均天数", "Mean days"),
+    "median_days": ("中位天数", "Median days"),
+    "p90_days": ("P90 天数", "P90 days"),
+    "open_count": ("进行中数量", "Open deals"),
+    "open_median_age_days": ("进行中停留中位天数", "Open median age (days)"),
+    "outcome": ("结果", "Outcome"),
+    "won": ("赢单", "Won"),
+    "win_rate": ("赢单率", "Win rate"),
+    "won_amount": ("赢单金额", "Won amount"),
+    "lost_amount": ("输单金额", "Lost amount"),
+    "period": ("期间", "Period"),
+    "commit": ("承诺", "Commit"),
+    "best_case": ("最佳情况", "Best case"),
+    "pipeline": ("管道", "Pipeline"),
+    "omitted": ("排除", "Omitted"),
+    "already_won": ("已赢单", "Already won"),
+}
+RATES = {"conversion", "win_rate_from", "flow_conversion", "win_rate"}
+OUTCOMES = {"won": ("赢单", "Won"), "lost": ("输单", "Lost")}
+TOTAL = ("合计", "Total")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def to_data(result: ReportResult) -> dict[str, Any]:
+    """``{"report", "params", "rows", "totals"}``; money as decimal strings."""
+    return _plain(
+        {
+            "report": result.report,
+            "params": result.params,
+            "rows": result.rows,
+            "totals": result.totals,
+        }
+    )
+
+
+def to_json(result: ReportResult) -> str:
+    return json.dumps(to_data(result), ensure_ascii=False, indent=2)
+
+
+def to_csv(result: ReportResult) -> str:
+    """One row per report row, columns as in JSON (machine-readable: no translation)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(
+        buffer, fieldnames=result.columns, extrasaction="ignore", lineterminator="\n"
+    )
+    writer.writeheader()
+    for row in result.rows:
+        writer.writerow({k: "" if v is None else _plain(v) for k, v in row.items()})
+    return buffer.getvalue()
+
+
+def _cell(column: str, value: Any, zh: bool) -> str:
+    if value is None:
+        return "—"
+    if column in RATES:
+        return f"{value * 100:.1f}%"
+    if column == "outcome":
+        return OUTCOMES[value][0 if zh else 1]
+    if isinstance(value, bool):
+        return ("是" if value else "否") if zh else ("yes" if value else "no")
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
+def _width(text: str) -> int:
+    # CJK characters take two columns on a terminal.
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    space = " " * (width - _width(text))
+    return space + text if right else text + space
+
+
+def to_table(result: ReportResult, lang: str = "zh-hans") -> str:
+    """A readable text table with headers in zh-Hans or English, then the totals."""
+    zh = lang.startswith("zh")
+    columns = [c for c in result.columns if c != "stage"]
+    header = [HEADERS.get(c, (c, c))[0 if zh else 1] for c in columns]
+    body = [[_cell(c, row.get(c), zh) for c in columns] for row in result.rows]
+    widths = [max([_width(h)] + [_width(r[i]) for r in body]) for i, h in enumerate(header)]
+    numeric = [
+        all(
+            row.get(c) is None or isinstance(row.get(c), int | float | Decimal)
+            for row in result.rows
+        )
+        and c not in ("stage_name",)
+        for c in columns
+    ]
+    lines = [
+        "  ".join(_pad(h, w, num) for h, w, num in zip(header, widths, numeric, strict=True)),
+        "  ".join("-" * w for w in widths),
+    ]
+    lines += [
+        "  ".join(_pad(v, w, num) for v, w, num in zip(r, widths, numeric, strict=True))
+        for r in body
+    ]
+    if result.totals:
+        label = TOTAL[0 if zh else 1]
+        parts = []
+        for key, value in result.totals.items():
+            name = HEADERS.get(key, OUTCOMES.get(key, (key, key)))[0 if zh else 1]
+            if isinstance(value, dict):
+                inner = ", ".join(
+                    f"{HEADERS.get(k, (k, k))[0 if zh else 1]} {_cell(k, v, zh)}"
+                    for k, v in value.items()
+                )
+                parts.append(f"{name}: {inner}")
+            else:
+                parts.append(f"{name} {_cell(key, value, zh)}")
+        lines += ["", f"{label}: " + "; ".join(parts)]
+    return "\n".join(lines)

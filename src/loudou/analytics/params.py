@@ -1,0 +1,118 @@
+"""Report parameters and results: plain data, shared by every report."""
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+GROUPINGS = ("owner", "team", "source")
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """Which deals the asking user may count: all, or owned by ``user_id``, or in a team
+    of ``team_ids`` (a manager's teams)."""
+
+    all: bool = True
+    user_id: int | None = None
+    team_ids: frozenset[int] = frozenset()
+
+
+class ParamError(ValueError):
+    """A report parameter is wrong; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class ReportParams:
+    """Options every report accepts (METRICS.md, *Output conventions*).
+
+    ``date_from``/``date_to`` are dates in ``time_zone``, half-open [from, to).
+    """
+
+    now: dt.datetime
+    time_zone: str = "Asia/Shanghai"
+    pipeline: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    by: str | None = None
+    owner: str | None = None
+    team: str | None = None
+    source: str | None = None
+    as_of: dt.date | None = None
+    grain: str = "month"
+    lang: str = "zh-hans"
+    visibility: Visibility = field(default_factory=Visibility)
+
+    def __post_init__(self) -> None:
+        if self.now.tzinfo is None:
+            raise ParamError("now: give a time zone")
+        if self.by is not None and self.by not in GROUPINGS:
+            raise ParamError(f"by: one of {', '.join(GROUPINGS)}")
+        if self.grain not in ("month", "quarter"):
+            raise ParamError("grain: month or quarter")
+        if self.date_from and self.date_to and self.date_to <= self.date_from:
+            raise ParamError("to: must be after from (the period is [from, to))")
+        try:
+            zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ParamError(f"time zone: unknown {self.time_zone!r}") from exc
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    def today(self) -> dt.date:
+        return self.now.astimezone(self.tz).date()
+
+    def period(self, default_days: int = 365) -> tuple[dt.date, dt.date]:
+        """[from, to) as local dates; by default the last ``default_days`` days to today."""
+        date_to = self.date_to or (self.today() + dt.timedelta(days=1))
+        date_from = self.date_from or (date_to - dt.timedelta(days=default_days))
+        if date_to <= date_from:
+            raise ParamError("from: must be before to (the period is [from, to))")
+        return date_from, date_to
+
+    def instant(self, day: dt.date) -> dt.datetime:
+        """Local midnight at the start of ``day``, in UTC."""
+        local = dt.datetime.combine(day, dt.time(), tzinfo=self.tz)
+        return local.astimezone(dt.UTC)
+
+    def echo(self, **extra: Any) -> dict[str, Any]:
+        """The parameters as they are echoed in a report's output."""
+        echoed = {
+            "pipeline": self.pipeline,
+            "from": self.date_from.isoformat() if self.date_from else None,
+            "to": self.date_to.isoformat() if self.date_to else None,
+            "by": self.by,
+            "owner": self.owner,
+            "team": self.team,
+            "source": self.source,
+            "now": self.now.isoformat(),
+            "time_zone": self.time_zone,
+        }
+        echoed.update(extra)
+        return echoed
+
+
+@dataclass
+class ReportResult:
+    """METRICS.md's output shape: report, params, rows, totals. Money is ``Decimal``."""
+
+    report: str
+    params: dict[str, Any]
+    rows: list[dict[str, Any]]
+    totals: dict[str, Any]
+    columns: list[str] = field(default_factory=list)
+
+
+def money(cents: int | float | None) -> Decimal:
+    """Integer cents -> Decimal with two places (None and NaN count as zero)."""
+    if cents is None or cents != cents:
+        return Decimal("0.00")
+    return (Decimal(int(cents)) / 100).quantize(Decimal("0.01"))
+
+
+def ratio(numerator: int, denominator: int) -> float | None:
+    """numerator / denominator, or None (never 0) when the denominator is 0."""
+    return numerator / denominator if denominator else None

@@ -1,0 +1,637 @@
+"""The core reports of METRICS.md as pure functions of (data, params).
+
+Choices where METRICS.md is silent (also in docs/reports.md):
+
+- "Won" means the deal's status is won now: a won deal that was reopened is not won.
+  Reached open stages are never undone (history counts).
+- Periods: funnel by creation time, flow by event time, time_in_stage by the time a stay
+  ended, cycle and win_rate by closing time, forecast by expected close date (already won
+  by closing time). Default period: the 365 days up to and including today; forecast's
+  default is the current quarter.
+- Percentiles (median, p90) interpolate linearly between the two nearest values.
+- A deal's amount, owner and team are their current values (no history is kept of them).
+- Weighted amounts are exact: per stage, sum of amounts × the stage's probability,
+  rounded half up to cents at the end.
+"""
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import polars as pl
+
+from .frames import PipelineData
+from .params import ParamError, ReportParams, ReportResult, money, ratio
+
+CENT = Decimal("0.01")
+
+
+# ---------------------------------------------------------------------------------------
+# Shared selection and grouping
+
+
+def visible_deals(data: PipelineData, params: ReportParams) -> pl.DataFrame:
+    """The pipeline's deals the asking user may see, after the owner/team/source filters."""
+    deals = data.deals
+    vis = params.visibility
+    if not vis.all:
+        allowed = pl.col("owner_id") == (vis.user_id if vis.user_id is not None else -1)
+        if vis.team_ids:
+            allowed = allowed | pl.col("team_id").is_in(sorted(vis.team_ids))
+        deals = deals.filter(allowed)
+    if params.owner:
+        deals = deals.filter(pl.col("owner") == params.owner)
+    if params.team:
+        deals = deals.filter(pl.col("team") == params.team)
+    if params.source:
+        deals = deals.filter(pl.col("source") == params.source)
+    return deals
+
+
+def _keys(params: ReportParams) -> list[str]:
+    return [params.by] if params.by else []
+
+
+def _groups(frame: pl.DataFrame, params: ReportParams) -> Iterator[tuple[dict, pl.DataFrame]]:
+    """(group fields, rows of that group), groups in order, an unnamed group last."""
+    if not params.by:
+        yield {}, frame
+        return
+    parts = frame.partition_by(params.by, as_dict=True, maintain_order=False)
+    for (value,), part in sorted(parts.items(), key=lambda kv: (kv[0][0] is None, kv[0][0] or "")):
+        yield {params.by: value}, part
+
+
+def _within(column: str, start: dt.datetime, end: dt.datetime) -> pl.Expr:
+    return (pl.col(column) >= start) & (pl.col(column) < end)
+
+
+def _period_instants(params: ReportParams) -> tuple[dt.date, dt.date, dt.datetime, dt.datetime]:
+    date_from, date_to = params.period()
+    return date_from, date_to, params.instant(date_from), params.instant(date_to)
+
+
+def _weighted(cents_by_stage: dict[int, int], data: PipelineData) -> Decimal:
+    """Exact sum over stages of amount × probability, in currency units, rounded to cents."""
+    probability = {s.id: s.probability for s in data.stages}
+    total = sum(
+        (Decimal(cents) * probability[stage_id] for stage_id, cents in cents_by_stage.items()),
+        Decimal(0),
+    )
+    return (total / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _stats(days: pl.Series) -> dict[str, float | None]:
+    """count, mean, median, p90 of a series of days (None where there are no values)."""
+    if days.len() == 0:
+        return {"count": 0, "mean_days": None, "median_days": None, "p90_days": None}
+    return {
+        "count": days.len(),
+        "mean_days": round(float(days.mean()), 4),
+        "median_days": round(float(days.quantile(0.5, interpolation="linear")), 4),
+        "p90_days": round(float(days.quantile(0.9, interpolation="linear")), 4),
+    }
+
+
+def _stats_exprs(column: str = "days") -> list[pl.Expr]:
+    col = pl.col(column)
+    return [
+        pl.len().alias("count"),
+        col.mean().round(4).alias("mean_days"),
+        col.quantile(0.5, interpolation="linear").round(4).alias("median_days"),
+        col.quantile(0.9, interpolation="linear").round(4).alias("p90_days"),
+    ]
+
+
+def _stage_fields(data: PipelineData, index: int, params: ReportParams) -> dict[str, Any]:
+    stage = data.stage_by_index(index)
+    return {"stage": stage.key, "stage_name": stage.name(params.lang)}
+
+
+# ---------------------------------------------------------------------------------------
+# snapshot
+
+
+def snapshot(data: PipelineData, params: ReportParams) -> ReportResult:
+    """Open deals per stage now, or at the end of ``as_of`` (reconstructed from events)."""
+    at = params.instant(params.as_of + dt.timedelta(days=1)) if params.as_of else params.now
+    deals = visible_deals(data, params)
+    current = data.latest_event_at is None or at >= data.latest_event_at
+    if current:
+        open_deals = deals.filter(pl.col("status") == "open").select(
+            *_keys(params),
+            "stage_id",
+            pl.col("cur_idx").alias("idx"),
+            "amount_cents",
+            (pl.col("last_touch") < pl.lit(at) - pl.duration(days=pl.col("rot_days"))).alias(
+                "stale"
+            ),
+        )
+    else:
+        last = (
+            data.events.filter(pl.col("at") < at)
+            .group_by("deal_id")
+            .agg(pl.col("to_stage_id").last(), pl.col("to_idx").last(), pl.col("to_kind").last())
+            .filter(pl.col("to_kind") == "open")
+        )
+        open_deals = deals.join(last, left_on="id", right_on="deal_id").select(
+            *_keys(params),
+            pl.col("to_stage_id").alias("stage_id"),
+            pl.col("to_idx").alias("idx"),
+            "amount_cents",
+            pl.lit(None, dtype=pl.Boolean).alias("stale"),
+        )
+    agg = open_deals.group_by(*_keys(params), "stage_id", "idx").agg(
+        pl.len().alias("count"),
+        pl.col("amount_cents").sum().alias("cents"),
+        pl.col("stale").sum().alias("stale"),
+    )
+    rows = []
+    for group, part in _groups(agg, params):
+        by_idx = {r["idx"]: r for r in part.iter_rows(named=True)}
+        for stage in data.open_stages:
+            r = by_idx.get(stage.index)
+            cents = r["cents"] if r else 0
+            rows.append(
+                {
+                    **group,
+                    **_stage_fields(data, stage.index, params),
+                    "count": r["count"] if r else 0,
+                    "amount": money(cents),
+                    "weighted_amount": _weighted({stage.id: cents or 0}, data),
+                    "stale": (r["stale"] if r else 0) if current else None,
+                }
+            )
+    cents_by_stage = {
+        r["stage_id"]: r["cents"] or 0
+        for r in agg.group_by("stage_id").agg(pl.col("cents").sum()).iter_rows(named=True)
+    }
+    totals = {
+        "count": int(agg["count"].sum()),
+        "amount": money(agg["cents"].sum()),
+        "weighted_amount": _weighted(cents_by_stage, data),
+        "stale": int(agg["stale"].sum()) if current else None,
+    }
+    params_out = params.echo(as_of=(params.as_of.isoformat() if params.as_of else None))
+    return ReportResult(
+        "snapshot",
+        params_out,
+        rows,
+        totals,
+        [*_keys(params), "stage", "stage_name", "count", "amount", "weighted_amount", "stale"],
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# funnel (cohort by creation date)
+
+
+def _funnel_group(
+    part: pl.DataFrame, data: PipelineData, params: ReportParams, group: dict
+) -> list[dict[str, Any]]:
+    records = part.to_dicts()
+    n = data.n
+
+    def total(pred: Callable[[dict], bool], field: str = "deals") -> int:
+        return sum(r[field] or 0 for r in records if pred(r))
+
+    reached = {k: total(lambda r, k=k: r["max_stage"] >= k) for k in range(1, n + 2)}
+    rows = []
+    for k in range(1, n + 2):
+        is_won = k == n + 1
+        closed = total(lambda r, k=k: r["status"] != "open" and r["max_stage"] >= k)
+        won = total(lambda r, k=k: r["status"] == "won" and r["max_stage"] >= k)
+        rows.append(
+            {
+                **group,
+                **_stage_fields(data, k, params),
+                "reached": reached[k],
+                "amount": money(total(lambda r, k=k: r["max_stage"] >= k, "cents")),
+                "conversion": None if is_won else ratio(reached[k + 1], reached[k]),
+                "win_rate_from": None if is_won else ratio(won, closed),
+                "open": total(lambda r, k=k: r["status"] == "open" and r["cur_idx"] == k),
+                "lost_at": total(lambda r, k=k: r["status"] == "lost" and r["max_stage"] == k),
+            }
+        )
+    return rows
+
+
+def funnel(data: PipelineData, params: ReportParams) -> ReportResult:
+    """Cohort funnel: deals created in the period, how far each got (METRICS.md)."""
+    date_from, date_to, start, end = _period_instants(params)
+    cohort = visible_deals(data, params).filter(_within("created_at", start, end))
+    agg = (
+        cohort.group_by(*_keys(params), "status", "cur_idx", "max_stage")
+        .agg(pl.len().alias("deals"), pl.col("amount_cents").sum().alias("cents"))
+        .with_columns(pl.col("max_stage").fill_null(0))
+    )
+    rows = []
+    for group, part in _groups(agg, params):
+        rows.extend(_funnel_group(part, data, params, group))
+    status = dict(agg.group_by("status").agg(pl.col("deals").sum()).iter_rows())
+    totals = {
+        "deals": int(agg["deals"].sum()),
+        "won": int(status.get("won", 0)),
+        "lost": int(status.get("lost", 0)),
+        "open": int(status.get("open", 0)),
+        "amount": money(agg["cents"].sum()),
+    }
+    columns = [
+        *_keys(params),
+        "stage",
+        "stage_name",
+        "reached",
+        "amount",
+        "conversion",
+        "win_rate_from",
+        "open",
+        "lost_at",
+    ]
+    return ReportResult(
+        "funnel",
+        params.echo(**{"from": date_from.isoformat(), "to": date_to.isoformat()}),
+        rows,
+        totals,
+        columns,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# flow (by entry date)
+
+
+def flow(data: PipelineData, params: ReportParams) -> ReportResult:
+    """Deals entering each stage in the period (a jump passes the stages it skips) and
+    what became of them: advanced past it, lost, or still open at or below it."""
+    date_from, date_to, start, end = _period_instants(params)
+    deals = visible_deals(data, params)
+    n = data.n
+    events = data.events.filter(_within("at", start, end)).join(
+        deals.select(pl.col("id").alias("deal_id")), on="deal_id", how="semi"
+    )
+    forward_from_open = (pl.col("from_kind") == "open") & (pl.col("from_idx") < pl.col("to_idx"))
+    lo = (
+        pl.when(pl.col("to_kind") == "open")
+        .then(
+            pl.when(pl.col("from_stage_id").is_null())
+            .then(1)  # created straight into a later stage: it passed the earlier ones
+            .when(forward_from_open)
+            .then(pl.col("from_idx") + 1)
+            .otherwise(pl.col("to_idx"))  # backward move or reopening
+        )
+        .when((pl.col("to_kind") == "won") & (pl.col("from_kind") == "open"))
+        .then(pl.col("from_idx") + 1)
+    )
+    hi = (
+        pl.when(pl.col("to_kind") == "open")
+        .then(pl.col("to_idx"))
+        .when(pl.col("to_kind") == "won")
+        .then(n)
+    )
+    entered = (
+        events.select("deal_id", lo.alias("lo"), hi.alias("hi"))
+        .filter(pl.col("lo").is_not_null() & (pl.col("lo") <= pl.col("hi")))
+        .select("deal_id", pl.int_ranges("lo", pl.col("hi") + 1).alias("k"))
+        .explode("k")
+        .unique()
+        .join(
+            deals.select(pl.col("id").alias("deal_id"), *_keys(params), "max_stage", "status"),
+            on="deal_id",
+        )
+    )
+    advanced = pl.col("max_stage").fill_null(0) > pl.col("k")
+    agg = entered.group_by(*_keys(params), "k").agg(
+        pl.len().alias("entered"),
+        advanced.sum().alias("advanced"),
+        ((~advanced) & (pl.col("status") == "lost")).sum().alias("lost"),
+        ((~advanced) & (pl.col("status") == "open")).sum().alias("still_open"),
+    )
+    rows = []
+    for group, part in _groups(agg, params):
+        by_k = {r["k"]: r for r in part.iter_rows(named=True)}
+        for stage in data.open_stages:
+            r = by_k.get(stage.index, {})
+            rows.append(
+                {
+                    **group,
+                    **_stage_fields(data, stage.index, params),
+                    "entered": r.get("entered", 0),
+                    "advanced": r.get("advanced", 0),
+                    "lost": r.get("lost", 0),
+                    "still_open": r.get("still_open", 0),
+                    "flow_conversion": ratio(r.get("advanced", 0), r.get("entered", 0)),
+                }
+            )
+    totals = {"deals": entered["deal_id"].n_unique(), "events": events.height}
+    columns = [
+        *_keys(params),
+        "stage",
+        "stage_name",
+        "entered",
+        "advanced",
+        "lost",
+        "still_open",
+        "flow_conversion",
+    ]
+    return ReportResult(
+        "flow",
+        params.echo(**{"from": date_from.isoformat(), "to": date_to.isoformat()}),
+        rows,
+        totals,
+        columns,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# time in stage
+
+
+def time_in_stage(data: PipelineData, params: ReportParams) -> ReportResult:
+    """Completed stays per open stage (ended in the period): count, mean, median, p90 days;
+    beside them, the open deals' current age in stage (not part of the statistics)."""
+    date_from, date_to, start, end = _period_instants(params)
+    deals = visible_deals(data, params)
+    stays = data.stays.filter(_within("exited_at", start, end)).join(
+        deals.select(pl.col("id").alias("deal_id"), *_keys(params)), on="deal_id"
+    )
+    agg = stays.group_by(*_keys(params), "stage_idx").agg(_stats_exprs())
+    ages = (
+        deals.filter(pl.col("status") == "open")
+        .select(
+            *_keys(params),
+            pl.col("cur_idx").alias("stage_idx"),
+            ((pl.lit(params.now) - pl.col("stage_entered_at")).dt.total_microseconds() / 86_400e6)
+            .clip(lower_bound=0)
+            .alias("age"),
+        )
+        .group_by(*_keys(params), "stage_idx")
+        .agg(
+            pl.len().alias("open_count"),
+            pl.col("age").median().round(4).alias("open_median_age_days"),
+        )
+    )
+    merged = agg.join(ages, on=[*_keys(params), "stage_idx"], how="full", coalesce=True)
+    rows = []
+    for group, part in _groups(merged, params):
+        by_idx = {r["stage_idx"]: r for r in part.iter_rows(named=True)}
+        for stage in data.open_stages:
+            r = by_idx.get(stage.index, {})
+            rows.append(
+                {
+                    **group,
+                    **_stage_fields(data, stage.index, params),
+                    "count": r.get("count") or 0,
+                    "mean_days": r.get("mean_days"),
+                    "median_days": r.get("median_days"),
+                    "p90_days": r.get("p90_days"),
+                    "open_count": r.get("open_count") or 0,
+                    "open_median_age_days": r.get("open_median_age_days"),
+                }
+            )
+    columns = [
+        *_keys(params),
+        "stage",
+        "stage_name",
+        "count",
+        "mean_days",
+        "median_days",
+        "p90_days",
+        "open_count",
+        "open_median_age_days",
+    ]
+    return ReportResult(
+        "time_in_stage",
+        params.echo(**{"from": date_from.isoformat(), "to": date_to.isoformat()}),
+        rows,
+        _stats(stays["days"]),
+        columns,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# cycle and win rate (deals closed in the period)
+
+
+def _closed_in_period(data: PipelineData, params: ReportParams) -> tuple[pl.DataFrame, dict]:
+    date_from, date_to, start, end = _period_instants(params)
+    closed = visible_deals(data, params).filter(
+        pl.col("status").is_in(["won", "lost"]) & _within("closed_at", start, end)
+    )
+    return closed, {"from": date_from.isoformat(), "to": date_to.isoformat()}
+
+
+def cycle(data: PipelineData, params: ReportParams) -> ReportResult:
+    """Sales cycle (成单周期): created → closed in days, won and lost deals separately."""
+    closed, period = _closed_in_period(data, params)
+    closed = closed.with_columns(
+        ((pl.col("closed_at") - pl.col("created_at")).dt.total_microseconds() / 86_400e6).alias(
+            "days"
+        )
+    )
+    agg = closed.group_by(*_keys(params), "status").agg(_stats_exprs())
+    rows = []
+    for group, part in _groups(agg, params):
+        by_status = {r["status"]: r for r in part.iter_rows(named=True)}
+        for outcome in ("won", "lost"):
+            r = by_status.get(outcome, {})
+            rows.append(
+                {
+                    **group,
+                    "outcome": outcome,
+                    "count": r.get("count") or 0,
+                    "mean_days": r.get("mean_days"),
+                    "median_days": r.get("median_days"),
+                    "p90_days": r.get("p90_days"),
+                }
+            )
+    totals = {
+        outcome: _stats(closed.filter(pl.col("status") == outcome)["days"])
+        for outcome in ("won", "lost")
+    }
+    columns = [*_keys(params), "outcome", "count", "mean_days", "median_days", "p90_days"]
+    return ReportResult("cycle", params.echo(**period), rows, totals, columns)
+
+
+def win_rate(data: PipelineData, params: ReportParams) -> ReportResult:
+    """Win rate over the period: won / (won + lost) among deals closed in it."""
+    closed, period = _closed_in_period(data, params)
+    agg = (
+        closed.group_by(*_keys(params)).agg(
+            (pl.col("status") == "won").sum().alias("won"),
+            (pl.col("status") == "lost").sum().alias("lost"),
+            pl.col("amount_cents").filter(pl.col("status") == "won").sum().alias("won_cents"),
+            pl.col("amount_cents").filter(pl.col("status") == "lost").sum().alias("lost_cents"),
+        )
+        if params.by
+        else None
+    )
+
+    def row(won: int, lost: int, won_cents: int | None, lost_cents: int | None) -> dict:
+        return {
+            "won": won,
+            "lost": lost,
+            "win_rate": ratio(won, won + lost),
+            "won_amount": money(won_cents),
+            "lost_amount": money(lost_cents),
+        }
+
+    won_mask = closed["status"] == "won"
+    totals = row(
+        int(won_mask.sum()),
+        int((~won_mask).sum()),
+        closed.filter(won_mask)["amount_cents"].sum(),
+        closed.filter(~won_mask)["amount_cents"].sum(),
+    )
+    if agg is None:
+        rows = [dict(totals)]
+    else:
+        rows = [
+            {**group, **row(r["won"], r["lost"], r["won_cents"], r["lost_cents"])}
+            for group, part in _groups(agg, params)
+            for r in part.iter_rows(named=True)
+        ]
+    columns = [*_keys(params), "won", "lost", "win_rate", "won_amount", "lost_amount"]
+    return ReportResult("win_rate", params.echo(**period), rows, totals, columns)
+
+
+# ---------------------------------------------------------------------------------------
+# forecast
+
+
+def _quarter_start(day: dt.date) -> dt.date:
+    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    return dt.date(day.year + month // 12, month % 12 + 1, 1)
+
+
+def _period_label(expr: pl.Expr, grain: str) -> pl.Expr:
+    if grain == "quarter":
+        return pl.format("{}-Q{}", expr.dt.year(), expr.dt.quarter())
+    return expr.dt.strftime("%Y-%m")
+
+
+def forecast(data: PipelineData, params: ReportParams) -> ReportResult:
+    """Weighted pipeline and forecast categories of open deals by expected close period,
+    beside what was already won (closed) in each period."""
+    if params.date_from or params.date_to:
+        date_from, date_to = params.period()
+    else:
+        date_from = _quarter_start(params.today())
+        date_to = _add_months(date_from, 3)
+    if (date_to - date_from).days > 366 * 5:
+        raise ParamError("from/to: a forecast covers at most five years")
+    deals = visible_deals(data, params)
+    keys = _keys(params)
+    stage_category = {s.id: s.forecast_category for s in data.stages}
+    open_deals = deals.filter(
+        (pl.col("status") == "open")
+        & (pl.col("expected_close_date") >= date_from)
+        & (pl.col("expected_close_date") < date_to)
+    ).with_columns(
+        _period_label(pl.col("expected_close_date"), params.grain).alias("period"),
+        pl.when(pl.col("forecast_category") != "")
+        .then(pl.col("forecast_category"))
+        .otherwise(pl.col("stage_id").replace_strict(stage_category, default="pipeline"))
+        .alias("category"),
+    )
+    by_stage = open_deals.group_by("period", *keys, "stage_id", "category").agg(
+        pl.len().alias("deals"), pl.col("amount_cents").sum().alias("cents")
+    )
+    start, end = params.instant(date_from), params.instant(date_to)
+    won = (
+        deals.filter((pl.col("status") == "won") & _within("closed_at", start, end))
+        .with_columns(
+            _period_label(
+                pl.col("closed_at").dt.convert_time_zone(params.time_zone).dt.date(), params.grain
+            ).alias("period")
+        )
+        .group_by("period", *keys)
+        .agg(pl.col("amount_cents").sum().alias("won_cents"))
+    )
+    cells: dict[tuple, dict[str, Any]] = {}
+
+    def cell(period: str, group: dict) -> dict[str, Any]:
+        key = (period, *group.values())
+        if key not in cells:
+            cells[key] = {
+                "period": period,
+                **group,
+                "open_count": 0,
+                "cents": 0,
+                "by_stage": {},
+                "categories": {},
+                "won_cents": 0,
+            }
+        return cells[key]
+
+    for r in by_stage.iter_rows(named=True):
+        c = cell(r["period"], {k: r[k] for k in keys})
+        cents = r["cents"] or 0
+        c["open_count"] += r["deals"]
+        c["cents"] += cents
+        c["by_stage"][r["stage_id"]] = c["by_stage"].get(r["stage_id"], 0) + cents
+        c["categories"][r["category"]] = c["categories"].get(r["category"], 0) + cents
+    for r in won.iter_rows(named=True):
+        cell(r["period"], {k: r[k] for k in keys})["won_cents"] += r["won_cents"] or 0
+
+    def render(c: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "open_count": c["open_count"],
+            "amount": money(c["cents"]),
+            "weighted_amount": _weighted(c["by_stage"], data),
+            **{
+                cat: money(c["categories"].get(cat, 0))
+                for cat in ("commit", "best_case", "pipeline", "omitted")
+            },
+            "already_won": money(c["won_cents"]),
+        }
+
+    ordered = sorted(
+        cells.values(),
+        key=lambda c: (c["period"], *[(v is None, v or "") for v in [c.get(k) for k in keys]]),
+    )
+    rows = [{"period": c["period"], **{k: c[k] for k in keys}, **render(c)} for c in ordered]
+    everything = {"open_count": 0, "cents": 0, "by_stage": {}, "categories": {}, "won_cents": 0}
+    for c in cells.values():
+        everything["open_count"] += c["open_count"]
+        everything["cents"] += c["cents"]
+        everything["won_cents"] += c["won_cents"]
+        for name in ("by_stage", "categories"):
+            for k, v in c[name].items():
+                everything[name][k] = everything[name].get(k, 0) + v
+    columns = [
+        "period",
+        *keys,
+        "open_count",
+        "amount",
+        "weighted_amount",
+        "commit",
+        "best_case",
+        "pipeline",
+        "omitted",
+        "already_won",
+    ]
+    return ReportResult(
+        "forecast",
+        params.echo(
+            **{"from": date_from.isoformat(), "to": date_to.isoformat(), "grain": params.grain}
+        ),
+        rows,
+        render(everything),
+        columns,
+    )
+
+
+REPORTS: dict[str, Callable[[PipelineData, ReportParams], ReportResult]] = {
+    "snapshot": snapshot,
+    "funnel": funnel,
+    "flow": flow,
+    "time_in_stage": time_in_stage,
+    "cycle": cycle,
+    "win_rate": win_rate,
+    "forecast": forecast,
+}

@@ -1,0 +1,51 @@
+"""Running reports for a user: visibility, parameters, the cached frames."""
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from loudou.analytics.params import ParamError, ReportParams, ReportResult, Visibility
+from loudou.analytics.reports import REPORTS
+from loudou.deals.services import managed_team_ids
+from loudou.people.models import User
+
+from .loader import frames_for
+
+
+def visibility_for(user: User | None) -> Visibility:
+    """The deals ``user`` may count, as data (same rule as ``deals_visible_to``).
+    None means the command line's unrestricted admin view."""
+    if user is None or user.is_loudou_admin:
+        return Visibility(all=True)
+    if not user.is_active:
+        return Visibility(all=False)
+    teams = frozenset(managed_team_ids(user)) if user.is_manager else frozenset()
+    return Visibility(all=False, user_id=user.pk, team_ids=teams)
+
+
+def run_report(
+    *,
+    name: str,
+    user: User | None,
+    now: dt.datetime | None = None,
+    alias: str = "default",
+    **options: Any,
+) -> ReportResult:
+    """Run report ``name`` as ``user`` with ``options`` (ReportParams fields).
+
+    Raises ``ParamError`` with a readable message for unknown reports or bad options."""
+    if name not in REPORTS:
+        raise ParamError(f"report: unknown {name!r}; one of {', '.join(sorted(REPORTS))}")
+    params = ReportParams(
+        now=now or timezone.now(),
+        time_zone=settings.TIME_ZONE,
+        visibility=visibility_for(user),
+        **options,
+    )
+    frames = frames_for(alias)
+    pipeline_id = frames.pipeline_id(params.pipeline)
+    if pipeline_id is None:
+        raise ParamError(f"pipeline: no pipeline {params.pipeline!r}")
+    return REPORTS[name](frames.pipeline(pipeline_id), params)
