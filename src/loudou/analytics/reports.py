@@ -371,7 +371,10 @@ def time_in_stage(data: PipelineData, params: ReportParams) -> ReportResult:
             pl.col("age").median().round(4).alias("open_median_age_days"),
         )
     )
-    merged = agg.join(ages, on=[*_keys(params), "stage_idx"], how="full", coalesce=True)
+    # Group keys may be null (a deal without a team or source): nulls must match here.
+    merged = agg.join(
+        ages, on=[*_keys(params), "stage_idx"], how="full", coalesce=True, nulls_equal=True
+    )
     rows = []
     for group, part in _groups(merged, params):
         by_idx = {r["stage_idx"]: r for r in part.iter_rows(named=True)}

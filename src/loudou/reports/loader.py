@@ -1,39 +1,33 @@
 """Load report frames from the CRM database into Polars, and cache them per process.
 
 The loader reads only the columns reports need, with connectorx (Rust, straight into
-Arrow; see bench/RESULTS.md for the measurement against ADBC and Django's cursor). The
-cache keeps one ``Frames`` per database until ``core_dataversion.seq`` changes: database
-triggers bump it on every write to a table that reports read, whichever code wrote.
+Arrow): in-process for PostgreSQL, in a child process for SQLite (see sqlite_reader.py
+for why; bench/RESULTS.md for the measurements). The cache keeps one ``Frames`` per
+database until ``core_dataversion.seq`` changes: database triggers bump it on every write
+to a table that reports read, whichever code wrote.
 """
 
+import logging
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import quote
 
 import connectorx as cx
 import polars as pl
+import pyarrow.feather as feather
 from django.db import connections
 
 from loudou.analytics.frames import SCHEMAS, Frames
+from loudou.core.db import data_version_triggers_missing
 
-# SQL here is plain and portable (SQLite and PostgreSQL alike).
-QUERIES = {
-    "pipelines": "SELECT id, key, is_default FROM pipelines_pipeline",
-    "deals": (
-        "SELECT id, owner_id, team_id, pipeline_id, stage_id, status, "
-        "CAST(ROUND(amount * 100) AS BIGINT) AS amount_cents, currency, "
-        "expected_close_date, created_at, closed_at, source, forecast_category, updated_at, "
-        "stage_entered_at, last_activity_at FROM deals_deal"
-    ),
-    "events": "SELECT id, deal_id, from_stage_id, to_stage_id, at FROM deals_stageevent",
-    "stages": (
-        "SELECT id, pipeline_id, key, kind, position, CAST(probability AS TEXT) AS probability, "
-        "forecast_category, rot_days, name_zh, name_en FROM pipelines_stage"
-    ),
-    "users": "SELECT id, username, team_id FROM people_user",
-    "teams": "SELECT id, name FROM people_team",
-}
+from .queries import PARTITIONED, QUERIES
+
+logger = logging.getLogger(__name__)
 
 
 def connection_uri(alias: str = "default") -> str:
@@ -52,23 +46,71 @@ def connection_uri(alias: str = "default") -> str:
     raise NotImplementedError(f"Reports do not support {engine}")
 
 
-def _read(uri: str, query: str, schema: dict) -> pl.DataFrame:
-    frame = cx.read_sql(uri, query, return_type="polars")
-    if frame.height == 0:
-        return pl.DataFrame(schema=schema)
-    return frame
+def _read_postgresql(uri: str) -> dict[str, pl.DataFrame]:
+    frames = {}
+    for name, query in QUERIES.items():
+        options = {"partition_on": "id", "partition_num": 2} if name in PARTITIONED else {}
+        try:
+            frames[name] = cx.read_sql(uri, query, return_type="polars", **options)
+        except RuntimeError:
+            frames[name] = cx.read_sql(uri, query, return_type="polars")  # empty table
+    return frames
+
+
+def _read_sqlite(path: str) -> dict[str, pl.DataFrame]:
+    with tempfile.TemporaryDirectory(prefix="loudou-frames-") as out:
+        done = subprocess.run(
+            [sys.executable, "-m", "loudou.reports.sqlite_reader", path, out],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"reading {path} for reports failed:\n{done.stderr}")
+        return {
+            name: pl.from_arrow(feather.read_table(Path(out) / f"{name}.arrow", memory_map=False))
+            for name in QUERIES
+        }
 
 
 def load_frames(alias: str = "default") -> Frames:
     """Read every frame the reports need (no caching)."""
-    uri = connection_uri(alias)
-    raw = {name: _read(uri, sql, SCHEMAS[name]) for name, sql in QUERIES.items()}
+    settings = connections[alias].settings_dict
+    if settings["ENGINE"].endswith("sqlite3"):
+        raw = _read_sqlite(str(settings["NAME"]))
+    else:
+        raw = _read_postgresql(connection_uri(alias))
+    raw = {
+        name: frame if frame.height else pl.DataFrame(schema=SCHEMAS[name])
+        for name, frame in raw.items()
+    }
+    if "no_amount" in raw["deals"].columns:
+        raw["deals"] = raw["deals"].with_columns(
+            pl.when(pl.col("no_amount") == 1)
+            .then(None)
+            .otherwise(pl.col("amount_cents"))
+            .alias("amount_cents")
+        )
     return Frames.from_frames(**raw)
 
 
+_triggers_checked: dict[str, bool] = {}
+
+
 def data_version(alias: str = "default") -> int | None:
-    """The change marker: None if it cannot be read (then nothing is cached)."""
-    with connections[alias].cursor() as cursor:
+    """The change marker: None if it cannot be trusted (then nothing is cached)."""
+    connection = connections[alias]
+    if alias not in _triggers_checked:
+        missing = data_version_triggers_missing(connection)
+        if missing:
+            logger.warning(
+                "Report cache off: no data-version trigger on %s. Run `loudou migrate`.",
+                ", ".join(missing),
+            )
+        _triggers_checked[alias] = not missing
+    if not _triggers_checked[alias]:
+        return None
+    with connection.cursor() as cursor:
         cursor.execute("SELECT seq FROM core_dataversion WHERE id = 1")
         row = cursor.fetchone()
     return row[0] if row else None
@@ -110,3 +152,4 @@ def frames_for(alias: str = "default") -> Frames:
 def clear_cache() -> None:
     with _lock:
         _cache.clear()
+        _triggers_checked.clear()

@@ -1,0 +1,139 @@
+"""Loading frames from the database, and the cache never hiding a committed write."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import connection
+from django.test import TransactionTestCase
+from django.utils import timezone
+
+from loudou.activities.services import log_activity
+from loudou.deals import services
+from loudou.deals.models import LostReason
+from loudou.people.models import Role, Team, User
+from loudou.pipelines.models import Stage
+from loudou.reports import loader
+from loudou.reports.services import run_report
+
+
+class ReportDbCase(TransactionTestCase):
+    # Restore the migrations' data (default pipeline, lost reasons) after each flush.
+    serialized_rollback = True
+
+    def setUp(self):
+        loader.clear_cache()
+        self.manager = User.objects.create_user(username="m", password="x", role=Role.MANAGER)
+        self.team = Team.objects.create(name="North", manager=self.manager)
+        self.rep = User.objects.create_user(username="rep", password="x", team=self.team)
+        self.other = User.objects.create_user(username="other", password="x")
+        self.stage = {s.key: s for s in Stage.objects.filter(pipeline__is_default=True)}
+
+    def tearDown(self):
+        loader.clear_cache()
+
+
+class LoaderTests(ReportDbCase):
+    def test_frames_hold_exact_values(self):
+        at = timezone.now() - dt.timedelta(days=3)
+        deal = services.create_deal(
+            actor=self.rep,
+            name="d",
+            amount="1234567.89",
+            at=at,
+            expected_close_date=dt.date(2026, 12, 31),
+            source="web",
+        )
+        services.lose_deal(actor=self.rep, deal=deal, reason=LostReason.objects.first())
+        frames = loader.load_frames()
+        row = frames.deals.row(0, named=True)
+        assert row["amount_cents"] == 123456789
+        assert row["created_at"] == deal.created_at
+        assert row["closed_at"] == deal.closed_at
+        assert row["expected_close_date"] == dt.date(2026, 12, 31)
+        assert (row["status"], row["source"], row["team_id"]) == ("lost", "web", self.team.pk)
+        events = frames.events.sort("id")
+        assert events["to_stage_id"].to_list() == [self.stage["contact"].pk, self.stage["lost"].pk]
+        assert events["from_stage_id"].to_list() == [None, self.stage["contact"].pk]
+        stages = frames.stages.filter(frames.stages["key"] == "needs").row(0, named=True)
+        assert Decimal(stages["probability"]) == Decimal("0.25")
+
+    def test_empty_database(self):
+        result = run_report(name="funnel", user=None)
+        assert result.totals["deals"] == 0
+
+
+class CacheTests(ReportDbCase):
+    def test_cache_hit_while_nothing_changes(self):
+        services.create_deal(actor=self.rep, name="d")
+        first = loader.frames_for()
+        assert loader.frames_for() is first
+        # A login writes last_login: not something reports read, so the cache stays.
+        User.objects.filter(pk=self.rep.pk).update(last_login=timezone.now())
+        assert loader.frames_for() is first
+
+    def test_report_after_a_service_write_reflects_it(self):
+        deal = services.create_deal(actor=self.rep, name="d", amount="100")
+        assert run_report(name="snapshot", user=None).totals["count"] == 1
+        services.lose_deal(actor=self.rep, deal=deal, reason=LostReason.objects.first())
+        assert run_report(name="snapshot", user=None).totals["count"] == 0
+        services.reopen_deal(actor=self.rep, deal=deal)
+        assert run_report(name="snapshot", user=None).totals["amount"] == Decimal("100.00")
+        services.update_deal(
+            actor=self.rep, deal=deal, expected_version=deal.version, changes={"amount": "250"}
+        )
+        assert run_report(name="snapshot", user=None).totals["amount"] == Decimal("250.00")
+
+    def test_raw_sql_writes_are_seen_too(self):
+        services.create_deal(actor=self.rep, name="d", amount="100")
+        assert run_report(name="snapshot", user=None).totals["amount"] == Decimal("100.00")
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE deals_deal SET amount = 300")
+        assert run_report(name="snapshot", user=None).totals["amount"] == Decimal("300.00")
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE pipelines_stage SET probability = 0.5 WHERE key = 'contact'")
+        assert run_report(name="snapshot", user=None).totals["weighted_amount"] == Decimal("150.00")
+
+    def test_activity_changes_staleness(self):
+        old = timezone.now() - dt.timedelta(days=30)
+        deal = services.create_deal(actor=self.rep, name="d", at=old)
+        assert run_report(name="snapshot", user=None).totals["stale"] == 1
+        log_activity(actor=self.rep, deal=deal, type="call")
+        assert run_report(name="snapshot", user=None).totals["stale"] == 0
+
+    def test_no_caching_without_the_triggers(self):
+        from loudou.core.db import drop_data_version_sql
+
+        services.create_deal(actor=self.rep, name="d", amount="100")
+        with connection.cursor() as cursor:
+            for sql in drop_data_version_sql(connection):
+                cursor.execute(sql)
+        try:
+            loader.clear_cache()
+            assert loader.data_version() is None
+            assert run_report(name="snapshot", user=None).totals["count"] == 1
+            services.create_deal(actor=self.rep, name="e", amount="100")
+            assert run_report(name="snapshot", user=None).totals["count"] == 2
+        finally:
+            from django.core.management import call_command
+
+            call_command("migrate", "core", "0001", verbosity=0)
+            call_command("migrate", verbosity=0)
+            loader.clear_cache()
+        assert loader.data_version() is not None
+
+
+class VisibilityTests(ReportDbCase):
+    def test_each_user_counts_what_they_may_see(self):
+        services.create_deal(actor=self.rep, name="mine")
+        services.create_deal(actor=self.other, name="theirs")
+        services.create_deal(actor=self.manager, name="manager's")
+
+        def count(user):
+            return run_report(name="snapshot", user=user).totals["count"]
+
+        assert count(None) == 3
+        assert count(self.rep) == 1
+        assert count(self.other) == 1
+        assert count(self.manager) == 2  # own + the team's (rep)
+        self.rep.is_active = False
+        assert count(self.rep) == 0
