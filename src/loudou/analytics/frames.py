@@ -1,28 +1,35 @@
 """The data reports read, as Polars frames, and what is derived from it per pipeline.
 
-Frame schemas (times are ``Datetime("us", "UTC")``, money is integer cents):
+Input frame schemas (times are ``Datetime("us", "UTC")``, money is integer cents):
 
+- pipelines: id, key, is_default
 - deals: id, owner_id, team_id, pipeline_id, stage_id, status ("open"|"won"|"lost"),
-  amount_cents, currency, expected_close_date (Date), created_at, closed_at, source,
-  forecast_category (per-deal override, "" for none), updated_at, stage_entered_at,
-  last_activity_at
+  amount_cents (null: no amount), expected_close_date (Date), source, forecast_category
+  (per-deal override, "" for none), last_touch (latest of stage change, field edit and
+  activity). created_at and closed_at are not read: they are the times of the deal's
+  creation event and of its closing event (services keep them so), derived here.
 - events: id, deal_id, from_stage_id, to_stage_id, at
 - stages: id, pipeline_id, key, kind ("open"|"won"|"lost"), position, probability
   (decimal string), forecast_category, rot_days, name_zh, name_en
-- pipelines: id, key, is_default
 - users: id, username, team_id
 - teams: id, name
+
+``Frames.prepare`` derives every pipeline's ``PipelineData`` once and drops the raw deals
+and events, so a cached process holds one compact copy of the data.
 """
 
 import datetime as dt
-import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 import polars as pl
 
 UTC_US = pl.Datetime("us", "UTC")
+STATUS = pl.Enum(["open", "won", "lost"])
+KIND = pl.Enum(["open", "won", "lost"])
+CATEGORY = pl.Enum(["", "pipeline", "best_case", "commit", "closed", "omitted"])
 
+PIPELINES_SCHEMA = {"id": pl.Int64, "key": pl.String, "is_default": pl.Boolean}
 DEALS_SCHEMA = {
     "id": pl.Int64,
     "owner_id": pl.Int64,
@@ -31,15 +38,10 @@ DEALS_SCHEMA = {
     "stage_id": pl.Int64,
     "status": pl.String,
     "amount_cents": pl.Int64,
-    "currency": pl.String,
     "expected_close_date": pl.Date,
-    "created_at": UTC_US,
-    "closed_at": UTC_US,
     "source": pl.String,
     "forecast_category": pl.String,
-    "updated_at": UTC_US,
-    "stage_entered_at": UTC_US,
-    "last_activity_at": UTC_US,
+    "last_touch": UTC_US,
 }
 EVENTS_SCHEMA = {
     "id": pl.Int64,
@@ -60,7 +62,6 @@ STAGES_SCHEMA = {
     "name_zh": pl.String,
     "name_en": pl.String,
 }
-PIPELINES_SCHEMA = {"id": pl.Int64, "key": pl.String, "is_default": pl.Boolean}
 USERS_SCHEMA = {"id": pl.Int64, "username": pl.String, "team_id": pl.Int64}
 TEAMS_SCHEMA = {"id": pl.Int64, "name": pl.String}
 SCHEMAS = {
@@ -75,6 +76,8 @@ SCHEMAS = {
 
 def conform(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
     """Select and cast ``frame`` to ``schema`` (time columns become UTC)."""
+    if frame.height == 0 and not frame.columns:
+        return pl.DataFrame(schema=schema)
     columns = []
     for name, dtype in schema.items():
         col = pl.col(name)
@@ -86,6 +89,8 @@ def conform(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame
                 else col.dt.convert_time_zone("UTC")
             )
             col = col.dt.cast_time_unit("us")
+        elif dtype == UTC_US and current.is_integer():
+            col = pl.from_epoch(col, time_unit="us").dt.replace_time_zone("UTC")
         elif dtype == UTC_US and current == pl.String:
             col = col.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us", time_zone="UTC")
         elif dtype == pl.Date and current == pl.String:
@@ -114,12 +119,16 @@ class Stage:
 
 @dataclass
 class PipelineData:
-    """A pipeline's frames with the columns every report needs, derived once.
+    """A pipeline's data in the shape reports need, derived once per load.
 
-    deals (+ cur_idx: open stage index now or null; max_stage: highest open index ever
-    entered, or n+1 if the deal is won; rot_days; last_touch; owner; team),
-    events (+ from_idx, to_idx, to_kind, from_kind), stays (completed stays in open
-    stages: deal_id, stage_idx, entered_at, exited_at, days).
+    deals: id, owner_id, team_id, stage_id, status, amount_cents, expected_close_date,
+      created_at, closed_at, source, forecast_category, last_touch, stage_entered_at,
+      cur_idx (open stage index now, else null), max_stage (highest open index ever
+      entered, or n+1 if won now), rot_days (of the current stage)
+    open_deals: the open subset of deals (snapshot and forecast read only these)
+    events: deal_id, to_stage_id, at, from_idx, to_idx, from_kind, to_kind, created
+      (true for the creation event), sorted by deal and time
+    stays: completed stays in open stages: deal_id, stage_idx, exited_at, days
     """
 
     pipeline_id: int
@@ -127,9 +136,12 @@ class PipelineData:
     stages: list[Stage]
     n: int
     deals: pl.DataFrame
+    open_deals: pl.DataFrame
     events: pl.DataFrame
     stays: pl.DataFrame
     latest_event_at: dt.datetime | None
+    owner_names: dict[int, str]
+    team_names: dict[int, str]
 
     @property
     def open_stages(self) -> list[Stage]:
@@ -141,7 +153,7 @@ class PipelineData:
 
 @dataclass
 class Frames:
-    """All report input, plus a cache of per-pipeline derivations."""
+    """All report input. After ``prepare`` only the derived per-pipeline data is kept."""
 
     pipelines: pl.DataFrame
     deals: pl.DataFrame
@@ -149,12 +161,20 @@ class Frames:
     stages: pl.DataFrame
     users: pl.DataFrame
     teams: pl.DataFrame
-    _derived: dict[int, PipelineData] = field(default_factory=dict, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    derived: dict[int, PipelineData] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_frames(cls, **frames: pl.DataFrame) -> "Frames":
-        return cls(**{name: conform(frames[name], SCHEMAS[name]) for name in SCHEMAS})
+        """Conform the raw frames, derive every pipeline, drop the raw deals and events."""
+        built = cls(**{name: conform(frames[name], SCHEMAS[name]) for name in SCHEMAS})
+        built.prepare()
+        return built
+
+    def prepare(self) -> None:
+        for pipeline_id in self.pipelines["id"].to_list():
+            self.derived[pipeline_id] = derive(self, pipeline_id)
+        self.deals = self.deals.clear()
+        self.events = self.events.clear()
 
     def pipeline_id(self, key: str | None) -> int | None:
         """The id of the pipeline ``key`` (the default pipeline when None)."""
@@ -165,22 +185,18 @@ class Frames:
         return found["id"][0] if found.height else None
 
     def pipeline(self, pipeline_id: int) -> PipelineData:
-        with self._lock:
-            if pipeline_id not in self._derived:
-                self._derived[pipeline_id] = derive(self, pipeline_id)
-            return self._derived[pipeline_id]
+        return self.derived[pipeline_id]
 
 
 def pipeline_stages(stages: pl.DataFrame, pipeline_id: int) -> list[Stage]:
     rows = stages.filter(pl.col("pipeline_id") == pipeline_id).sort("position", "id")
-    open_rows = [r for r in rows.iter_rows(named=True) if r["kind"] == "open"]
-    n = len(open_rows)
+    open_ids = [r["id"] for r in rows.iter_rows(named=True) if r["kind"] == "open"]
     result = []
     for row in rows.iter_rows(named=True):
         if row["kind"] == "open":
-            index = 1 + [r["id"] for r in open_rows].index(row["id"])
+            index = 1 + open_ids.index(row["id"])
         elif row["kind"] == "won":
-            index = n + 1
+            index = len(open_ids) + 1
         else:
             index = None
         result.append(
@@ -199,89 +215,91 @@ def pipeline_stages(stages: pl.DataFrame, pipeline_id: int) -> list[Stage]:
     return result
 
 
+def _by_deal_in_time_order(events: pl.DataFrame) -> pl.DataFrame:
+    """Events sorted by deal, then time (then id).
+
+    Services append a deal's events with ids increasing and times never decreasing, so a
+    stable sort by deal of id-ordered events is enough, and far cheaper than sorting on
+    three keys. That is checked (vectorised) and the full sort used if it ever fails."""
+    if not events["id"].is_sorted():
+        events = events.sort("id")
+    events = events.sort("deal_id", maintain_order=True)
+    same_deal = pl.col("deal_id") == pl.col("deal_id").shift(1)
+    if events.select((same_deal & (pl.col("at") < pl.col("at").shift(1))).any()).item():
+        events = events.sort("deal_id", "at", "id")
+    return events
+
+
 def derive(frames: Frames, pipeline_id: int) -> PipelineData:
     """Per-pipeline derivation; see ``PipelineData``."""
     stages = pipeline_stages(frames.stages, pipeline_id)
     n = sum(1 for s in stages if s.kind == "open")
-    stage_table = pl.DataFrame(
-        {
-            "stage_id": [s.id for s in stages],
-            "idx": [s.index for s in stages],
-            "kind": [s.kind for s in stages],
-            "rot_days": [s.rot_days for s in stages],
-        },
-        schema={"stage_id": pl.Int64, "idx": pl.Int64, "kind": pl.String, "rot_days": pl.Int64},
+    deals = frames.deals.filter(pl.col("pipeline_id") == pipeline_id).drop("pipeline_id")
+    idx = {s.id: s.index for s in stages}
+    kind = {s.id: s.kind for s in stages}
+    events = frames.events
+    if frames.pipelines.height > 1:
+        events = events.join(deals.select(pl.col("id").alias("deal_id")), on="deal_id", how="semi")
+    events = _by_deal_in_time_order(events).select(
+        "deal_id",
+        "to_stage_id",
+        "at",
+        pl.col("from_stage_id")
+        .replace_strict(idx, default=None, return_dtype=pl.Int8)
+        .alias("from_idx"),
+        pl.col("to_stage_id")
+        .replace_strict(idx, default=None, return_dtype=pl.Int8)
+        .alias("to_idx"),
+        pl.col("from_stage_id")
+        .replace_strict(kind, default=None, return_dtype=KIND)
+        .alias("from_kind"),
+        pl.col("to_stage_id")
+        .replace_strict(kind, default=None, return_dtype=KIND)
+        .alias("to_kind"),
+        pl.col("from_stage_id").is_null().alias("created"),
     )
-    deals = frames.deals.filter(pl.col("pipeline_id") == pipeline_id)
-    events = frames.events.join(deals.select(pl.col("id").alias("deal_id")), on="deal_id")
-    events = (
-        events.join(
-            stage_table.select(
-                pl.col("stage_id").alias("to_stage_id"),
-                pl.col("idx").alias("to_idx"),
-                pl.col("kind").alias("to_kind"),
-            ),
-            on="to_stage_id",
-            how="left",
-        )
-        .join(
-            stage_table.select(
-                pl.col("stage_id").alias("from_stage_id"),
-                pl.col("idx").alias("from_idx"),
-                pl.col("kind").alias("from_kind"),
-            ),
-            on="from_stage_id",
-            how="left",
-        )
-        .sort("deal_id", "at", "id")
-    )
-    reached = (
-        events.filter(pl.col("to_kind") == "open")
-        .group_by("deal_id")
-        .agg(pl.col("to_idx").max().alias("max_open_idx"))
+    per_deal = events.group_by("deal_id").agg(
+        pl.col("to_idx").filter(pl.col("to_kind") == "open").max().alias("max_open_idx"),
+        pl.col("at").first().alias("created_at"),
+        pl.col("at").last().alias("stage_entered_at"),
     )
     deals = (
-        deals.join(
-            stage_table.select("stage_id", pl.col("idx").alias("stage_idx"), "kind", "rot_days"),
-            on="stage_id",
-            how="left",
-        )
-        .join(reached.rename({"deal_id": "id"}), on="id", how="left")
-        .join(
-            frames.users.select(pl.col("id").alias("owner_id"), pl.col("username").alias("owner")),
-            on="owner_id",
-            how="left",
-        )
-        .join(
-            frames.teams.select(pl.col("id").alias("team_id"), pl.col("name").alias("team")),
-            on="team_id",
-            how="left",
-        )
+        deals.join(per_deal.rename({"deal_id": "id"}), on="id", how="left")
         .with_columns(
-            pl.when(pl.col("status") == "open").then(pl.col("stage_idx")).alias("cur_idx"),
+            pl.col("status").cast(STATUS),
+            pl.col("forecast_category").cast(CATEGORY),
+            pl.when(pl.col("source") == "")
+            .then(None)
+            .otherwise(pl.col("source"))
+            .cast(pl.Categorical)
+            .alias("source"),
+            pl.when(pl.col("status") == "open")
+            .then(pl.col("stage_id").replace_strict(idx, default=None, return_dtype=pl.Int8))
+            .alias("cur_idx"),
             pl.when(pl.col("status") == "won")
-            .then(pl.lit(n + 1, dtype=pl.Int64))
+            .then(pl.lit(n + 1, dtype=pl.Int8))
             .otherwise(pl.col("max_open_idx"))
             .alias("max_stage"),
-            pl.max_horizontal("stage_entered_at", "updated_at", "last_activity_at").alias(
-                "last_touch"
-            ),
-            pl.when(pl.col("source") == "").then(None).otherwise(pl.col("source")).alias("source"),
+            pl.max_horizontal("last_touch", "stage_entered_at").alias("last_touch"),
+            pl.when(pl.col("status") != "open").then(pl.col("stage_entered_at")).alias("closed_at"),
+            pl.col("stage_id")
+            .replace_strict({s.id: s.rot_days for s in stages}, default=14, return_dtype=pl.Int32)
+            .alias("rot_days"),
         )
-        .drop("stage_idx", "kind", "max_open_idx")
+        .drop("max_open_idx")
     )
+    # Events are sorted by deal, then time: the next row of the same deal ends a stay.
+    next_at = pl.when(pl.col("deal_id").shift(-1) == pl.col("deal_id")).then(pl.col("at").shift(-1))
     stays = (
-        events.with_columns(pl.col("at").shift(-1).over("deal_id").alias("exited_at"))
+        events.with_columns(next_at.alias("exited_at"))
         .filter((pl.col("to_kind") == "open") & pl.col("exited_at").is_not_null())
         .select(
             "deal_id",
             pl.col("to_idx").alias("stage_idx"),
-            pl.col("at").alias("entered_at"),
             "exited_at",
             ((pl.col("exited_at") - pl.col("at")).dt.total_microseconds() / 86_400e6).alias("days"),
         )
     )
-    latest = events["at"].max() if events.height else None
     keys = frames.pipelines.filter(pl.col("id") == pipeline_id)["key"]
     return PipelineData(
         pipeline_id=pipeline_id,
@@ -289,7 +307,10 @@ def derive(frames: Frames, pipeline_id: int) -> PipelineData:
         stages=stages,
         n=n,
         deals=deals,
+        open_deals=deals.filter(pl.col("status") == "open"),
         events=events,
         stays=stays,
-        latest_event_at=latest,
+        latest_event_at=events["at"].max() if events.height else None,
+        owner_names=dict(frames.users.select("id", "username").iter_rows()),
+        team_names=dict(frames.teams.select("id", "name").iter_rows()),
     )

@@ -47,6 +47,8 @@ class ReportParams:
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:
             raise ParamError("now: give a time zone")
+        # Frames hold UTC times; Polars compares only like time zones.
+        object.__setattr__(self, "now", self.now.astimezone(dt.UTC))
         if self.by is not None and self.by not in GROUPINGS:
             raise ParamError(f"by: one of {', '.join(GROUPINGS)}")
         if self.grain not in ("month", "quarter"):
@@ -88,7 +90,7 @@ class ReportParams:
             "owner": self.owner,
             "team": self.team,
             "source": self.source,
-            "now": self.now.isoformat(),
+            "now": self.now.astimezone(self.tz).isoformat(),
             "time_zone": self.time_zone,
         }
         echoed.update(extra)

@@ -31,9 +31,18 @@ CENT = Decimal("0.01")
 # Shared selection and grouping
 
 
-def visible_deals(data: PipelineData, params: ReportParams) -> pl.DataFrame:
+GROUP_COLUMNS = {"owner": "owner_id", "team": "team_id", "source": "source"}
+
+
+def _id_of(names: dict[int, str], name: str) -> int:
+    return next((i for i, n in names.items() if n == name), -1)
+
+
+def visible_deals(
+    data: PipelineData, params: ReportParams, deals: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """The pipeline's deals the asking user may see, after the owner/team/source filters."""
-    deals = data.deals
+    deals = data.deals if deals is None else deals
     vis = params.visibility
     if not vis.all:
         allowed = pl.col("owner_id") == (vis.user_id if vis.user_id is not None else -1)
@@ -41,26 +50,46 @@ def visible_deals(data: PipelineData, params: ReportParams) -> pl.DataFrame:
             allowed = allowed | pl.col("team_id").is_in(sorted(vis.team_ids))
         deals = deals.filter(allowed)
     if params.owner:
-        deals = deals.filter(pl.col("owner") == params.owner)
+        deals = deals.filter(pl.col("owner_id") == _id_of(data.owner_names, params.owner))
     if params.team:
-        deals = deals.filter(pl.col("team") == params.team)
+        deals = deals.filter(pl.col("team_id") == _id_of(data.team_names, params.team))
     if params.source:
         deals = deals.filter(pl.col("source") == params.source)
     return deals
 
 
 def _keys(params: ReportParams) -> list[str]:
+    """The column rows are grouped by (ids for owner and team; names come at the end)."""
+    return [GROUP_COLUMNS[params.by]] if params.by else []
+
+
+def _named(params: ReportParams) -> list[str]:
+    """The group field as it appears in output rows: owner, team or source."""
     return [params.by] if params.by else []
 
 
-def _groups(frame: pl.DataFrame, params: ReportParams) -> Iterator[tuple[dict, pl.DataFrame]]:
-    """(group fields, rows of that group), groups in order, an unnamed group last."""
+def _label(data: PipelineData, params: ReportParams, value: object) -> object:
+    if value is None:
+        return None
+    if params.by == "owner":
+        return data.owner_names.get(value, str(value))
+    if params.by == "team":
+        return data.team_names.get(value, str(value))
+    return value
+
+
+def _groups(
+    frame: pl.DataFrame, params: ReportParams, data: PipelineData
+) -> Iterator[tuple[dict, pl.DataFrame]]:
+    """({by: name}, rows of that group), in name order, the unnamed group last."""
     if not params.by:
         yield {}, frame
         return
-    parts = frame.partition_by(params.by, as_dict=True, maintain_order=False)
-    for (value,), part in sorted(parts.items(), key=lambda kv: (kv[0][0] is None, kv[0][0] or "")):
-        yield {params.by: value}, part
+    column = GROUP_COLUMNS[params.by]
+    parts = frame.partition_by(column, as_dict=True, maintain_order=False)
+    named = [(_label(data, params, key[0]), part) for key, part in parts.items()]
+    for name, part in sorted(named, key=lambda kv: (kv[0] is None, kv[0] or "")):
+        yield {params.by: name}, part
 
 
 def _within(column: str, start: dt.datetime, end: dt.datetime) -> pl.Expr:
@@ -116,10 +145,9 @@ def _stage_fields(data: PipelineData, index: int, params: ReportParams) -> dict[
 def snapshot(data: PipelineData, params: ReportParams) -> ReportResult:
     """Open deals per stage now, or at the end of ``as_of`` (reconstructed from events)."""
     at = params.instant(params.as_of + dt.timedelta(days=1)) if params.as_of else params.now
-    deals = visible_deals(data, params)
     current = data.latest_event_at is None or at >= data.latest_event_at
     if current:
-        open_deals = deals.filter(pl.col("status") == "open").select(
+        open_deals = visible_deals(data, params, data.open_deals).select(
             *_keys(params),
             "stage_id",
             pl.col("cur_idx").alias("idx"),
@@ -135,12 +163,16 @@ def snapshot(data: PipelineData, params: ReportParams) -> ReportResult:
             .agg(pl.col("to_stage_id").last(), pl.col("to_idx").last(), pl.col("to_kind").last())
             .filter(pl.col("to_kind") == "open")
         )
-        open_deals = deals.join(last, left_on="id", right_on="deal_id").select(
-            *_keys(params),
-            pl.col("to_stage_id").alias("stage_id"),
-            pl.col("to_idx").alias("idx"),
-            "amount_cents",
-            pl.lit(None, dtype=pl.Boolean).alias("stale"),
+        open_deals = (
+            visible_deals(data, params)
+            .join(last, left_on="id", right_on="deal_id")
+            .select(
+                *_keys(params),
+                pl.col("to_stage_id").alias("stage_id"),
+                pl.col("to_idx").alias("idx"),
+                "amount_cents",
+                pl.lit(None, dtype=pl.Boolean).alias("stale"),
+            )
         )
     agg = open_deals.group_by(*_keys(params), "stage_id", "idx").agg(
         pl.len().alias("count"),
@@ -148,7 +180,7 @@ def snapshot(data: PipelineData, params: ReportParams) -> ReportResult:
         pl.col("stale").sum().alias("stale"),
     )
     rows = []
-    for group, part in _groups(agg, params):
+    for group, part in _groups(agg, params, data):
         by_idx = {r["idx"]: r for r in part.iter_rows(named=True)}
         for stage in data.open_stages:
             r = by_idx.get(stage.index)
@@ -179,7 +211,7 @@ def snapshot(data: PipelineData, params: ReportParams) -> ReportResult:
         params_out,
         rows,
         totals,
-        [*_keys(params), "stage", "stage_name", "count", "amount", "weighted_amount", "stale"],
+        [*_named(params), "stage", "stage_name", "count", "amount", "weighted_amount", "stale"],
     )
 
 
@@ -227,7 +259,7 @@ def funnel(data: PipelineData, params: ReportParams) -> ReportResult:
         .with_columns(pl.col("max_stage").fill_null(0))
     )
     rows = []
-    for group, part in _groups(agg, params):
+    for group, part in _groups(agg, params, data):
         rows.extend(_funnel_group(part, data, params, group))
     status = dict(agg.group_by("status").agg(pl.col("deals").sum()).iter_rows())
     totals = {
@@ -238,7 +270,7 @@ def funnel(data: PipelineData, params: ReportParams) -> ReportResult:
         "amount": money(agg["cents"].sum()),
     }
     columns = [
-        *_keys(params),
+        *_named(params),
         "stage",
         "stage_name",
         "reached",
@@ -274,7 +306,7 @@ def flow(data: PipelineData, params: ReportParams) -> ReportResult:
     lo = (
         pl.when(pl.col("to_kind") == "open")
         .then(
-            pl.when(pl.col("from_stage_id").is_null())
+            pl.when(pl.col("created"))
             .then(1)  # created straight into a later stage: it passed the earlier ones
             .when(forward_from_open)
             .then(pl.col("from_idx") + 1)
@@ -308,7 +340,7 @@ def flow(data: PipelineData, params: ReportParams) -> ReportResult:
         ((~advanced) & (pl.col("status") == "open")).sum().alias("still_open"),
     )
     rows = []
-    for group, part in _groups(agg, params):
+    for group, part in _groups(agg, params, data):
         by_k = {r["k"]: r for r in part.iter_rows(named=True)}
         for stage in data.open_stages:
             r = by_k.get(stage.index, {})
@@ -325,7 +357,7 @@ def flow(data: PipelineData, params: ReportParams) -> ReportResult:
             )
     totals = {"deals": entered["deal_id"].n_unique(), "events": events.height}
     columns = [
-        *_keys(params),
+        *_named(params),
         "stage",
         "stage_name",
         "entered",
@@ -376,7 +408,7 @@ def time_in_stage(data: PipelineData, params: ReportParams) -> ReportResult:
         ages, on=[*_keys(params), "stage_idx"], how="full", coalesce=True, nulls_equal=True
     )
     rows = []
-    for group, part in _groups(merged, params):
+    for group, part in _groups(merged, params, data):
         by_idx = {r["stage_idx"]: r for r in part.iter_rows(named=True)}
         for stage in data.open_stages:
             r = by_idx.get(stage.index, {})
@@ -393,7 +425,7 @@ def time_in_stage(data: PipelineData, params: ReportParams) -> ReportResult:
                 }
             )
     columns = [
-        *_keys(params),
+        *_named(params),
         "stage",
         "stage_name",
         "count",
@@ -434,7 +466,7 @@ def cycle(data: PipelineData, params: ReportParams) -> ReportResult:
     )
     agg = closed.group_by(*_keys(params), "status").agg(_stats_exprs())
     rows = []
-    for group, part in _groups(agg, params):
+    for group, part in _groups(agg, params, data):
         by_status = {r["status"]: r for r in part.iter_rows(named=True)}
         for outcome in ("won", "lost"):
             r = by_status.get(outcome, {})
@@ -452,7 +484,7 @@ def cycle(data: PipelineData, params: ReportParams) -> ReportResult:
         outcome: _stats(closed.filter(pl.col("status") == outcome)["days"])
         for outcome in ("won", "lost")
     }
-    columns = [*_keys(params), "outcome", "count", "mean_days", "median_days", "p90_days"]
+    columns = [*_named(params), "outcome", "count", "mean_days", "median_days", "p90_days"]
     return ReportResult("cycle", params.echo(**period), rows, totals, columns)
 
 
@@ -491,10 +523,10 @@ def win_rate(data: PipelineData, params: ReportParams) -> ReportResult:
     else:
         rows = [
             {**group, **row(r["won"], r["lost"], r["won_cents"], r["lost_cents"])}
-            for group, part in _groups(agg, params)
+            for group, part in _groups(agg, params, data)
             for r in part.iter_rows(named=True)
         ]
-    columns = [*_keys(params), "won", "lost", "win_rate", "won_amount", "lost_amount"]
+    columns = [*_named(params), "won", "lost", "win_rate", "won_amount", "lost_amount"]
     return ReportResult("win_rate", params.echo(**period), rows, totals, columns)
 
 
@@ -527,26 +559,28 @@ def forecast(data: PipelineData, params: ReportParams) -> ReportResult:
         date_to = _add_months(date_from, 3)
     if (date_to - date_from).days > 366 * 5:
         raise ParamError("from/to: a forecast covers at most five years")
-    deals = visible_deals(data, params)
-    keys = _keys(params)
+    keys, named = _keys(params), _named(params)
     stage_category = {s.id: s.forecast_category for s in data.stages}
-    open_deals = deals.filter(
-        (pl.col("status") == "open")
-        & (pl.col("expected_close_date") >= date_from)
-        & (pl.col("expected_close_date") < date_to)
-    ).with_columns(
-        _period_label(pl.col("expected_close_date"), params.grain).alias("period"),
-        pl.when(pl.col("forecast_category") != "")
-        .then(pl.col("forecast_category"))
-        .otherwise(pl.col("stage_id").replace_strict(stage_category, default="pipeline"))
-        .alias("category"),
+    open_deals = (
+        visible_deals(data, params, data.open_deals)
+        .filter(
+            (pl.col("expected_close_date") >= date_from) & (pl.col("expected_close_date") < date_to)
+        )
+        .with_columns(
+            _period_label(pl.col("expected_close_date"), params.grain).alias("period"),
+            pl.when(pl.col("forecast_category") != "")
+            .then(pl.col("forecast_category").cast(pl.String))
+            .otherwise(pl.col("stage_id").replace_strict(stage_category, default="pipeline"))
+            .alias("category"),
+        )
     )
     by_stage = open_deals.group_by("period", *keys, "stage_id", "category").agg(
         pl.len().alias("deals"), pl.col("amount_cents").sum().alias("cents")
     )
     start, end = params.instant(date_from), params.instant(date_to)
     won = (
-        deals.filter((pl.col("status") == "won") & _within("closed_at", start, end))
+        visible_deals(data, params)
+        .filter((pl.col("status") == "won") & _within("closed_at", start, end))
         .with_columns(
             _period_label(
                 pl.col("closed_at").dt.convert_time_zone(params.time_zone).dt.date(), params.grain
@@ -572,14 +606,17 @@ def forecast(data: PipelineData, params: ReportParams) -> ReportResult:
         return cells[key]
 
     for r in by_stage.iter_rows(named=True):
-        c = cell(r["period"], {k: r[k] for k in keys})
+        c = cell(
+            r["period"], {by: _label(data, params, r[k]) for by, k in zip(named, keys, strict=True)}
+        )
         cents = r["cents"] or 0
         c["open_count"] += r["deals"]
         c["cents"] += cents
         c["by_stage"][r["stage_id"]] = c["by_stage"].get(r["stage_id"], 0) + cents
         c["categories"][r["category"]] = c["categories"].get(r["category"], 0) + cents
     for r in won.iter_rows(named=True):
-        cell(r["period"], {k: r[k] for k in keys})["won_cents"] += r["won_cents"] or 0
+        group = {by: _label(data, params, r[k]) for by, k in zip(named, keys, strict=True)}
+        cell(r["period"], group)["won_cents"] += r["won_cents"] or 0
 
     def render(c: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -595,9 +632,9 @@ def forecast(data: PipelineData, params: ReportParams) -> ReportResult:
 
     ordered = sorted(
         cells.values(),
-        key=lambda c: (c["period"], *[(v is None, v or "") for v in [c.get(k) for k in keys]]),
+        key=lambda c: (c["period"], *[(c[by] is None, c[by] or "") for by in named]),
     )
-    rows = [{"period": c["period"], **{k: c[k] for k in keys}, **render(c)} for c in ordered]
+    rows = [{"period": c["period"], **{by: c[by] for by in named}, **render(c)} for c in ordered]
     everything = {"open_count": 0, "cents": 0, "by_stage": {}, "categories": {}, "won_cents": 0}
     for c in cells.values():
         everything["open_count"] += c["open_count"]
@@ -608,7 +645,7 @@ def forecast(data: PipelineData, params: ReportParams) -> ReportResult:
                 everything[name][k] = everything[name].get(k, 0) + v
     columns = [
         "period",
-        *keys,
+        *named,
         "open_count",
         "amount",
         "weighted_amount",

@@ -2,8 +2,10 @@
 
 import contextlib
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from django.db.backends.base.base import BaseDatabaseWrapper
+if TYPE_CHECKING:  # the SQLite reader child imports this module without Django
+    from django.db.backends.base.base import BaseDatabaseWrapper
 
 _SQLITE_APPEND_ONLY = """
 CREATE TRIGGER IF NOT EXISTS {table}_append_only
@@ -29,7 +31,7 @@ _PG_APPEND_ONLY = [
 ]
 
 
-def append_only_sql(connection: BaseDatabaseWrapper, table: str) -> list[str]:
+def append_only_sql(connection: "BaseDatabaseWrapper", table: str) -> list[str]:
     """Statements that make UPDATE on ``table`` fail in the database itself.
 
     Deleting stays possible (a deal's deletion cascades to its events; tests flush)."""
@@ -40,7 +42,7 @@ def append_only_sql(connection: BaseDatabaseWrapper, table: str) -> list[str]:
     raise NotImplementedError(f"Loudou does not support {connection.vendor}")
 
 
-def drop_append_only_sql(connection: BaseDatabaseWrapper, table: str) -> list[str]:
+def drop_append_only_sql(connection: "BaseDatabaseWrapper", table: str) -> list[str]:
     if connection.vendor == "postgresql":
         return [f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};"]
     return [f"DROP TRIGGER IF EXISTS {table}_append_only;"]
@@ -67,7 +69,7 @@ $$ LANGUAGE plpgsql;
 """
 
 
-def data_version_sql(connection: BaseDatabaseWrapper) -> list[str]:
+def data_version_sql(connection: "BaseDatabaseWrapper") -> list[str]:
     """Triggers that increase ``core_dataversion.seq`` on every write to a watched table.
 
     PostgreSQL: one statement-level trigger per table (a bulk insert bumps once).
@@ -97,7 +99,7 @@ def data_version_sql(connection: BaseDatabaseWrapper) -> list[str]:
     raise NotImplementedError(f"Loudou does not support {connection.vendor}")
 
 
-def data_version_triggers_missing(connection: BaseDatabaseWrapper) -> list[str]:
+def data_version_triggers_missing(connection: "BaseDatabaseWrapper") -> list[str]:
     """Watched tables lacking their data-version trigger(s) in this database."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -114,7 +116,7 @@ def data_version_triggers_missing(connection: BaseDatabaseWrapper) -> list[str]:
     ]
 
 
-def drop_data_version_sql(connection: BaseDatabaseWrapper) -> list[str]:
+def drop_data_version_sql(connection: "BaseDatabaseWrapper") -> list[str]:
     if connection.vendor == "postgresql":
         return [
             f"DROP TRIGGER IF EXISTS {table}_data_version ON {table};" for table in WATCHED_TABLES
@@ -126,13 +128,13 @@ def drop_data_version_sql(connection: BaseDatabaseWrapper) -> list[str]:
     ]
 
 
-def bump_data_version(connection: BaseDatabaseWrapper) -> None:
+def bump_data_version(connection: "BaseDatabaseWrapper") -> None:
     with connection.cursor() as cursor:
         cursor.execute("UPDATE core_dataversion SET seq = seq + 1 WHERE id = 1")
 
 
 @contextlib.contextmanager
-def bulk_write(connection: BaseDatabaseWrapper) -> Iterator[None]:
+def bulk_write(connection: "BaseDatabaseWrapper") -> Iterator[None]:
     """For a bulk load inside one transaction: bump the data version once, not per row.
 
     SQLite's triggers fire per row (2.5× slower inserts); they are dropped for the load and
@@ -151,3 +153,17 @@ def bulk_write(connection: BaseDatabaseWrapper) -> Iterator[None]:
             for sql in data_version_sql(connection):
                 cursor.execute(sql)
     bump_data_version(connection)
+
+
+def epoch_us_of_latest_sql(vendor: str, *columns: str) -> str:
+    """SQL for the latest of timestamp ``columns`` (nulls ignored; the first column must
+    not be null) as integer microseconds since 1970 UTC.
+
+    Reading one integer is much cheaper than parsing several timestamps into Arrow."""
+    if vendor == "postgresql":
+        return f"CAST(EXTRACT(EPOCH FROM GREATEST({', '.join(columns)})) * 1000000 AS BIGINT)"
+    if vendor == "sqlite":
+        # SQLite's max() is NULL if any argument is: fall back to the first column.
+        args = ", ".join([columns[0], *(f"COALESCE({c}, {columns[0]})" for c in columns[1:])])
+        return f"CAST(ROUND((julianday(max({args})) - 2440587.5) * 86400000000) AS INTEGER)"
+    raise NotImplementedError(f"Loudou does not support {vendor}")

@@ -25,7 +25,7 @@ from django.db import connections
 from loudou.analytics.frames import SCHEMAS, Frames
 from loudou.core.db import data_version_triggers_missing
 
-from .queries import PARTITIONED, QUERIES
+from .queries import PARTITIONED, queries
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def connection_uri(alias: str = "default") -> str:
 
 def _read_postgresql(uri: str) -> dict[str, pl.DataFrame]:
     frames = {}
-    for name, query in QUERIES.items():
+    for name, query in queries("postgresql").items():
         options = {"partition_on": "id", "partition_num": 2} if name in PARTITIONED else {}
         try:
             frames[name] = cx.read_sql(uri, query, return_type="polars", **options)
@@ -58,7 +58,9 @@ def _read_postgresql(uri: str) -> dict[str, pl.DataFrame]:
 
 
 def _read_sqlite(path: str) -> dict[str, pl.DataFrame]:
-    with tempfile.TemporaryDirectory(prefix="loudou-frames-") as out:
+    # Hand the Arrow files over in memory where the system offers it.
+    shm = "/dev/shm" if Path("/dev/shm").is_dir() else None
+    with tempfile.TemporaryDirectory(prefix="loudou-frames-", dir=shm) as out:
         done = subprocess.run(
             [sys.executable, "-m", "loudou.reports.sqlite_reader", path, out],
             capture_output=True,
@@ -69,7 +71,7 @@ def _read_sqlite(path: str) -> dict[str, pl.DataFrame]:
             raise RuntimeError(f"reading {path} for reports failed:\n{done.stderr}")
         return {
             name: pl.from_arrow(feather.read_table(Path(out) / f"{name}.arrow", memory_map=False))
-            for name in QUERIES
+            for name in queries("sqlite")
         }
 
 
@@ -89,7 +91,8 @@ def load_frames(alias: str = "default") -> Frames:
             pl.when(pl.col("no_amount") == 1)
             .then(None)
             .otherwise(pl.col("amount_cents"))
-            .alias("amount_cents")
+            .alias("amount_cents"),
+            pl.col("last_touch_us").alias("last_touch"),
         )
     return Frames.from_frames(**raw)
 

@@ -16,12 +16,12 @@ import connectorx as cx
 import pyarrow as pa
 import pyarrow.feather as feather
 
-from loudou.reports.queries import PARTITIONED, QUERIES
+from loudou.reports.queries import PARTITIONED, queries
 
 
 def read_all(database: str, out_dir: Path) -> None:
     uri = f"sqlite://{database}"
-    for name, query in QUERIES.items():
+    for name, query in queries("sqlite").items():
         options = {"partition_on": "id", "partition_num": 2} if name in PARTITIONED else {}
         try:
             table = cx.read_sql(uri, query, return_type="arrow", **options)

@@ -67,6 +67,7 @@ class FrameBuilder:
         last_key, last_at = path[-1]
         status = last_key if last_key in ("won", "lost") else "open"
         cents = None if amount is None else int(Decimal(str(amount)) * 100)
+        touches = [t(last_at), t(touched or path[0][1]), *([t(activity)] if activity else [])]
         self.deals.append(
             {
                 "id": deal_id,
@@ -76,17 +77,12 @@ class FrameBuilder:
                 "stage_id": STAGE_IDS[last_key],
                 "status": status,
                 "amount_cents": cents,
-                "currency": "CNY",
-                "expected_close_date": dt.date.fromisoformat(expected_close)
-                if expected_close
-                else None,
-                "created_at": t(path[0][1]),
-                "closed_at": t(last_at) if status != "open" else None,
+                "expected_close_date": (
+                    dt.date.fromisoformat(expected_close) if expected_close else None
+                ),
                 "source": source,
                 "forecast_category": forecast_category,
-                "updated_at": t(touched or path[0][1]),
-                "stage_entered_at": t(last_at),
-                "last_activity_at": t(activity) if activity else None,
+                "last_touch": max(touches),
             }
         )
         return deal_id

@@ -121,3 +121,12 @@ def test_visibility():
         data, ReportParams(now=t("2026-01-25T00:00"), visibility=Visibility(all=False))
     )
     assert nobody.totals["count"] == 0
+
+
+def test_now_in_another_time_zone_is_the_same_instant():
+    import zoneinfo
+
+    shanghai = t("2026-01-25T00:00").astimezone(zoneinfo.ZoneInfo("Asia/Shanghai"))
+    rebuilt = snapshot(touched(), ReportParams(now=shanghai - dt.timedelta(days=12)))
+    assert rebuilt.totals["count"] == 3  # rebuilt from events before "now"
+    assert snapshot(touched(), ReportParams(now=shanghai)).totals["stale"] == 1

@@ -43,19 +43,28 @@ class LoaderTests(ReportDbCase):
             expected_close_date=dt.date(2026, 12, 31),
             source="web",
         )
+        log_activity(actor=self.rep, deal=deal, type="call", at=at + dt.timedelta(hours=5))
         services.lose_deal(actor=self.rep, deal=deal, reason=LostReason.objects.first())
+        no_amount = services.create_deal(actor=self.rep, name="e", amount=None)
         frames = loader.load_frames()
-        row = frames.deals.row(0, named=True)
+        data = frames.pipeline(frames.pipeline_id(None))
+        rows = {r["id"]: r for r in data.deals.iter_rows(named=True)}
+        row = rows[deal.pk]
         assert row["amount_cents"] == 123456789
+        assert rows[no_amount.pk]["amount_cents"] is None
         assert row["created_at"] == deal.created_at
         assert row["closed_at"] == deal.closed_at
+        assert row["stage_entered_at"] == deal.closed_at
+        # latest of stage change, field edit and activity (to the millisecond on SQLite)
+        assert abs(row["last_touch"] - deal.closed_at) < dt.timedelta(milliseconds=2)
         assert row["expected_close_date"] == dt.date(2026, 12, 31)
         assert (row["status"], row["source"], row["team_id"]) == ("lost", "web", self.team.pk)
-        events = frames.events.sort("id")
-        assert events["to_stage_id"].to_list() == [self.stage["contact"].pk, self.stage["lost"].pk]
-        assert events["from_stage_id"].to_list() == [None, self.stage["contact"].pk]
-        stages = frames.stages.filter(frames.stages["key"] == "needs").row(0, named=True)
-        assert Decimal(stages["probability"]) == Decimal("0.25")
+        assert (row["max_stage"], row["cur_idx"]) == (1, None)
+        events = data.events.filter(data.events["deal_id"] == deal.pk)
+        assert events["to_kind"].to_list() == ["open", "lost"]
+        assert events["created"].to_list() == [True, False]
+        assert {s.key: s.probability for s in data.stages}["needs"] == Decimal("0.25")
+        assert data.owner_names[self.rep.pk] == "rep"
 
     def test_empty_database(self):
         result = run_report(name="funnel", user=None)
