@@ -19,6 +19,7 @@ and events, so a cached process holds one compact copy of the data.
 """
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -143,9 +144,17 @@ class PipelineData:
     owner_names: dict[int, str]
     team_names: dict[int, str]
 
-    @property
+    @functools.cached_property
     def open_stages(self) -> list[Stage]:
         return [s for s in self.stages if s.kind == "open"]
+
+    @functools.cached_property
+    def won_deals(self) -> pl.DataFrame:
+        return self.deals.filter(pl.col("status") == "won")
+
+    @functools.cached_property
+    def probabilities(self) -> dict[int, Decimal]:
+        return {s.id: s.probability for s in self.stages}
 
     def stage_by_index(self, index: int) -> Stage:
         return next(s for s in self.stages if s.index == index)

@@ -112,7 +112,12 @@ def money(cents: int | float | None) -> Decimal:
     """Integer cents -> Decimal with two places (None and NaN count as zero)."""
     if cents is None or cents != cents:
         return Decimal("0.00")
-    return (Decimal(int(cents)) / 100).quantize(Decimal("0.01"))
+    return Decimal(int(cents)).scaleb(-2)
+
+
+def weighted_money(cents_x_bp: int | None) -> Decimal:
+    """Σ cents × probability in basis points -> currency units, rounded half up to cents."""
+    return money((int(cents_x_bp or 0) + 5_000) // 10_000)
 
 
 def ratio(numerator: int, denominator: int) -> float | None:

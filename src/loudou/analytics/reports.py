@@ -22,7 +22,7 @@ from typing import Any
 import polars as pl
 
 from .frames import PipelineData
-from .params import ParamError, ReportParams, ReportResult, money, ratio
+from .params import ParamError, ReportParams, ReportResult, money, ratio, weighted_money
 
 CENT = Decimal("0.01")
 
@@ -80,14 +80,20 @@ def _label(data: PipelineData, params: ReportParams, value: object) -> object:
 
 def _groups(
     frame: pl.DataFrame, params: ReportParams, data: PipelineData
-) -> Iterator[tuple[dict, pl.DataFrame]]:
-    """({by: name}, rows of that group), in name order, the unnamed group last."""
+) -> Iterator[tuple[dict, list[dict[str, Any]]]]:
+    """({by: name}, that group's rows as dicts), in name order, the unnamed group last.
+
+    The frame is a small aggregate: it is turned into Python once and grouped there
+    (splitting it into one frame per group cost more than the aggregation)."""
+    rows = frame.to_dicts()
     if not params.by:
-        yield {}, frame
+        yield {}, rows
         return
     column = GROUP_COLUMNS[params.by]
-    parts = frame.partition_by(column, as_dict=True, maintain_order=False)
-    named = [(_label(data, params, key[0]), part) for key, part in parts.items()]
+    grouped: dict[object, list[dict[str, Any]]] = {}
+    for row in rows:
+        grouped.setdefault(row[column], []).append(row)
+    named = [(_label(data, params, key), part) for key, part in grouped.items()]
     for name, part in sorted(named, key=lambda kv: (kv[0] is None, kv[0] or "")):
         yield {params.by: name}, part
 
@@ -103,12 +109,21 @@ def _period_instants(params: ReportParams) -> tuple[dt.date, dt.date, dt.datetim
 
 def _weighted(cents_by_stage: dict[int, int], data: PipelineData) -> Decimal:
     """Exact sum over stages of amount × probability, in currency units, rounded to cents."""
-    probability = {s.id: s.probability for s in data.stages}
+    probability = data.probabilities
     total = sum(
         (Decimal(cents) * probability[stage_id] for stage_id, cents in cents_by_stage.items()),
         Decimal(0),
     )
     return (total / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _cents_x_bp(data: PipelineData) -> pl.Expr:
+    """Per deal: amount in cents × its stage's probability in basis points, as Int128 so
+    sums over any number of deals stay exact."""
+    bp = {stage_id: int(p * 10_000) for stage_id, p in data.probabilities.items()}
+    return pl.col("amount_cents").fill_null(0).cast(pl.Int128) * pl.col("stage_id").replace_strict(
+        bp, default=0, return_dtype=pl.Int128
+    )
 
 
 def _stats(days: pl.Series) -> dict[str, float | None]:
@@ -181,7 +196,7 @@ def snapshot(data: PipelineData, params: ReportParams) -> ReportResult:
     )
     rows = []
     for group, part in _groups(agg, params, data):
-        by_idx = {r["idx"]: r for r in part.iter_rows(named=True)}
+        by_idx = {r["idx"]: r for r in part}
         for stage in data.open_stages:
             r = by_idx.get(stage.index)
             cents = r["cents"] if r else 0
@@ -220,9 +235,8 @@ def snapshot(data: PipelineData, params: ReportParams) -> ReportResult:
 
 
 def _funnel_group(
-    part: pl.DataFrame, data: PipelineData, params: ReportParams, group: dict
+    records: list[dict[str, Any]], data: PipelineData, params: ReportParams, group: dict
 ) -> list[dict[str, Any]]:
-    records = part.to_dicts()
     n = data.n
 
     def total(pred: Callable[[dict], bool], field: str = "deals") -> int:
@@ -341,7 +355,7 @@ def flow(data: PipelineData, params: ReportParams) -> ReportResult:
     )
     rows = []
     for group, part in _groups(agg, params, data):
-        by_k = {r["k"]: r for r in part.iter_rows(named=True)}
+        by_k = {r["k"]: r for r in part}
         for stage in data.open_stages:
             r = by_k.get(stage.index, {})
             rows.append(
@@ -409,7 +423,7 @@ def time_in_stage(data: PipelineData, params: ReportParams) -> ReportResult:
     )
     rows = []
     for group, part in _groups(merged, params, data):
-        by_idx = {r["stage_idx"]: r for r in part.iter_rows(named=True)}
+        by_idx = {r["stage_idx"]: r for r in part}
         for stage in data.open_stages:
             r = by_idx.get(stage.index, {})
             rows.append(
@@ -467,7 +481,7 @@ def cycle(data: PipelineData, params: ReportParams) -> ReportResult:
     agg = closed.group_by(*_keys(params), "status").agg(_stats_exprs())
     rows = []
     for group, part in _groups(agg, params, data):
-        by_status = {r["status"]: r for r in part.iter_rows(named=True)}
+        by_status = {r["status"]: r for r in part}
         for outcome in ("won", "lost"):
             r = by_status.get(outcome, {})
             rows.append(
@@ -524,7 +538,7 @@ def win_rate(data: PipelineData, params: ReportParams) -> ReportResult:
         rows = [
             {**group, **row(r["won"], r["lost"], r["won_cents"], r["lost_cents"])}
             for group, part in _groups(agg, params, data)
-            for r in part.iter_rows(named=True)
+            for r in part
         ]
     columns = [*_named(params), "won", "lost", "win_rate", "won_amount", "lost_amount"]
     return ReportResult("win_rate", params.echo(**period), rows, totals, columns)
@@ -574,75 +588,55 @@ def forecast(data: PipelineData, params: ReportParams) -> ReportResult:
             .alias("category"),
         )
     )
-    by_stage = open_deals.group_by("period", *keys, "stage_id", "category").agg(
-        pl.len().alias("deals"), pl.col("amount_cents").sum().alias("cents")
+    categories = ("commit", "best_case", "pipeline", "omitted")
+    amount = pl.col("amount_cents").fill_null(0)
+    open_agg = open_deals.group_by("period", *keys).agg(
+        pl.len().alias("open_count"),
+        amount.sum().alias("cents"),
+        _cents_x_bp(data).sum().alias("cents_x_bp"),
+        *[amount.filter(pl.col("category") == c).sum().alias(c) for c in categories],
     )
     start, end = params.instant(date_from), params.instant(date_to)
     won = (
-        visible_deals(data, params)
-        .filter((pl.col("status") == "won") & _within("closed_at", start, end))
+        visible_deals(data, params, data.won_deals)
+        .filter(_within("closed_at", start, end))
         .with_columns(
             _period_label(
                 pl.col("closed_at").dt.convert_time_zone(params.time_zone).dt.date(), params.grain
             ).alias("period")
         )
         .group_by("period", *keys)
-        .agg(pl.col("amount_cents").sum().alias("won_cents"))
+        .agg(amount.sum().alias("won_cents"))
     )
-    cells: dict[tuple, dict[str, Any]] = {}
-
-    def cell(period: str, group: dict) -> dict[str, Any]:
-        key = (period, *group.values())
-        if key not in cells:
-            cells[key] = {
-                "period": period,
-                **group,
-                "open_count": 0,
-                "cents": 0,
-                "by_stage": {},
-                "categories": {},
-                "won_cents": 0,
-            }
-        return cells[key]
-
-    for r in by_stage.iter_rows(named=True):
-        c = cell(
-            r["period"], {by: _label(data, params, r[k]) for by, k in zip(named, keys, strict=True)}
+    table = open_agg.join(
+        won, on=["period", *keys], how="full", coalesce=True, nulls_equal=True
+    ).with_columns(pl.exclude("period", *keys).fill_null(0))
+    if keys:
+        names = data.owner_names if params.by == "owner" else data.team_names
+        label = (
+            pl.col(keys[0]).replace_strict(names, default=None, return_dtype=pl.String)
+            if params.by in ("owner", "team")
+            else pl.col(keys[0]).cast(pl.String)
         )
-        cents = r["cents"] or 0
-        c["open_count"] += r["deals"]
-        c["cents"] += cents
-        c["by_stage"][r["stage_id"]] = c["by_stage"].get(r["stage_id"], 0) + cents
-        c["categories"][r["category"]] = c["categories"].get(r["category"], 0) + cents
-    for r in won.iter_rows(named=True):
-        group = {by: _label(data, params, r[k]) for by, k in zip(named, keys, strict=True)}
-        cell(r["period"], group)["won_cents"] += r["won_cents"] or 0
+        table = table.with_columns(label.alias(params.by))
+    table = table.sort("period", *named, nulls_last=True)
 
-    def render(c: dict[str, Any]) -> dict[str, Any]:
+    def render(r: dict[str, Any]) -> dict[str, Any]:
         return {
-            "open_count": c["open_count"],
-            "amount": money(c["cents"]),
-            "weighted_amount": _weighted(c["by_stage"], data),
-            **{
-                cat: money(c["categories"].get(cat, 0))
-                for cat in ("commit", "best_case", "pipeline", "omitted")
-            },
-            "already_won": money(c["won_cents"]),
+            "open_count": r["open_count"],
+            "amount": money(r["cents"]),
+            "weighted_amount": weighted_money(r["cents_x_bp"]),
+            **{c: money(r[c]) for c in categories},
+            "already_won": money(r["won_cents"]),
         }
 
-    ordered = sorted(
-        cells.values(),
-        key=lambda c: (c["period"], *[(c[by] is None, c[by] or "") for by in named]),
-    )
-    rows = [{"period": c["period"], **{by: c[by] for by in named}, **render(c)} for c in ordered]
-    everything = {"open_count": 0, "cents": 0, "by_stage": {}, "categories": {}, "won_cents": 0}
-    for c in cells.values():
-        everything["open_count"] += c["open_count"]
-        everything["cents"] += c["cents"]
-        everything["won_cents"] += c["won_cents"]
-        for name in ("by_stage", "categories"):
-            for k, v in c[name].items():
-                everything[name][k] = everything[name].get(k, 0) + v
+    rows = [
+        {"period": r["period"], **{by: r[by] for by in named}, **render(r)}
+        for r in table.iter_rows(named=True)
+    ]
+    totals = table.select(
+        pl.col("open_count", "cents", "cents_x_bp", *categories, "won_cents").sum()
+    ).row(0, named=True)
     columns = [
         "period",
         *named,
@@ -661,7 +655,7 @@ def forecast(data: PipelineData, params: ReportParams) -> ReportResult:
             **{"from": date_from.isoformat(), "to": date_to.isoformat(), "grain": params.grain}
         ),
         rows,
-        render(everything),
+        render(totals),
         columns,
     )
 

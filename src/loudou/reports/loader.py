@@ -1,13 +1,14 @@
-"""Load report frames from the CRM database into Polars, and cache them per process.
+"""Load report frames from the CRM database, and cache them per process.
 
-The loader reads only the columns reports need, with connectorx (Rust, straight into
-Arrow): in-process for PostgreSQL, in a child process for SQLite (see sqlite_reader.py
-for why; bench/RESULTS.md for the measurements). The cache keeps one ``Frames`` per
-database until ``core_dataversion.seq`` changes: database triggers bump it on every write
-to a table that reports read, whichever code wrote.
+A child process (frames_reader.py) reads only the columns reports need with connectorx
+(Rust, straight into Arrow), derives the report frames and hands them over as Arrow files;
+see that module for why it is a child, bench/RESULTS.md for the measurements. The cache
+keeps one ``Frames`` per database until ``core_dataversion.seq`` changes: database
+triggers bump it on every write to a table that reports read, whichever code wrote.
 """
 
 import logging
+import os
 import subprocess
 import sys
 import tempfile
@@ -17,15 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-import connectorx as cx
-import polars as pl
-import pyarrow.feather as feather
 from django.db import connections
 
-from loudou.analytics.frames import SCHEMAS, Frames
+from loudou.analytics.frames import Frames
+from loudou.analytics.store import read_frames
 from loudou.core.db import data_version_triggers_missing
-
-from .queries import PARTITIONED, queries
 
 logger = logging.getLogger(__name__)
 
@@ -46,55 +43,22 @@ def connection_uri(alias: str = "default") -> str:
     raise NotImplementedError(f"Reports do not support {engine}")
 
 
-def _read_postgresql(uri: str) -> dict[str, pl.DataFrame]:
-    frames = {}
-    for name, query in queries("postgresql").items():
-        options = {"partition_on": "id", "partition_num": 2} if name in PARTITIONED else {}
-        try:
-            frames[name] = cx.read_sql(uri, query, return_type="polars", **options)
-        except RuntimeError:
-            frames[name] = cx.read_sql(uri, query, return_type="polars")  # empty table
-    return frames
-
-
-def _read_sqlite(path: str) -> dict[str, pl.DataFrame]:
+def load_frames(alias: str = "default") -> Frames:
+    """Read and derive every frame the reports need, in a child process (no caching)."""
     # Hand the Arrow files over in memory where the system offers it.
     shm = "/dev/shm" if Path("/dev/shm").is_dir() else None
     with tempfile.TemporaryDirectory(prefix="loudou-frames-", dir=shm) as out:
+        env = dict(os.environ, LOUDOU_READER_URI=connection_uri(alias))
         done = subprocess.run(
-            [sys.executable, "-m", "loudou.reports.sqlite_reader", path, out],
+            [sys.executable, "-m", "loudou.reports.frames_reader", out],
+            env=env,
             capture_output=True,
             text=True,
             check=False,
         )
         if done.returncode != 0:
-            raise RuntimeError(f"reading {path} for reports failed:\n{done.stderr}")
-        return {
-            name: pl.from_arrow(feather.read_table(Path(out) / f"{name}.arrow", memory_map=False))
-            for name in queries("sqlite")
-        }
-
-
-def load_frames(alias: str = "default") -> Frames:
-    """Read every frame the reports need (no caching)."""
-    settings = connections[alias].settings_dict
-    if settings["ENGINE"].endswith("sqlite3"):
-        raw = _read_sqlite(str(settings["NAME"]))
-    else:
-        raw = _read_postgresql(connection_uri(alias))
-    raw = {
-        name: frame if frame.height else pl.DataFrame(schema=SCHEMAS[name])
-        for name, frame in raw.items()
-    }
-    if "no_amount" in raw["deals"].columns:
-        raw["deals"] = raw["deals"].with_columns(
-            pl.when(pl.col("no_amount") == 1)
-            .then(None)
-            .otherwise(pl.col("amount_cents"))
-            .alias("amount_cents"),
-            pl.col("last_touch_us").alias("last_touch"),
-        )
-    return Frames.from_frames(**raw)
+            raise RuntimeError(f"loading report data failed:\n{done.stderr}")
+        return read_frames(Path(out))
 
 
 _triggers_checked: dict[str, bool] = {}

@@ -1,0 +1,70 @@
+"""Write and read prepared ``Frames`` as Arrow IPC files plus a JSON index.
+
+The loader child process derives the frames and writes them here; the serving process
+reads only the compact result, so it never holds the raw tables (see reports/loader.py).
+"""
+
+import datetime as dt
+import json
+from dataclasses import asdict
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+
+from .frames import Frames, PipelineData, Stage
+
+PARTS = ("deals", "events", "stays")
+
+
+def write_frames(frames: Frames, out: Path) -> None:
+    index = {
+        "pipelines": frames.pipelines.to_dicts(),
+        "derived": {},
+    }
+    for pipeline_id, data in frames.derived.items():
+        for part in PARTS:
+            getattr(data, part).write_ipc(out / f"{pipeline_id}.{part}.arrow", compression=None)
+        index["derived"][str(pipeline_id)] = {
+            "key": data.key,
+            "n": data.n,
+            "stages": [{**asdict(s), "probability": str(s.probability)} for s in data.stages],
+            "latest_event_at": data.latest_event_at.isoformat() if data.latest_event_at else None,
+            "owner_names": {str(k): v for k, v in data.owner_names.items()},
+            "team_names": {str(k): v for k, v in data.team_names.items()},
+        }
+    (out / "index.json").write_text(json.dumps(index, ensure_ascii=False))
+
+
+def read_frames(out: Path) -> Frames:
+    index = json.loads((out / "index.json").read_text())
+    pipelines = pl.DataFrame(
+        index["pipelines"], schema={"id": pl.Int64, "key": pl.String, "is_default": pl.Boolean}
+    )
+    frames = Frames(
+        pipelines=pipelines,
+        deals=pl.DataFrame(),
+        events=pl.DataFrame(),
+        stages=pl.DataFrame(),
+        users=pl.DataFrame(),
+        teams=pl.DataFrame(),
+    )
+    for pipeline_id, meta in index["derived"].items():
+        parts = {part: pl.read_ipc(out / f"{pipeline_id}.{part}.arrow") for part in PARTS}
+        latest = meta["latest_event_at"]
+        frames.derived[int(pipeline_id)] = PipelineData(
+            pipeline_id=int(pipeline_id),
+            key=meta["key"],
+            stages=[
+                Stage(**{**s, "probability": Decimal(s["probability"])}) for s in meta["stages"]
+            ],
+            n=meta["n"],
+            deals=parts["deals"],
+            open_deals=parts["deals"].filter(pl.col("status") == "open"),
+            events=parts["events"],
+            stays=parts["stays"],
+            latest_event_at=dt.datetime.fromisoformat(latest) if latest else None,
+            owner_names={int(k): v for k, v in meta["owner_names"].items()},
+            team_names={int(k): v for k, v in meta["team_names"].items()},
+        )
+    return frames
