@@ -44,8 +44,10 @@ def connect(tables: dict[str, pa.Table]) -> duckdb.DuckDBPyConnection:
                      coalesce(last_activity_at::TIMESTAMP, updated_at::TIMESTAMP)) AS last_touch,
             forecast_category
         FROM raw_deals""")
-    con.execute("CREATE TABLE events AS SELECT id, deal_id, from_stage_id, to_stage_id, "
-                "\"at\"::TIMESTAMP AS \"at\" FROM raw_events")
+    con.execute(
+        "CREATE TABLE events AS SELECT id, deal_id, from_stage_id, to_stage_id, "
+        '"at"::TIMESTAMP AS "at" FROM raw_events'
+    )
     con.execute("""
         CREATE TABLE stages AS SELECT id, key, kind, position,
             CAST(probability AS DECIMAL(9, 4)) AS probability, forecast_category, rot_days,
@@ -64,20 +66,25 @@ def _naive(moment: dt.datetime) -> dt.datetime:
 
 def snapshot(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> list[tuple]:
     """Open deals per stage: count, amount (cents), weighted (currency), stale."""
-    rows = con.execute("""
+    rows = con.execute(
+        """
         SELECT s.key, count(*), sum(d.amount_cents),
                sum(coalesce(d.amount_cents, 0) * s.probability),
                count(*) FILTER (WHERE d.last_touch < ? - to_days(s.rot_days))
         FROM deals d JOIN stages s ON s.id = d.stage_id
         WHERE d.status = 'open' GROUP BY s.key, s.position ORDER BY s.position
-    """, [_naive(now)]).fetchall()
+    """,
+        [_naive(now)],
+    ).fetchall()
     return [(k, c, a or 0, _cents(w), st) for k, c, a, w, st in rows]
 
 
-def funnel_per_rep(con: duckdb.DuckDBPyConnection, start: dt.datetime,
-                   end: dt.datetime) -> list[tuple]:
+def funnel_per_rep(
+    con: duckdb.DuckDBPyConnection, start: dt.datetime, end: dt.datetime
+) -> list[tuple]:
     """Per owner and stage index: reached, amount (cents), open, lost_at."""
-    return con.execute("""
+    return con.execute(
+        """
         WITH reached AS (
             SELECT e.deal_id, max(s.idx) FILTER (WHERE s.kind = 'open') AS max_open
             FROM events e JOIN stages s ON s.id = e.to_stage_id GROUP BY e.deal_id),
@@ -96,13 +103,17 @@ def funnel_per_rep(con: duckdb.DuckDBPyConnection, start: dt.datetime,
                count(*) FILTER (WHERE c.status = 'lost' AND c.max_stage = k.k)
         FROM cohort c, (SELECT range AS k FROM range(1, (SELECT n + 2 FROM n))) k
         GROUP BY c.owner_id, k.k ORDER BY c.owner_id, k.k
-    """, [_naive(start), _naive(end)]).fetchall()
+    """,
+        [_naive(start), _naive(end)],
+    ).fetchall()
 
 
-def time_in_stage(con: duckdb.DuckDBPyConnection, start: dt.datetime,
-                  end: dt.datetime) -> list[tuple]:
+def time_in_stage(
+    con: duckdb.DuckDBPyConnection, start: dt.datetime, end: dt.datetime
+) -> list[tuple]:
     """Per open stage: completed stays ended in [start, end): count, mean, median, p90."""
-    return con.execute("""
+    return con.execute(
+        """
         WITH ordered AS (
             SELECT e.to_stage_id, e.at,
                    lead(e.at) OVER (PARTITION BY e.deal_id ORDER BY e.at, e.id) AS exited
@@ -114,15 +125,19 @@ def time_in_stage(con: duckdb.DuckDBPyConnection, start: dt.datetime,
             WHERE s.kind = 'open' AND o.exited >= ? AND o.exited < ?)
         SELECT key, count(*), avg(days), quantile_cont(days, 0.5), quantile_cont(days, 0.9)
         FROM stays GROUP BY key, position ORDER BY position
-    """, [_naive(start), _naive(end)]).fetchall()
+    """,
+        [_naive(start), _naive(end)],
+    ).fetchall()
 
 
-def forecast_per_rep_month(con: duckdb.DuckDBPyConnection, date_from: dt.date,
-                           date_to: dt.date) -> list[tuple]:
+def forecast_per_rep_month(
+    con: duckdb.DuckDBPyConnection, date_from: dt.date, date_to: dt.date
+) -> list[tuple]:
     """Per month and owner: open count, amount, weighted, commit, best case, already won."""
     start = _naive(dt.datetime.combine(date_from, dt.time(), dt.UTC) - SHANGHAI)
     end = _naive(dt.datetime.combine(date_to, dt.time(), dt.UTC) - SHANGHAI)
-    open_rows = con.execute("""
+    open_rows = con.execute(
+        """
         SELECT strftime(d.expected_close_date, '%Y-%m') AS period, d.owner_id, count(*),
                coalesce(sum(d.amount_cents), 0),
                sum(coalesce(d.amount_cents, 0) * s.probability),
@@ -133,12 +148,17 @@ def forecast_per_rep_month(con: duckdb.DuckDBPyConnection, date_from: dt.date,
         FROM deals d JOIN stages s ON s.id = d.stage_id
         WHERE d.status = 'open' AND d.expected_close_date >= ? AND d.expected_close_date < ?
         GROUP BY 1, 2
-    """, [date_from, date_to]).fetchall()
-    won_rows = con.execute("""
+    """,
+        [date_from, date_to],
+    ).fetchall()
+    won_rows = con.execute(
+        """
         SELECT strftime(closed_at + INTERVAL 8 HOUR, '%Y-%m'), owner_id,
                coalesce(sum(amount_cents), 0)
         FROM deals WHERE status = 'won' AND closed_at >= ? AND closed_at < ? GROUP BY 1, 2
-    """, [start, end]).fetchall()
+    """,
+        [start, end],
+    ).fetchall()
     cells: dict[tuple, list[Any]] = {}
     for period, owner, count, cents, weighted, commit, best in open_rows:
         cells[(period, owner)] = [count, cents, _cents(weighted), commit, best, 0]
@@ -148,11 +168,14 @@ def forecast_per_rep_month(con: duckdb.DuckDBPyConnection, date_from: dt.date,
 
 
 def stale_per_rep(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> list[tuple]:
-    return con.execute("""
+    return con.execute(
+        """
         SELECT d.owner_id, count(*) FROM deals d JOIN stages s ON s.id = d.stage_id
         WHERE d.status = 'open' AND d.last_touch < ? - to_days(s.rot_days)
         GROUP BY d.owner_id ORDER BY d.owner_id
-    """, [_naive(now)]).fetchall()
+    """,
+        [_naive(now)],
+    ).fetchall()
 
 
 def _cents(value: Decimal | None) -> Decimal:

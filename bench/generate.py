@@ -17,7 +17,9 @@ import os
 import random
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 NOW = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 YEARS = 3
@@ -102,15 +104,31 @@ def generate(n_deals: int, seed: int) -> tuple[list, list, list, list]:
                 break
             path.append((open_ids[k - 1], open_ids[k + step - 1], leave))
             k, at = k + step, leave
-        last_from, last_to, last_at = path[-1]
+        _last_from, last_to, last_at = path[-1]
         closed = last_at if status != "open" else None
         touched = None
         if rng.random() < 0.5:
             touched = created + (last_at - created) * rng.random()
-        deals.append((deal_id, f"Deal {deal_id}", owner, team, pipeline_id, last_to, last_at,
-                       status, amount, created.date() + dt.timedelta(days=rng.randint(30, 120)),
-                       created, closed, rng.choice(reasons) if status == "lost" else None,
-                       rng.choice(SOURCES), created, touched))
+        deals.append(
+            (
+                deal_id,
+                f"Deal {deal_id}",
+                owner,
+                team,
+                pipeline_id,
+                last_to,
+                last_at,
+                status,
+                amount,
+                created.date() + dt.timedelta(days=rng.randint(30, 120)),
+                created,
+                closed,
+                rng.choice(reasons) if status == "lost" else None,
+                rng.choice(SOURCES),
+                created,
+                touched,
+            )
+        )
         for from_id, to_id, when in path:
             event_id += 1
             events.append((event_id, deal_id, from_id, to_id, when))
@@ -146,17 +164,23 @@ def insert(teams: list, users: list, deals: list, events: list) -> None:
             _insert_sqlite(cursor, teams, users, deals, events, password)
 
 
-USER_COLUMNS = ("id, username, team_id, role, display_name, password, is_superuser, is_staff, "
-                "is_active, first_name, last_name, email, date_joined")
+USER_COLUMNS = (
+    "id, username, team_id, role, display_name, password, is_superuser, is_staff, "
+    "is_active, first_name, last_name, email, date_joined"
+)
 
 
 def _user_rows(users: list, password: str) -> list[tuple]:
     joined = NOW.isoformat()
-    return [(uid, name, team, "rep", name, password, False, False, True, "", "", "", joined)
-            for uid, name, team in users]
+    return [
+        (uid, name, team, "rep", name, password, False, False, True, "", "", "", joined)
+        for uid, name, team in users
+    ]
 
 
-def _insert_sqlite(cursor, teams, users, deals, events, password) -> None:
+def _insert_sqlite(
+    cursor: Any, teams: list, users: list, deals: list, events: list, password: str
+) -> None:
     cursor.executemany("INSERT INTO people_team (id, name) VALUES (%s, %s)", teams)
     cursor.executemany(
         f"INSERT INTO people_user ({USER_COLUMNS}) VALUES ({', '.join(['%s'] * 13)})",
@@ -165,10 +189,25 @@ def _insert_sqlite(cursor, teams, users, deals, events, password) -> None:
     cursor.executemany(
         f"INSERT INTO deals_deal ({DEAL_COLUMNS}) VALUES ({', '.join(['%s'] * 21)})",
         [
-            (d[0], d[1], d[2], d[3], d[4], d[5], _sqlite_time(d[6]), d[7],
-             None if d[8] is None else f"{d[8]:.2f}", d[9].isoformat(), _sqlite_time(d[10]),
-             _sqlite_time(d[11]), d[12], d[13], _sqlite_time(d[14]), _sqlite_time(d[15]),
-             *DEAL_CONSTANTS)
+            (
+                d[0],
+                d[1],
+                d[2],
+                d[3],
+                d[4],
+                d[5],
+                _sqlite_time(d[6]),
+                d[7],
+                None if d[8] is None else f"{d[8]:.2f}",
+                d[9].isoformat(),
+                _sqlite_time(d[10]),
+                _sqlite_time(d[11]),
+                d[12],
+                d[13],
+                _sqlite_time(d[14]),
+                _sqlite_time(d[15]),
+                *DEAL_CONSTANTS,
+            )
             for d in deals
         ],
     )
@@ -179,7 +218,7 @@ def _insert_sqlite(cursor, teams, users, deals, events, password) -> None:
     )
 
 
-def _copy(cursor, table: str, columns: str, rows) -> None:
+def _copy(cursor: Any, table: str, columns: str, rows: Iterable[tuple]) -> None:
     buffer = io.StringIO()
     for row in rows:
         buffer.write("\t".join("\\N" if v is None else str(v) for v in row))
@@ -190,15 +229,23 @@ def _copy(cursor, table: str, columns: str, rows) -> None:
             copy.write(chunk)
 
 
-def _insert_postgresql(cursor, teams, users, deals, events, password) -> None:
+def _insert_postgresql(
+    cursor: Any, teams: list, users: list, deals: list, events: list, password: str
+) -> None:
     _copy(cursor, "people_team", "id, name", teams)
     _copy(cursor, "people_user", USER_COLUMNS, _user_rows(users, password))
-    _copy(cursor, "deals_deal", DEAL_COLUMNS, (
-        (*d[:8], None if d[8] is None else f"{d[8]:.2f}", *d[9:], *DEAL_CONSTANTS)
-        for d in deals))
-    _copy(cursor, "deals_stageevent",
-          "id, deal_id, from_stage_id, to_stage_id, at, override_reason, overridden, note",
-          ((*e, "", "[]", "") for e in events))
+    _copy(
+        cursor,
+        "deals_deal",
+        DEAL_COLUMNS,
+        ((*d[:8], None if d[8] is None else f"{d[8]:.2f}", *d[9:], *DEAL_CONSTANTS) for d in deals),
+    )
+    _copy(
+        cursor,
+        "deals_stageevent",
+        "id, deal_id, from_stage_id, to_stage_id, at, override_reason, overridden, note",
+        ((*e, "", "[]", "") for e in events),
+    )
     for table in ("people_team", "people_user", "deals_deal", "deals_stageevent"):
         cursor.execute(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
@@ -221,10 +268,12 @@ def main() -> None:
     generated = time.perf_counter()
     insert(teams, users, deals, events)
     done = time.perf_counter()
-    print(f"{len(deals):,} deals, {len(events):,} stage events: generated in "
-          f"{generated - started:.1f} s, inserted in {done - generated:.1f} s "
-          f"({len(deals) + len(events):,.0f} rows, "
-          f"{(len(deals) + len(events)) / (done - generated):,.0f} rows/s).")
+    print(
+        f"{len(deals):,} deals, {len(events):,} stage events: generated in "
+        f"{generated - started:.1f} s, inserted in {done - generated:.1f} s "
+        f"({len(deals) + len(events):,.0f} rows, "
+        f"{(len(deals) + len(events)) / (done - generated):,.0f} rows/s)."
+    )
 
 
 if __name__ == "__main__":

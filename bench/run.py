@@ -40,9 +40,8 @@ def median_ms(fn: Callable[[], object], runs: int) -> tuple[float, object]:
 
 
 def load_reference_tables(db: Path) -> dict:
-    """Raw tables as Arrow, read by connectorx in a child process (see sqlite_reader)."""
+    """Raw tables as Arrow, read by connectorx in a child process (see frames_reader)."""
     import pyarrow.feather as feather
-
     from duckdb_reference import TABLES
 
     with tempfile.TemporaryDirectory() as out:
@@ -52,8 +51,7 @@ def load_reference_tables(db: Path) -> dict:
             "    f.write_feather(cx.read_sql('sqlite://' + sys.argv[1], q, return_type='arrow'),"
             " sys.argv[3] + '/' + name + '.arrow')\n"
         )
-        subprocess.run([sys.executable, "-c", code, str(db), json.dumps(TABLES), out],
-                       check=True)
+        subprocess.run([sys.executable, "-c", code, str(db), json.dumps(TABLES), out], check=True)
         return {name: feather.read_table(f"{out}/{name}.arrow") for name in TABLES}
 
 
@@ -77,12 +75,15 @@ def compare(name: str, product: list, reference: list) -> None:
             if p != r:
                 print(f"  first difference: product {p} != duckdb {r}")
                 break
-        raise SystemExit(f"MISMATCH in {name}: {len(product)} product rows, "
-                         f"{len(reference)} reference rows")
+        raise SystemExit(
+            f"MISMATCH in {name}: {len(product)} product rows, {len(reference)} reference rows"
+        )
 
 
 def close(a: float | None, b: float | None) -> bool:
-    return a is None and b is None or (a is not None and b is not None and abs(a - b) < 1e-3)
+    if a is None or b is None:
+        return a is None and b is None
+    return abs(a - b) < 1e-3
 
 
 def main() -> None:
@@ -93,8 +94,17 @@ def main() -> None:
     args = parser.parse_args()
     db = HERE / "data" / f"bench-{args.deals}.sqlite3"
     if not db.exists():
-        subprocess.run([sys.executable, str(HERE / "generate.py"), "--deals", str(args.deals),
-                        "--db", str(db)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(HERE / "generate.py"),
+                "--deals",
+                str(args.deals),
+                "--db",
+                str(db),
+            ],
+            check=True,
+        )
     sys.path.insert(0, str(HERE))
     setup_django(db)
     import duckdb_reference as ref
@@ -117,42 +127,79 @@ def main() -> None:
         "open snapshot": (
             lambda: product("snapshot"),
             lambda: ref.snapshot(con, NOW),
-            lambda r: [(x["stage"], x["count"], cents(x["amount"]), x["weighted_amount"],
-                        x["stale"]) for x in r.rows if x["count"]],
+            lambda r: [
+                (x["stage"], x["count"], cents(x["amount"]), x["weighted_amount"], x["stale"])
+                for x in r.rows
+                if x["count"]
+            ],
             ["snapshot"],
         ),
         "cohort funnel per rep": (
             lambda: product("funnel", by="owner", date_from=PERIOD[0], date_to=PERIOD[1]),
             lambda: ref.funnel_per_rep(con, _utc(PERIOD[0]), _utc(PERIOD[1])),
             lambda r: sorted(
-                (ids[x["owner"]], data.stages[[s.key for s in data.stages].index(x["stage"])]
-                 .index, x["reached"], cents(x["amount"]), x["open"], x["lost_at"])
-                for x in r.rows),
-            ["funnel", "--by", "owner", "--from", PERIOD[0].isoformat(),
-             "--to", PERIOD[1].isoformat()],
+                (
+                    ids[x["owner"]],
+                    data.stages[[s.key for s in data.stages].index(x["stage"])].index,
+                    x["reached"],
+                    cents(x["amount"]),
+                    x["open"],
+                    x["lost_at"],
+                )
+                for x in r.rows
+            ),
+            [
+                "funnel",
+                "--by",
+                "owner",
+                "--from",
+                PERIOD[0].isoformat(),
+                "--to",
+                PERIOD[1].isoformat(),
+            ],
         ),
         "time in stage": (
             lambda: product("time_in_stage", date_from=PERIOD[0], date_to=PERIOD[1]),
             lambda: ref.time_in_stage(con, _utc(PERIOD[0]), _utc(PERIOD[1])),
-            lambda r: [(x["stage"], x["count"], x["mean_days"], x["median_days"],
-                        x["p90_days"]) for x in r.rows if x["count"]],
+            lambda r: [
+                (x["stage"], x["count"], x["mean_days"], x["median_days"], x["p90_days"])
+                for x in r.rows
+                if x["count"]
+            ],
             ["time_in_stage", "--from", PERIOD[0].isoformat(), "--to", PERIOD[1].isoformat()],
         ),
         "weighted forecast per rep and month": (
             lambda: product("forecast", by="owner", date_from=FORECAST[0], date_to=FORECAST[1]),
             lambda: ref.forecast_per_rep_month(con, *FORECAST),
             lambda r: sorted(
-                (x["period"], ids[x["owner"]], x["open_count"], cents(x["amount"]),
-                 x["weighted_amount"], cents(x["commit"]), cents(x["best_case"]),
-                 cents(x["already_won"])) for x in r.rows),
-            ["forecast", "--by", "owner", "--from", FORECAST[0].isoformat(),
-             "--to", FORECAST[1].isoformat()],
+                (
+                    x["period"],
+                    ids[x["owner"]],
+                    x["open_count"],
+                    cents(x["amount"]),
+                    x["weighted_amount"],
+                    cents(x["commit"]),
+                    cents(x["best_case"]),
+                    cents(x["already_won"]),
+                )
+                for x in r.rows
+            ),
+            [
+                "forecast",
+                "--by",
+                "owner",
+                "--from",
+                FORECAST[0].isoformat(),
+                "--to",
+                FORECAST[1].isoformat(),
+            ],
         ),
         "stale count per rep": (
             lambda: product("snapshot", by="owner"),
             lambda: ref.stale_per_rep(con, NOW),
             lambda r: sorted(
-                (ids[o], s) for o, s in _sum_by(r.rows, "owner", "stale").items() if s),
+                (ids[o], s) for o, s in _sum_by(r.rows, "owner", "stale").items() if s
+            ),
             ["snapshot", "--by", "owner"],
         ),
     }
@@ -163,9 +210,11 @@ def main() -> None:
         mine = shape(product_result)
         if name == "time in stage":
             ok = len(mine) == len(reference_rows) and all(
-                p[0] == r[0] and p[1] == r[1] and all(close(a, b) for a, b in zip(p[2:], r[2:],
-                                                                                   strict=True))
-                for p, r in zip(mine, reference_rows, strict=True))
+                p[0] == r[0]
+                and p[1] == r[1]
+                and all(close(a, b) for a, b in zip(p[2:], r[2:], strict=True))
+                for p, r in zip(mine, reference_rows, strict=True)
+            )
             if not ok:
                 compare(name, mine, reference_rows)
         else:
@@ -173,8 +222,21 @@ def main() -> None:
         cold_ms = cold(db, cli, args.cold_runs)
         results.append((name, warm_ms, cold_ms, duck_ms))
         print(f"{name:38s} identical ({len(mine)} rows)", flush=True)
-    peak = peak_rss_mib(db)
-    print_table(args.deals, load_s, results, peak)
+    others = [
+        (
+            report,
+            median_ms(
+                lambda r=report: product(r, date_from=PERIOD[0], date_to=PERIOD[1]), args.runs
+            )[0],
+        )
+        for report in ("flow", "cycle", "win_rate")
+    ]
+    print_table(args.deals, load_s, results, peak_rss_mib(db), loader_peak_mib(db))
+    print()
+    print(
+        "Reports without a DuckDB reference (product warm ms): "
+        + ", ".join(f"{name} {ms:.1f}" for name, ms in others)
+    )
 
 
 def _utc(day: dt.date) -> dt.datetime:
@@ -192,8 +254,17 @@ def cold(db: Path, cli: list[str], runs: int) -> float:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOUDOU_")}
     env.update(LOUDOU_HOME=str(db.parent), LOUDOU_SQLITE_FILE=db.name)
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    command = [sys.executable, "-m", "loudou", "report", *cli, "--format", "json",
-               "--now", NOW.isoformat()]
+    command = [
+        sys.executable,
+        "-m",
+        "loudou",
+        "report",
+        *cli,
+        "--format",
+        "json",
+        "--now",
+        NOW.isoformat(),
+    ]
 
     def once() -> None:
         subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
@@ -202,8 +273,12 @@ def cold(db: Path, cli: list[str], runs: int) -> float:
 
 
 def peak_rss_mib(db: Path) -> float:
+    """Peak resident memory of a fresh process serving every report, grouped three ways.
+
+    Read from VmHWM: getrusage's ru_maxrss survives exec, so a child of this (large)
+    benchmark process would report this process's size."""
     code = (
-        "import resource, datetime as dt, django, os\n"
+        "import datetime as dt, django, os\n"
         "django.setup()\n"
         "from loudou.reports.services import run_report\n"
         "from loudou.analytics.reports import REPORTS\n"
@@ -211,22 +286,50 @@ def peak_rss_mib(db: Path) -> float:
         "for name in REPORTS:\n"
         "    for by in (None, 'owner', 'team'):\n"
         "        run_report(name=name, user=None, now=now, by=by)\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
+        "print(int(hwm.split()[1]) / 1024)\n"
     )
-    env = dict(os.environ, LOUDOU_HOME=str(db.parent), LOUDOU_SQLITE_FILE=db.name,
-               DJANGO_SETTINGS_MODULE="loudou.settings")
-    out = subprocess.run([sys.executable, "-c", code], env=env, check=True,
-                         capture_output=True, text=True).stdout
+    env = dict(
+        os.environ,
+        LOUDOU_HOME=str(db.parent),
+        LOUDOU_SQLITE_FILE=db.name,
+        DJANGO_SETTINGS_MODULE="loudou.settings",
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
+    ).stdout
     return float(out.strip().splitlines()[-1])
 
 
-def print_table(deals: int, load_s: float, results: list, peak: float) -> None:
+def loader_peak_mib(db: Path) -> float:
+    """Peak resident memory of the loader child (frames_reader) on its own."""
+    code = (
+        "import runpy, sys, tempfile\n"
+        "with tempfile.TemporaryDirectory() as out:\n"
+        "    sys.argv = ['frames_reader', out]\n"
+        "    runpy.run_module('loudou.reports.frames_reader', run_name='__main__')\n"
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
+        "print(int(hwm.split()[1]) / 1024)\n"
+    )
+    env = dict(os.environ, LOUDOU_READER_URI=f"sqlite://{db}")
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
+    ).stdout
+    return float(out.strip().splitlines()[-1])
+
+
+def print_table(deals: int, load_s: float, results: list, peak: float, loader_peak: float) -> None:
     cpu = platform.processor() or platform.machine()
     print()
-    print(f"{deals:,} deals · {dt.date.today().isoformat()} · {os.cpu_count()} cores · "
-          f"{cpu} · Python {platform.python_version()}")
-    print(f"frames loaded and derived in {load_s:.2f} s; peak RSS serving all reports "
-          f"{peak:.0f} MiB")
+    print(
+        f"{deals:,} deals · {dt.date.today().isoformat()} · {os.cpu_count()} cores · "
+        f"{cpu} · Python {platform.python_version()}"
+    )
+    print(
+        f"frames loaded and derived in {load_s:.2f} s; peak RSS of a process serving all "
+        f"reports {peak:.0f} MiB (of its loader child, transient: {loader_peak:.0f} "
+        "MiB)"
+    )
     print()
     print("| query | product warm ms | product cold ms | DuckDB ms | warm / DuckDB |")
     print("|---|---:|---:|---:|---:|")

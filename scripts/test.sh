@@ -18,8 +18,8 @@ PY="$VENV/bin/python"
 unset LOUDOU_DATABASE_URL DJANGO_SETTINGS_MODULE
 
 step "ruff"
-"$VENV/bin/ruff" check src
-"$VENV/bin/ruff" format --check src
+"$VENV/bin/ruff" check src bench
+"$VENV/bin/ruff" format --check src bench
 
 step "migrations are complete"
 export LOUDOU_HOME
