@@ -81,6 +81,16 @@ def cohort() -> FrameBuilder:
     )
     # D7 lost at contact
     b.deal([("contact", "2026-03-01T10:00+08:00"), ("lost", "2026-03-02T10:00+08:00")], amount=10)
+    # D11 lost at needs (a loss at every open stage is in this cohort)
+    b.deal(
+        [
+            ("contact", "2026-03-05T10:00+08:00"),
+            ("needs", "2026-03-06T10:00+08:00"),
+            ("lost", "2026-03-07T10:00+08:00"),
+        ],
+        owner="bob",
+        amount=40,
+    )
     # Boundaries in Asia/Shanghai: 23:30 on 31 Dec is out; 00:10 on 1 Jan is in (D9);
     # 00:00 on 1 Apr is out (half-open period).
     b.deal([("contact", "2025-12-31T23:30+08:00")], amount=1000)
@@ -103,24 +113,24 @@ def test_hand_computed_cohort_funnel():
         "negotiation",
         "won",
     ]
-    assert [rows[k]["reached"] for k in rows] == [8, 6, 5, 3, 1]
+    assert [rows[k]["reached"] for k in rows] == [9, 7, 5, 3, 1]
     assert [rows[k]["amount"] for k in rows] == [
-        Decimal("1180.00"),
-        Decimal("1150.00"),
+        Decimal("1220.00"),
+        Decimal("1190.00"),
         Decimal("1150.00"),
         Decimal("650.00"),
         Decimal("100.00"),
     ]
-    assert [rows[k]["conversion"] for k in rows] == [6 / 8, 5 / 6, 3 / 5, 1 / 3, None]
-    assert [rows[k]["win_rate_from"] for k in rows] == [1 / 5, 1 / 4, 1 / 4, 1 / 2, None]
+    assert [rows[k]["conversion"] for k in rows] == [7 / 9, 5 / 7, 3 / 5, 1 / 3, None]
+    assert [rows[k]["win_rate_from"] for k in rows] == [1 / 6, 1 / 5, 1 / 4, 1 / 2, None]
     assert [rows[k]["open"] for k in rows] == [1, 1, 0, 1, 0]
-    assert [rows[k]["lost_at"] for k in rows] == [1, 0, 2, 1, 0]
+    assert [rows[k]["lost_at"] for k in rows] == [1, 1, 2, 1, 0]
     assert result.totals == {
-        "deals": 8,
+        "deals": 9,
         "won": 1,
-        "lost": 4,
+        "lost": 5,
         "open": 3,
-        "amount": Decimal("1180.00"),
+        "amount": Decimal("1220.00"),
     }
     assert result.params["from"] == "2026-01-01" and result.params["to"] == "2026-04-01"
 
@@ -135,7 +145,7 @@ def test_grouped_by_owner_sums_to_the_whole():
         for field in ("reached", "amount", "open", "lost_at"):
             assert sum(p[field] for p in parts) == row[field], (key, field)
     bob = {r["stage"]: r for r in grouped.rows if r["owner"] == "bob"}
-    assert [bob[k]["reached"] for k in bob] == [4, 3, 2, 1, 0]
+    assert [bob[k]["reached"] for k in bob] == [5, 4, 2, 1, 0]
     assert bob["negotiation"]["conversion"] == 0.0
     assert bob["negotiation"]["win_rate_from"] == 0.0
 
@@ -154,6 +164,6 @@ def test_empty_cohort_gives_nulls_not_zeros():
 def test_filters():
     data = cohort().frames().pipeline(1)
     bob = funnel(data, ReportParams(now=NOW, owner="bob", **Q1))
-    assert bob.rows[0]["reached"] == 4
+    assert bob.rows[0]["reached"] == 5
     nobody = funnel(data, ReportParams(now=NOW, owner="carol", **Q1))
     assert nobody.rows[0]["reached"] == 0
