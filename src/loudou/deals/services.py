@@ -281,6 +281,11 @@ def default_pipeline() -> Pipeline:
     return pipeline
 
 
+def _require_open_stage(stage: Stage, pipeline_id: int) -> None:
+    if stage.pipeline_id != pipeline_id or stage.kind != StageKind.OPEN:
+        raise InvalidInput({"stage": _("Pick an open stage of the deal's pipeline.")})
+
+
 def _open_stages(pipeline: Pipeline) -> list[Stage]:
     return list(Stage.objects.filter(pipeline=pipeline, kind=StageKind.OPEN).order_by("position"))
 
@@ -358,8 +363,8 @@ def create_deal(
     if stage is None:
         stages = _open_stages(pipeline)
         stage = stages[0]
-    elif stage.pipeline_id != pipeline.pk or stage.kind != StageKind.OPEN:
-        raise InvalidInput({"stage": _("Pick an open stage of the deal's pipeline.")})
+    else:
+        _require_open_stage(stage, pipeline.pk)
     if account is None and account_name and account_name.strip():
         account = get_or_create_account(name=account_name)
     if contact is not None and (account is None or contact.account_id != account.pk):
@@ -516,8 +521,7 @@ def move_deal(
     locked = _lock_for_transition(actor=actor, deal=deal, expected_version=expected_version, at=at)
     if locked.status != DealStatus.OPEN:
         raise InvalidInput({"stage": _("This deal is closed; reopen it first.")})
-    if to_stage.pipeline_id != locked.pipeline_id or to_stage.kind != StageKind.OPEN:
-        raise InvalidInput({"stage": _("Pick an open stage of the deal's pipeline.")})
+    _require_open_stage(to_stage, locked.pipeline_id)
     if to_stage.pk == locked.stage_id:
         raise InvalidInput({"stage": _("The deal is already in this stage.")})
     reason, overridden = _apply_criteria(
@@ -623,8 +627,7 @@ def reopen_deal(
     if to_stage is None:
         last = _last_event(locked)
         to_stage = last.from_stage if last and last.from_stage else _open_stages(locked.pipeline)[0]
-    if to_stage.pipeline_id != locked.pipeline_id or to_stage.kind != StageKind.OPEN:
-        raise InvalidInput({"stage": _("Pick an open stage of the deal's pipeline.")})
+    _require_open_stage(to_stage, locked.pipeline_id)
     return _transition(
         actor=actor,
         deal=deal,
@@ -657,8 +660,7 @@ def approve_stage_exit(
     if deal.status != DealStatus.OPEN:
         raise InvalidInput({"status": _("This deal is closed.")})
     stage = stage or deal.stage
-    if stage.pipeline_id != deal.pipeline_id or stage.kind != StageKind.OPEN:
-        raise InvalidInput({"stage": _("Pick an open stage of the deal's pipeline.")})
+    _require_open_stage(stage, deal.pipeline_id)
     return StageApproval.objects.create(
         deal=deal, stage=stage, approved_by=actor, at=at, note=note.strip()
     )
