@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "loudou.deals",
     "loudou.activities",
     "loudou.reports",
+    "loudou.spreadsheets",
 ]
 
 MIDDLEWARE = [

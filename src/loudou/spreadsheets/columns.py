@@ -1,0 +1,156 @@
+"""Recognising spreadsheet headers: Loudou's own (English and Chinese), HubSpot's,
+Pipedrive's and Salesforce's, or any other through a mapping file.
+
+A mapping file (TOML) maps headers to fields and stage names to stage keys:
+
+    [columns]
+    "Opportunity Title" = "name"
+    "Qualified on" = "entered_needs"
+
+    [stages]
+    "Qualified to buy" = "needs"
+    "Closed won" = "won"
+"""
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ALIASES: dict[str, list[str]] = {
+    "external_id": [
+        "external_id",
+        "record id",
+        "deal id",
+        "deal - id",
+        "opportunity id",
+        "外部编号",
+        "编号",
+        "商机编号",
+    ],
+    "name": ["name", "deal name", "deal - title", "opportunity name", "商机名称", "商机", "名称"],
+    "account": [
+        "account",
+        "account name",
+        "company",
+        "company name",
+        "associated company",
+        "deal - organization",
+        "organization",
+        "客户",
+        "客户名称",
+        "公司",
+    ],
+    "owner": ["owner", "deal owner", "deal - owner", "opportunity owner", "负责人", "所有者"],
+    "team": ["team", "团队"],
+    "pipeline": ["pipeline", "deal - pipeline", "销售流程"],
+    "stage": ["stage", "deal stage", "deal - stage", "阶段", "商机阶段"],
+    "status": ["status", "deal - status", "状态"],
+    "amount": ["amount", "deal - value", "value", "金额", "商机金额"],
+    "currency": ["currency", "deal - currency", "币种"],
+    "created_at": [
+        "created_at",
+        "create date",
+        "created date",
+        "deal - deal created",
+        "创建时间",
+        "创建日期",
+    ],
+    "expected_close_date": ["expected_close_date", "deal - expected close date", "预计成交日期"],
+    "closed_at": ["closed_at", "成交日期", "关闭时间"],
+    # HubSpot and Salesforce: the expected date while open, the actual one once closed.
+    "close_date": ["close date"],
+    "won_time": ["deal - won time", "won time", "赢单时间"],
+    "lost_time": ["deal - lost time", "lost time", "输单时间"],
+    "lost_reason": ["lost_reason", "deal - lost reason", "closed lost reason", "输单原因"],
+    "source": ["source", "lead source", "deal - source", "来源", "线索来源"],
+    "forecast_category": ["forecast_category", "forecast category", "预测类别"],
+    "updated_at": ["updated_at", "最后修改时间"],
+    "last_activity_at": ["last_activity_at", "last activity date", "最后活动时间"],
+}
+FIELDS = tuple(ALIASES)
+# history files (one row per stage change)
+HISTORY_ALIASES: dict[str, list[str]] = {
+    "external_id": ALIASES["external_id"],
+    "stage": [*ALIASES["stage"], "stage name", "to stage"],
+    "changed_at": [
+        "changed_at",
+        "changed at",
+        "date",
+        "last modified",
+        "last modified date",
+        "created date",
+        "变更时间",
+        "时间",
+    ],
+    "changed_by": ["changed_by", "changed by", "last modified by", "created by", "操作人"],
+}
+
+
+def normalise(header: object) -> str:
+    """'Deal - Owner' -> 'deal - owner'; ' created_at ' -> 'created at'."""
+    text = str(header or "").strip().strip("\ufeff").lower()
+    text = re.sub(r"[_\s]+", " ", text)
+    return re.sub(r"\s*-\s*", " - ", text)
+
+
+_ALIAS_INDEX = {normalise(alias): name for name, aliases in ALIASES.items() for alias in aliases}
+_HISTORY_INDEX = {
+    normalise(alias): name for name, aliases in HISTORY_ALIASES.items() for alias in aliases
+}
+_QUOTES = "'\"“”‘’"
+
+
+@dataclass
+class Mapping:
+    """A mapping file's contents: header -> field, stage name -> stage key."""
+
+    columns: dict[str, str] = field(default_factory=dict)
+    stages: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path | None) -> "Mapping":
+        if path is None:
+            return cls()
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ValueError(f"mapping file {path}: {exc}") from exc
+        columns, stages = data.get("columns", {}), data.get("stages", {})
+        if not isinstance(columns, dict) or not isinstance(stages, dict):
+            raise ValueError(f"mapping file {path}: [columns] and [stages] must be tables")
+        return cls(
+            {normalise(k): str(v) for k, v in columns.items()},
+            {normalise(k): str(v) for k, v in stages.items()},
+        )
+
+
+def entered_stage_label(header: str) -> str | None:
+    """The stage named by an 'entered' column, as written: entered_needs -> 'needs';
+    Date entered 'Needs (Sales)' -> 'needs'; 进入确认需求时间 -> '确认需求'."""
+    text = normalise(header)
+    for prefix in ("entered ", "date entered "):
+        if text.startswith(prefix):
+            label = text[len(prefix) :].strip().strip(_QUOTES).strip()
+            # HubSpot: "<stage> (<pipeline>)"
+            return re.sub(r"\s*\([^()]*\)$", "", label).strip(_QUOTES).strip()
+    if text.startswith("进入"):
+        label = text[2:]
+        for suffix in ("时间", "日期"):
+            label = label.removesuffix(suffix)
+        return label.strip() or None
+    return None
+
+
+def field_for(header: str, mapping: Mapping, history: bool = False) -> str | None:
+    """The field a header holds, 'entered:<label>' for a stage-entry column, or None."""
+    key = normalise(header)
+    if key in mapping.columns:
+        target = mapping.columns[key]
+        return f"entered:{target[len('entered_') :]}" if target.startswith("entered_") else target
+    if history:
+        return _HISTORY_INDEX.get(key)
+    if key in _ALIAS_INDEX:
+        return _ALIAS_INDEX[key]
+    label = entered_stage_label(header)
+    return f"entered:{label}" if label else None

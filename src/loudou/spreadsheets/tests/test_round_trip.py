@@ -1,0 +1,69 @@
+"""Export, then import into an empty database: every report comes out the same."""
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+from django.core.management import call_command
+from django.test import TransactionTestCase
+
+from loudou.accounts.models import Account
+from loudou.activities.models import Activity
+from loudou.analytics.output import to_data
+from loudou.analytics.reports import REPORTS
+from loudou.core.demo import seed_demo
+from loudou.deals.models import Attachment, Deal, Payment, StageApproval
+from loudou.people.models import Quota, Team, User
+from loudou.reports import loader
+from loudou.reports.services import run_report
+
+NOW = dt.datetime(2026, 6, 30, 4, 0, tzinfo=dt.UTC)
+
+
+def all_reports() -> dict:
+    loader.clear_cache()
+    return {
+        (name, by): to_data(run_report(name=name, user=None, now=NOW, by=by))
+        for name in REPORTS
+        for by in (None, "owner", "team")
+    }
+
+
+class RoundTripTests(TransactionTestCase):
+    serialized_rollback = True
+
+    def test_export_then_import_into_an_empty_database(self):
+        seed_demo(deals=80, now=NOW)
+        before = all_reports()
+        self.assertGreater(before[("funnel", None)]["totals"]["deals"], 20)  # not vacuous
+        out = Path(tempfile.mkdtemp())
+        call_command("export", "deals", "--out", str(out / "deals.csv"))
+        call_command("export", "history", "--format", "xlsx", "--out", str(out / "history.xlsx"))
+        for model in (Payment, Activity, StageApproval, Attachment, Deal, Quota, Account):
+            model.objects.all().delete()
+        Team.objects.update(manager=None)
+        User.objects.all().delete()
+        Team.objects.all().delete()
+        self.assertFalse(Deal.objects.exists())
+        call_command(
+            "import",
+            "deals",
+            str(out / "deals.csv"),
+            "--history",
+            str(out / "history.xlsx"),
+            "--create-owners",
+        )
+        after = all_reports()
+        for key in before:
+            self.assertEqual(before[key], after[key], key)
+        # and importing the same files again changes nothing
+        call_command(
+            "import",
+            "deals",
+            str(out / "deals.csv"),
+            "--history",
+            str(out / "history.xlsx"),
+            "--create-owners",
+        )
+        self.assertEqual(Deal.objects.count(), 80)
+        self.assertEqual(all_reports(), after)
