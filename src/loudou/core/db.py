@@ -167,3 +167,28 @@ def epoch_us_of_latest_sql(vendor: str, *columns: str) -> str:
         args = ", ".join([columns[0], *(f"COALESCE({c}, {columns[0]})" for c in columns[1:])])
         return f"CAST(ROUND((julianday(max({args})) - 2440587.5) * 86400000000) AS INTEGER)"
     raise NotImplementedError(f"Loudou does not support {vendor}")
+
+
+def reserve_ids(connection: "BaseDatabaseWrapper", table: str, count: int) -> list[int]:
+    """``count`` new primary keys for ``table``, for bulk inserts that must know their ids.
+
+    PostgreSQL takes them from the table's sequence (safe with concurrent writers). SQLite
+    counts on from the largest id: the caller is inside a write transaction, and SQLite
+    lets one writer in at a time."""
+    if count == 0:
+        return []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
+                "FROM generate_series(1, %s)",
+                [count],
+            )
+            return [row[0] for row in cursor.fetchall()]
+        if connection.vendor == "sqlite":
+            if not connection.in_atomic_block:
+                raise RuntimeError("reserve_ids() on SQLite must run inside a transaction")
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
+            start = cursor.fetchone()[0] + 1
+            return list(range(start, start + count))
+    raise NotImplementedError(f"Loudou does not support {connection.vendor}")

@@ -77,7 +77,9 @@ def rows(kind: str, user: User | None) -> tuple[list[str], Iterator[list[Any]]]:
                     .order_by("at", "id")
                     .values_list("deal_id", "to_stage__key", "at")
                 ):
-                    entered.setdefault(deal_id, {}).setdefault(key, at)  # first entry
+                    # The latest entry per stage: sorted by time on import, these rebuild
+                    # a move back to the current stage and keep the highest stage reached.
+                    entered.setdefault(deal_id, {})[key] = at
                 for d in chunk:
                     first = entered.get(d.pk, {})
                     yield [

@@ -54,6 +54,12 @@ def parse_datetime(value: object, tz: zoneinfo.ZoneInfo) -> dt.datetime | None:
     text = str(value).strip()
     if not text:
         return None
+    if len(text) >= 16 and text[4] == "-" and text[10] in "T ":
+        try:  # fast path: full ISO date-times, as exports write them
+            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+        except ValueError:
+            pass
     try:
         if m := _ISO.match(text):
             y, mo, d, h, mi, s, frac, zone = m.groups()
