@@ -7,4 +7,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("loudou.core.urls")),
     path("", include("loudou.deals.urls")),
+    path("", include("loudou.spreadsheets.urls")),
 ]

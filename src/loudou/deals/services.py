@@ -101,7 +101,7 @@ def _require_manager_of(user: User, deal: Deal) -> None:
         raise NotAllowed(_("Only a manager or an administrator may do this."))
 
 
-def _can_own(actor: User, owner: User) -> bool:
+def can_own(actor: User, owner: User) -> bool:
     """May ``actor`` make ``owner`` the owner of a deal?"""
     if actor.is_loudou_admin or owner.pk == actor.pk:
         return True
@@ -354,7 +354,7 @@ def create_deal(
     """Create a deal and its creation event (``from_stage = null``) into its first stage."""
     at = resolve_time(at)
     owner = owner or actor
-    if not _can_own(actor, owner):
+    if not can_own(actor, owner):
         raise NotAllowed(_("You may only create deals for yourself (managers: their teams)."))
     name = (name or "").strip()
     if not name:
@@ -448,7 +448,7 @@ def update_deal(
             if len(value) != 3:
                 raise InvalidInput({"currency": _("Use a three-letter currency code.")})
         elif key == "owner":
-            if not isinstance(value, User) or not _can_own(actor, value):
+            if not isinstance(value, User) or not can_own(actor, value):
                 raise NotAllowed(_("You may not give this deal to that owner."))
             if value.pk != current.owner_id and not (actor.is_manager or actor.is_loudou_admin):
                 raise NotAllowed(_("Only a manager or an administrator may reassign deals."))

@@ -24,6 +24,7 @@ from django.utils.text import slugify
 from loudou.accounts.models import Account
 from loudou.core.db import bulk_write, reserve_ids
 from loudou.deals.models import Deal, LostReason, StageEvent
+from loudou.deals.services import can_own
 from loudou.people.models import Role, Team, User
 from loudou.pipelines.models import Pipeline, Stage, StageKind
 
@@ -267,6 +268,12 @@ def _parse_row(
         owner = ctx.actor
     else:
         fail("owner", "负责人不能为空", "a deal needs an owner")
+    if owner is not None and ctx.actor is not None and not can_own(ctx.actor, owner):
+        fail(
+            "owner",
+            "您不能为这位负责人导入商机（经理只能导入本团队的商机）",
+            "you may not import deals for this owner (managers: their teams' only)",
+        )
     amount = read("amount", parse_amount)
     created_at = read("created_at", lambda v: parse_datetime(v, ctx.tz))
     expected = read("expected_close_date", lambda v: parse_date(v, ctx.tz))
