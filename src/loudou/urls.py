@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("loudou.core.urls")),
     path("", include("loudou.deals.urls")),
     path("", include("loudou.spreadsheets.urls")),
+    path("", include("loudou.reports.urls")),
 ]

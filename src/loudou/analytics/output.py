@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import unicodedata
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -120,41 +121,56 @@ def _pad(text: str, width: int, right: bool) -> str:
     return space + text if right else text + space
 
 
-def to_table(result: ReportResult, lang: str = "zh-hans") -> str:
-    """A readable text table with headers in zh-Hans or English, then the totals."""
+@dataclass
+class Grid:
+    """A report as display strings: headers, rows, which columns are numeric, totals line."""
+
+    headers: list[str]
+    rows: list[list[str]]
+    numeric: list[bool]
+    totals: str
+
+
+def to_grid(result: ReportResult, lang: str = "zh-hans") -> Grid:
     zh = lang.startswith("zh")
     columns = [c for c in result.columns if c != "stage"]
-    header = [HEADERS.get(c, (c, c))[0 if zh else 1] for c in columns]
+    headers = [HEADERS.get(c, (c, c))[0 if zh else 1] for c in columns]
     body = [[_cell(c, row.get(c), zh) for c in columns] for row in result.rows]
-    widths = [max([_width(h)] + [_width(r[i]) for r in body]) for i, h in enumerate(header)]
     numeric = [
-        all(
+        c != "stage_name"
+        and all(
             row.get(c) is None or isinstance(row.get(c), int | float | Decimal)
             for row in result.rows
         )
-        and c not in ("stage_name",)
         for c in columns
     ]
-    lines = [
-        "  ".join(_pad(h, w, num) for h, w, num in zip(header, widths, numeric, strict=True)),
-        "  ".join("-" * w for w in widths),
+    parts = []
+    for key, value in result.totals.items():
+        name = HEADERS.get(key, OUTCOMES.get(key, (key, key)))[0 if zh else 1]
+        if isinstance(value, dict):
+            inner = ", ".join(
+                f"{HEADERS.get(k, (k, k))[0 if zh else 1]} {_cell(k, v, zh)}"
+                for k, v in value.items()
+            )
+            parts.append(f"{name}: {inner}")
+        else:
+            parts.append(f"{name} {_cell(key, value, zh)}")
+    totals = f"{TOTAL[0 if zh else 1]}: " + "; ".join(parts) if parts else ""
+    return Grid(headers, body, numeric, totals)
+
+
+def to_table(result: ReportResult, lang: str = "zh-hans") -> str:
+    """A readable text table with headers in zh-Hans or English, then the totals."""
+    grid = to_grid(result, lang)
+    widths = [
+        max([_width(h)] + [_width(r[i]) for r in grid.rows]) for i, h in enumerate(grid.headers)
     ]
-    lines += [
-        "  ".join(_pad(v, w, num) for v, w, num in zip(r, widths, numeric, strict=True))
-        for r in body
-    ]
-    if result.totals:
-        label = TOTAL[0 if zh else 1]
-        parts = []
-        for key, value in result.totals.items():
-            name = HEADERS.get(key, OUTCOMES.get(key, (key, key)))[0 if zh else 1]
-            if isinstance(value, dict):
-                inner = ", ".join(
-                    f"{HEADERS.get(k, (k, k))[0 if zh else 1]} {_cell(k, v, zh)}"
-                    for k, v in value.items()
-                )
-                parts.append(f"{name}: {inner}")
-            else:
-                parts.append(f"{name} {_cell(key, value, zh)}")
-        lines += ["", f"{label}: " + "; ".join(parts)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(_pad(c, w, n) for c, w, n in zip(cells, widths, grid.numeric, strict=True))
+
+    lines = [line(grid.headers), "  ".join("-" * w for w in widths)]
+    lines += [line(r) for r in grid.rows]
+    if grid.totals:
+        lines += ["", grid.totals]
     return "\n".join(lines)

@@ -2,9 +2,12 @@
 
 import contextlib
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # the SQLite reader child imports this module without Django
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    # the SQLite reader child imports this module without Django
     from django.db.backends.base.base import BaseDatabaseWrapper
 
 _SQLITE_APPEND_ONLY = """
@@ -191,4 +194,25 @@ def reserve_ids(connection: "BaseDatabaseWrapper", table: str, count: int) -> li
             cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
             start = cursor.fetchone()[0] + 1
             return list(range(start, start + count))
+    raise NotImplementedError(f"Loudou does not support {connection.vendor}")
+
+
+def datetime_adapter(connection: "BaseDatabaseWrapper") -> "Callable[[Any], Any]":
+    """A fast equivalent of ``connection.ops.adapt_datetimefield_value`` for bulk inserts.
+
+    SQLite stores naive UTC text exactly as Django writes it ("2024-01-05 01:00:00[.ffffff]");
+    PostgreSQL takes aware datetimes as they are."""
+    if connection.vendor == "postgresql":
+        return lambda value: value
+    if connection.vendor == "sqlite":
+
+        def adapt(value: Any) -> Any:
+            if value is None:
+                return None
+            offset = value.utcoffset()
+            if offset is None:
+                raise ValueError("naive datetime in a bulk insert")
+            return (value - offset).replace(tzinfo=None).isoformat(" ")
+
+        return adapt
     raise NotImplementedError(f"Loudou does not support {connection.vendor}")

@@ -22,7 +22,7 @@ from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 
 from loudou.accounts.models import Account
-from loudou.core.db import bulk_write, reserve_ids
+from loudou.core.db import bulk_write, datetime_adapter, reserve_ids
 from loudou.deals.models import Deal, LostReason, StageEvent
 from loudou.deals.services import can_own
 from loudou.people.models import Role, Team, User
@@ -627,7 +627,7 @@ def _insert_new(specs: list[DealSpec], events: list[tuple]) -> None:
     ops = connection.ops
     custom = Deal._meta.get_field("custom").get_db_prep_save({}, connection)
     overridden = StageEvent._meta.get_field("overridden").get_db_prep_save([], connection)
-    when = ops.adapt_datetimefield_value
+    when = datetime_adapter(connection)
     ids = reserve_ids(connection, "deals_deal", len(specs))
     deal_rows = []
     for deal_id, spec in zip(ids, specs, strict=True):
