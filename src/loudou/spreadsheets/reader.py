@@ -2,7 +2,8 @@
 
 import codecs
 import csv
-from collections.abc import Iterator
+import io
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,11 +21,33 @@ class FileError(ValueError):
 
 @dataclass
 class Table:
-    """``rows`` yields (row number as a spreadsheet shows it, cells); the header is row 1."""
+    """``rows`` yields (row number as a spreadsheet shows it, cells); the header is row 1.
+    ``done()`` tells how much of the file has been read, from 0 to 1."""
 
     header: list[str]
     rows: Iterator[tuple[int, list[object]]]
     encoding: str | None = None
+    done: "Callable[[], float]" = lambda: 0.0
+
+
+class _CountingReader(io.RawIOBase):
+    """A binary file that counts the bytes read through it."""
+
+    def __init__(self, raw: "io.BufferedReader") -> None:
+        self.raw = raw
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: "bytearray | memoryview") -> int:
+        n = self.raw.readinto(buffer)
+        self.count += n or 0
+        return n
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
 
 
 def detect_encoding(path: Path) -> str:
@@ -62,9 +85,11 @@ def read_table(path: Path) -> Table:
 
 def _read_csv(path: Path) -> Table:
     encoding = detect_encoding(path)
-    handle = open(path, encoding=encoding, newline="")  # noqa: SIM115 (closed by the generator)
-    sample = handle.read(64 * 1024)
-    handle.seek(0)
+    with open(path, encoding=encoding, newline="") as peek:
+        sample = peek.read(64 * 1024)
+    size = max(path.stat().st_size, 1)
+    counter = _CountingReader(open(path, "rb"))  # noqa: SIM115 (closed by the generator)
+    handle = io.TextIOWrapper(io.BufferedReader(counter), encoding=encoding, newline="")
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample else csv.excel
     except csv.Error:
@@ -82,7 +107,7 @@ def _read_csv(path: Path) -> Table:
                 if any(cell.strip() for cell in row):
                     yield number, list(row)
 
-    return Table(header, rows(), encoding)
+    return Table(header, rows(), encoding, lambda: min(1.0, counter.count / size))
 
 
 def _read_workbook(path: Path) -> Table:
@@ -92,6 +117,8 @@ def _read_workbook(path: Path) -> Table:
     except Exception as exc:  # calamine raises its own error types for broken files
         raise FileError(f"无法读取表格文件：{exc}", f"cannot read the workbook: {exc}") from exc
     iterator = iter(sheet.iter_rows())
+    total = max(getattr(sheet, "height", 0) or 0, 1)
+    position = [0]
     try:
         header = [str(cell) for cell in next(iterator)]
     except StopIteration:
@@ -99,10 +126,11 @@ def _read_workbook(path: Path) -> Table:
 
     def rows() -> Iterator[tuple[int, list[object]]]:
         for number, row in enumerate(iterator, start=2):
+            position[0] = number
             if any(cell not in ("", None) for cell in row):
                 yield number, list(row)
 
-    return Table(header, rows())
+    return Table(header, rows(), None, lambda: min(1.0, position[0] / total))
 
 
 def decode_text(data: bytes) -> str:

@@ -758,7 +758,7 @@ def import_deals(
     mapping: Path | None = None,
     pipeline: str | None = None,
     history: Path | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, float], None] | None = None,
 ) -> ImportSummary:
     """Import deals from a CSV or XLSX file (all or nothing); see the module docstring.
 
@@ -836,10 +836,10 @@ def import_deals(
                 _write_batch(ctx, batch, errors)
                 batch = []
                 if progress:
-                    progress(summary.rows)
+                    progress(summary.rows, table.done())
         _write_batch(ctx, batch, errors)
         if progress:
-            progress(summary.rows)
+            progress(summary.rows, table.done())
     return _finish(summary, path, lang)
 
 

@@ -90,8 +90,11 @@ class Command(BaseCommand):
             self.stdout.write("")
         self._summary(summary, zh)
 
-    def _progress(self, rows: int) -> None:
-        self.stdout.write(f"\r{rows:,} …", ending="")
+    def _progress(self, rows: int, done: float) -> None:
+        width = 30
+        filled = int(done * width)
+        bar = "█" * filled + "·" * (width - filled)
+        self.stdout.write(f"\r[{bar}] {done:4.0%}  {rows:,} rows", ending="")
         self.stdout.flush()
 
     def _errors(self, summary: ImportSummary, lang: str) -> None:
