@@ -12,7 +12,12 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv if argv is None else ["loudou", *argv])
     args[0] = "loudou"
     if len(args) > 1 and args[1] == "demo":
-        # The demo keeps its own database file so it never touches real data.
+        # The demo keeps its own SQLite file so that it never seeds fake deals into real
+        # data, even where LOUDOU_DATABASE_URL points at a real database.
+        if os.environ.pop("LOUDOU_DATABASE_URL", None):
+            sys.stderr.write(
+                "loudou demo ignores LOUDOU_DATABASE_URL: it uses ./loudou-demo.sqlite3.\n"
+            )
         os.environ.setdefault("LOUDOU_SQLITE_FILE", "loudou-demo.sqlite3")
     execute_from_command_line(args)
 

@@ -73,3 +73,19 @@ def test_demo_reuses_an_existing_organisation(tmp_path: Path) -> None:
         cmd, cwd=tmp_path, env=clean_env(tmp_path), capture_output=True, text=True, check=True
     )
     assert "Reusing the demo organisation" in second.stdout
+
+
+@pytest.mark.slow
+def test_demo_never_uses_a_configured_database(tmp_path: Path) -> None:
+    env = clean_env(tmp_path)
+    env["LOUDOU_DATABASE_URL"] = "postgresql://nobody@127.0.0.1:1/production"
+    done = subprocess.run(
+        [sys.executable, "-m", "loudou", "demo", "--no-serve", "--deals", "5"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "ignores LOUDOU_DATABASE_URL" in done.stderr
+    assert (tmp_path / "loudou-demo.sqlite3").exists()
