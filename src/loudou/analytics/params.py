@@ -20,7 +20,15 @@ class Visibility:
 
 
 class ParamError(ValueError):
-    """A report parameter is wrong; the message says which and why."""
+    """A report parameter is wrong; the message says which and why, in both languages."""
+
+    def __init__(self, en: str, zh: str | None = None) -> None:
+        super().__init__(en)
+        self.en = en
+        self.zh = zh or en
+
+    def message(self, lang: str) -> str:
+        return self.zh if lang.lower().startswith("zh") else self.en
 
 
 @dataclass(frozen=True)
@@ -46,19 +54,26 @@ class ReportParams:
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:
-            raise ParamError("now: give a time zone")
+            raise ParamError("now: give a time zone", "now：请带上时区")
         # Frames hold UTC times; Polars compares only like time zones.
         object.__setattr__(self, "now", self.now.astimezone(dt.UTC))
         if self.by is not None and self.by not in GROUPINGS:
-            raise ParamError(f"by: one of {', '.join(GROUPINGS)}")
+            raise ParamError(
+                f"by: one of {', '.join(GROUPINGS)}", f"by：只能是 {'、'.join(GROUPINGS)} 之一"
+            )
         if self.grain not in ("month", "quarter"):
-            raise ParamError("grain: month or quarter")
+            raise ParamError("grain: month or quarter", "grain：只能是 month 或 quarter")
         if self.date_from and self.date_to and self.date_to <= self.date_from:
-            raise ParamError("to: must be after from (the period is [from, to))")
+            raise ParamError(
+                "to: must be after from (the period is [from, to))",
+                "结束日期必须晚于开始日期（期间为 [开始, 结束)）",
+            )
         try:
             zoneinfo.ZoneInfo(self.time_zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-            raise ParamError(f"time zone: unknown {self.time_zone!r}") from exc
+            raise ParamError(
+                f"time zone: unknown {self.time_zone!r}", f"未知时区 {self.time_zone!r}"
+            ) from exc
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -72,7 +87,10 @@ class ReportParams:
         date_to = self.date_to or (self.today() + dt.timedelta(days=1))
         date_from = self.date_from or (date_to - dt.timedelta(days=default_days))
         if date_to <= date_from:
-            raise ParamError("from: must be before to (the period is [from, to))")
+            raise ParamError(
+                "from: must be before to (the period is [from, to))",
+                "开始日期必须早于结束日期（期间为 [开始, 结束)）",
+            )
         return date_from, date_to
 
     def instant(self, day: dt.date) -> dt.datetime:

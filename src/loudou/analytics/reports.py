@@ -572,7 +572,7 @@ def forecast(data: PipelineData, params: ReportParams) -> ReportResult:
         date_from = _quarter_start(params.today())
         date_to = _add_months(date_from, 3)
     if (date_to - date_from).days > 366 * 5:
-        raise ParamError("from/to: a forecast covers at most five years")
+        raise ParamError("from/to: a forecast covers at most five years", "预测期间最长五年")
     keys, named = _keys(params), _named(params)
     stage_category = {s.id: s.forecast_category for s in data.stages}
     open_deals = (

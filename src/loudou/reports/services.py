@@ -37,7 +37,10 @@ def run_report(
 
     Raises ``ParamError`` with a readable message for unknown reports or bad options."""
     if name not in REPORTS:
-        raise ParamError(f"report: unknown {name!r}; one of {', '.join(sorted(REPORTS))}")
+        raise ParamError(
+            f"report: unknown {name!r}; one of {', '.join(sorted(REPORTS))}",
+            f"没有报表 {name!r}；可用：{'、'.join(sorted(REPORTS))}",
+        )
     params = ReportParams(
         now=now or timezone.now(),
         time_zone=settings.TIME_ZONE,
@@ -47,5 +50,7 @@ def run_report(
     frames = frames_for(alias)
     pipeline_id = frames.pipeline_id(params.pipeline)
     if pipeline_id is None:
-        raise ParamError(f"pipeline: no pipeline {params.pipeline!r}")
+        raise ParamError(
+            f"pipeline: no pipeline {params.pipeline!r}", f"没有销售流程 {params.pipeline!r}"
+        )
     return REPORTS[name](frames.pipeline(pipeline_id), params)

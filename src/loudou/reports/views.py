@@ -43,7 +43,8 @@ def _options(request: HttpRequest) -> dict[str, Any]:
         try:
             return dt.date.fromisoformat(value)
         except ValueError as exc:
-            raise ParamError(_("%(name)s: not a date (YYYY-MM-DD)") % {"name": name}) from exc
+            message = _("%(name)s: not a date (YYYY-MM-DD)") % {"name": name}
+            raise ParamError(message, message) from exc
 
     by = request.GET.get("by") or None
     return {
@@ -66,7 +67,7 @@ def report_page(request: HttpRequest) -> HttpResponse:
         result = run_report(name=name, user=request.user, **_options(request))
         grid = to_grid(result, get_language())
     except ParamError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, exc.message(get_language()))
     return render(
         request,
         "reports/report.html",
@@ -94,7 +95,9 @@ def report_download(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
     try:
         result = run_report(name=name, user=request.user, **_options(request))
     except ParamError as exc:
-        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+        return HttpResponse(
+            exc.message(get_language()), status=400, content_type="text/plain; charset=utf-8"
+        )
     if fmt == "json":
         response = HttpResponse(to_json(result), content_type="application/json")
     else:

@@ -69,6 +69,41 @@ ALIASES: dict[str, list[str]] = {
     "last_activity_at": ["last_activity_at", "last activity date", "最后活动时间"],
 }
 FIELDS = tuple(ALIASES)
+LABELS: dict[str, tuple[str, str]] = {
+    "external_id": ("外部编号", "External ID"),
+    "name": ("商机名称", "Deal name"),
+    "account": ("客户", "Account"),
+    "owner": ("负责人", "Owner"),
+    "team": ("团队", "Team"),
+    "pipeline": ("销售流程", "Pipeline"),
+    "stage": ("阶段", "Stage"),
+    "status": ("状态", "Status"),
+    "amount": ("金额", "Amount"),
+    "currency": ("币种", "Currency"),
+    "created_at": ("创建时间", "Created"),
+    "expected_close_date": ("预计成交日期", "Expected close date"),
+    "closed_at": ("成交日期", "Closed"),
+    "close_date": ("成交/预计成交日期", "Close date (expected while open)"),
+    "won_time": ("赢单时间", "Won time"),
+    "lost_time": ("输单时间", "Lost time"),
+    "lost_reason": ("输单原因", "Lost reason"),
+    "source": ("来源", "Source"),
+    "forecast_category": ("预测类别", "Forecast category"),
+    "updated_at": ("最后修改时间", "Last edited"),
+    "last_activity_at": ("最后活动时间", "Last activity"),
+}
+
+
+def field_label(field: str, lang: str) -> str:
+    """A field as users read it: 'created_at' -> 创建时间 / Created."""
+    zh = lang.lower().startswith("zh")
+    if field.startswith("entered:"):
+        stage = field.removeprefix("entered:")
+        return f"进入“{stage}”的时间" if zh else f"Entered “{stage}”"
+    zh_label, en_label = LABELS.get(field, (field, field))
+    return zh_label if zh else en_label
+
+
 # history files (one row per stage change)
 HISTORY_ALIASES: dict[str, list[str]] = {
     "external_id": ALIASES["external_id"],

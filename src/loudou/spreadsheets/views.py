@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from loudou.pipelines.models import Pipeline
 
-from .columns import Mapping, field_for
+from .columns import Mapping, field_for, field_label
 from .export import KINDS, rows, write_csv, write_xlsx
 from .reader import FileError, read_table
 from .services import ImportFailed, ImportSummary, import_deals
@@ -110,14 +110,17 @@ def import_preview(request: HttpRequest) -> HttpResponse:
         messages.error(request, exc.zh if get_language().startswith("zh") else exc.en)
         return redirect("import_deals")
     mapping = Mapping()
-    detected = [(header, field_for(header, mapping)) for header in table.header]
+    lang = get_language()
+    detected = []
+    for header in table.header:
+        field = field_for(header, mapping)
+        detected.append((header, field_label(field, lang) if field else None))
     preview = []
     for _number, row in table.rows:
         preview.append(row)
         if len(preview) >= PREVIEW_ROWS:
             break
     summary = _run(request, pending, dry_run=True)
-    lang = get_language()
     return render(
         request,
         "spreadsheets/preview.html",

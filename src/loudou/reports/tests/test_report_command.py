@@ -88,4 +88,6 @@ class ReportCommandTests(TransactionTestCase):
             (("funnel", "--now", "yesterday"), "--now: not an ISO"),
         ]:
             with pytest.raises(CommandError, match=message):
-                report(*args)
+                report(*args, "--lang", "en")
+        with pytest.raises(CommandError, match="结束日期必须晚于开始日期"):
+            report("funnel", "--from", "2026-03-01", "--to", "2026-02-01", "--lang", "zh-hans")

@@ -24,7 +24,7 @@ class WebImportTests(SheetTestCase):
         self.assertRedirects(self.upload(GOOD), "/import/preview/")
         preview = self.client.get("/import/preview/")
         self.assertContains(preview, "Web deal")
-        self.assertContains(preview, "<code>created_at</code>", html=False)
+        self.assertContains(preview, "创建时间")  # created_at, read as users read it
         self.assertEqual(preview.context["summary"].created, 1)
         self.assertFalse(Deal.objects.exists())  # the check is a dry run
         response = self.client.post("/import/confirm/")

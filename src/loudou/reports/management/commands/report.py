@@ -90,7 +90,7 @@ class Command(BaseCommand):
                 lang=lang,
             )
         except ParamError as exc:
-            raise CommandError(str(exc)) from exc
+            raise CommandError(exc.message(lang)) from exc
         if options["format"] == "json":
             text = to_json(result)
         elif options["format"] == "csv":
