@@ -16,7 +16,7 @@ Choices where METRICS.md is silent (also in docs/reports.md):
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
@@ -107,16 +107,6 @@ def _period_instants(params: ReportParams) -> tuple[dt.date, dt.date, dt.datetim
     return date_from, date_to, params.instant(date_from), params.instant(date_to)
 
 
-def _weighted(cents_by_stage: dict[int, int], data: PipelineData) -> Decimal:
-    """Exact sum over stages of amount × probability, in currency units, rounded to cents."""
-    probability = data.probabilities
-    total = sum(
-        (Decimal(cents) * probability[stage_id] for stage_id, cents in cents_by_stage.items()),
-        Decimal(0),
-    )
-    return (total / 100).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
 def _cents_x_bp(data: PipelineData) -> pl.Expr:
     """Per deal: amount in cents × its stage's probability in basis points, as Int128 so
     sums over any number of deals stay exact."""
@@ -126,19 +116,8 @@ def _cents_x_bp(data: PipelineData) -> pl.Expr:
     )
 
 
-def _stats(days: pl.Series) -> dict[str, float | None]:
-    """count, mean, median, p90 of a series of days (None where there are no values)."""
-    if days.len() == 0:
-        return {"count": 0, "mean_days": None, "median_days": None, "p90_days": None}
-    return {
-        "count": days.len(),
-        "mean_days": round(float(days.mean()), 4),
-        "median_days": round(float(days.quantile(0.5, interpolation="linear")), 4),
-        "p90_days": round(float(days.quantile(0.9, interpolation="linear")), 4),
-    }
-
-
 def _stats_exprs(column: str = "days") -> list[pl.Expr]:
+    """count, mean, median, p90 of ``column`` (null where there are no values)."""
     col = pl.col(column)
     return [
         pl.len().alias("count"),
@@ -192,6 +171,7 @@ def snapshot(data: PipelineData, params: ReportParams) -> ReportResult:
     agg = open_deals.group_by(*_keys(params), "stage_id", "idx").agg(
         pl.len().alias("count"),
         pl.col("amount_cents").sum().alias("cents"),
+        _cents_x_bp(data).sum().alias("cents_x_bp"),
         pl.col("stale").sum().alias("stale"),
     )
     rows = []
@@ -206,18 +186,14 @@ def snapshot(data: PipelineData, params: ReportParams) -> ReportResult:
                     **_stage_fields(data, stage.index, params),
                     "count": r["count"] if r else 0,
                     "amount": money(cents),
-                    "weighted_amount": _weighted({stage.id: cents or 0}, data),
+                    "weighted_amount": weighted_money(r["cents_x_bp"] if r else 0),
                     "stale": (r["stale"] if r else 0) if current else None,
                 }
             )
-    cents_by_stage = {
-        r["stage_id"]: r["cents"] or 0
-        for r in agg.group_by("stage_id").agg(pl.col("cents").sum()).iter_rows(named=True)
-    }
     totals = {
         "count": int(agg["count"].sum()),
         "amount": money(agg["cents"].sum()),
-        "weighted_amount": _weighted(cents_by_stage, data),
+        "weighted_amount": weighted_money(agg["cents_x_bp"].sum()),
         "stale": int(agg["stale"].sum()) if current else None,
     }
     params_out = params.echo(as_of=(params.as_of.isoformat() if params.as_of else None))
@@ -453,7 +429,7 @@ def time_in_stage(data: PipelineData, params: ReportParams) -> ReportResult:
         "time_in_stage",
         params.echo(**{"from": date_from.isoformat(), "to": date_to.isoformat()}),
         rows,
-        _stats(stays["days"]),
+        stays.select(_stats_exprs()).row(0, named=True),
         columns,
     )
 
@@ -495,7 +471,9 @@ def cycle(data: PipelineData, params: ReportParams) -> ReportResult:
                 }
             )
     totals = {
-        outcome: _stats(closed.filter(pl.col("status") == outcome)["days"])
+        outcome: closed.filter(pl.col("status") == outcome)
+        .select(_stats_exprs())
+        .row(0, named=True)
         for outcome in ("won", "lost")
     }
     columns = [*_named(params), "outcome", "count", "mean_days", "median_days", "p90_days"]
