@@ -131,13 +131,3 @@ def _read_workbook(path: Path) -> Table:
                 yield number, list(row)
 
     return Table(header, rows(), None, lambda: min(1.0, position[0] / total))
-
-
-def decode_text(data: bytes) -> str:
-    """Uploaded bytes as text, with the same encoding rule as files."""
-    if data.startswith(codecs.BOM_UTF8):
-        return data[3:].decode("utf-8")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("gb18030")

@@ -9,7 +9,6 @@ the events the file describes.
 
 import contextlib
 import datetime as dt
-import re
 import zoneinfo
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from loudou.deals.services import can_own
 from loudou.people.models import Role, Team, User
 from loudou.pipelines.models import Pipeline, Stage, StageKind
 
-from .columns import Mapping, field_for
+from .columns import Mapping, field_for, normalise
 from .parsing import CellError, parse_amount, parse_date, parse_datetime
 from .reader import FileError, read_table
 
@@ -155,7 +154,7 @@ class _Context:
 
     def stage(self, pipeline: Pipeline, label: str) -> Stage | None:
         text = label.strip().lower()
-        mapped = self.mapping.stages.get(re.sub(r"[_\s]+", " ", text))
+        mapped = self.mapping.stages.get(normalise(label))  # keys were normalised alike
         return self.stages.get(pipeline.pk, {}).get((mapped or text).lower())
 
     def owner(self, label: str, team: Team | None) -> User | None:

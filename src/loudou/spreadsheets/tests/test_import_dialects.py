@@ -176,3 +176,10 @@ class DialectTests(SheetTestCase):
         summary = self.run_import(path, mapping=mapping)
         self.assertEqual(summary.ignored_columns, ["Colour"])
         self.assertEqual(Deal.objects.get(name="Mapped").stage.key, "needs")
+
+    def test_mapped_stage_names_match_however_they_are_spaced(self):
+        mapping = self.dir / "map.toml"
+        mapping.write_text('[stages]\n"Stage - Qualified" = "needs"\n', encoding="utf-8")
+        path = self.csv("name,owner,stage\nSpaced,rep,Stage-Qualified\n", "spaced.csv")
+        self.run_import(path, mapping=mapping)
+        self.assertEqual(Deal.objects.get(name="Spaced").stage.key, "needs")
