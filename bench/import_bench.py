@@ -6,6 +6,7 @@ Writes bench/data/import-N.csv (Loudou's import format: 200 owners in 20 teams, 
 dates, a third of the deals closed), imports it into an empty SQLite database in a fresh
 process, and prints rows per second and the importing process's peak memory.
 Targets (issue 4): >= 20,000 rows/s on SQLite, peak memory <= 500 MiB whatever the size.
+``--compare`` also imports with the per-row path alone, the reference, and prints the ratio.
 """
 
 import argparse
@@ -82,6 +83,9 @@ def write_file(path: Path, rows: int, seed: int = 3) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--compare", action="store_true", help="also import with the per-row path (reference)"
+    )
     args = parser.parse_args()
     data = HERE / "data"
     data.mkdir(exist_ok=True)
@@ -94,6 +98,17 @@ def main() -> None:
             f"{time.perf_counter() - started:.1f} s"
         )
     home = Path(tempfile.mkdtemp(prefix="loudou-import-bench-"))
+    runs = [("vectorised", True)] + ([("per-row", False)] if args.compare else [])
+    seconds = {}
+    for label, fast in runs:
+        seconds[label] = run(source, home / label, fast, label)
+    if args.compare:
+        print(f"per-row / vectorised time: {seconds['per-row'] / seconds['vectorised']:.2f}")
+
+
+def run(source: Path, home: Path, fast: bool, label: str) -> float:
+    """Import ``source`` into a new database under ``home``; print and return seconds."""
+    home.mkdir(parents=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOUDOU_")}
     env.update(LOUDOU_HOME=str(home), DJANGO_SETTINGS_MODULE="loudou.settings")
     subprocess.run([sys.executable, "-m", "loudou", "migrate", "-v0"], env=env, check=True)
@@ -101,6 +116,8 @@ def main() -> None:
         "import time, django\n"
         "django.setup()\n"
         "from pathlib import Path\n"
+        "from loudou.spreadsheets import services\n"
+        f"services.FAST = {fast}\n"
         "from loudou.spreadsheets.services import import_deals\n"
         "t = time.perf_counter()\n"
         f"s = import_deals(path=Path({str(source)!r}), create_owners=True)\n"
@@ -119,9 +136,10 @@ def main() -> None:
         int(out[4]),
     )
     print(
-        f"{rows:,} rows -> {created:,} deals, {events:,} stage changes in {seconds:.1f} s: "
-        f"{rows / seconds:,.0f} rows/s; peak memory {peak} MiB"
+        f"{label}: {rows:,} rows -> {created:,} deals, {events:,} stage changes in "
+        f"{seconds:.1f} s: {rows / seconds:,.0f} rows/s; peak memory {peak} MiB"
     )
+    return seconds
 
 
 if __name__ == "__main__":

@@ -69,6 +69,7 @@ class Deal(models.Model):
         verbose_name=_("owner"),
         on_delete=models.PROTECT,
         related_name="owned_deals",
+        db_index=False,  # deals_owner_status leads with owner
     )
     team = models.ForeignKey(
         "people.Team",
@@ -77,9 +78,13 @@ class Deal(models.Model):
         null=True,
         blank=True,
         related_name="deals",
+        db_index=False,  # deals_team_status leads with team
     )
     pipeline = models.ForeignKey(
-        "pipelines.Pipeline", verbose_name=_("pipeline"), on_delete=models.PROTECT
+        "pipelines.Pipeline",
+        verbose_name=_("pipeline"),
+        on_delete=models.PROTECT,
+        db_index=False,  # deals_pipeline_stage leads with pipeline
     )
     stage = models.ForeignKey(
         "pipelines.Stage", verbose_name=_("stage"), on_delete=models.PROTECT, related_name="+"
@@ -211,7 +216,11 @@ class StageEvent(models.Model):
     """
 
     deal = models.ForeignKey(
-        Deal, verbose_name=_("deal"), on_delete=models.CASCADE, related_name="events"
+        Deal,
+        verbose_name=_("deal"),
+        on_delete=models.CASCADE,
+        related_name="events",
+        db_index=False,  # deals_event_deal_at leads with deal
     )
     from_stage = models.ForeignKey(
         "pipelines.Stage",

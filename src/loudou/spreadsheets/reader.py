@@ -104,7 +104,7 @@ def _read_csv(path: Path) -> Table:
     def rows() -> Iterator[tuple[int, list[object]]]:
         with handle:
             for number, row in enumerate(reader, start=2):
-                if any(cell.strip() for cell in row):
+                if "".join(row).strip():
                     yield number, list(row)
 
     return Table(header, rows(), encoding, lambda: min(1.0, counter.count / size))

@@ -21,17 +21,21 @@ from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 
 from loudou.accounts.models import Account
-from loudou.core.db import bulk_write, datetime_adapter, reserve_ids
+from loudou.core.db import DeferredIndexes, bulk_write, datetime_adapter, reserve_ids
 from loudou.deals.models import Deal, LostReason, StageEvent
 from loudou.deals.services import can_own
 from loudou.people.models import Role, Team, User
 from loudou.pipelines.models import Pipeline, Stage, StageKind
 
 from .columns import Mapping, field_for, normalise
+from .fast import FastPath
 from .parsing import CellError, parse_amount, parse_date, parse_datetime
 from .reader import FileError, read_table
 
 BATCH = 1000
+FAST = True  # the vectorised path (fast.py); tests turn it off to compare both paths
+FAST_BATCH = 10_000  # Polars' per-operation overhead wants bigger batches
+BULK_ROWS = 100_000  # from this many rows (estimated), indexes are built after the load
 WON_WORDS = {"won", "closed won", "closedwon", "赢单", "签约成单", "成交"}
 LOST_WORDS = {"lost", "closed lost", "closedlost", "输单", "丢单"}
 STATUS_WORDS = {
@@ -179,6 +183,19 @@ class _Context:
             self.summary.teams_created += 1
             self.teams[team.name.lower()] = team
         return team
+
+    def account_ids(self, names: list[str | None]) -> list[int | None]:
+        """Ids of accounts by name (stripped), creating the missing ones in one insert."""
+        missing = {}
+        for name in names:
+            if name and name.lower() not in self.accounts:
+                missing.setdefault(name.lower(), name)
+        if missing:
+            created = Account.objects.bulk_create([Account(name=n) for n in missing.values()])
+            for key, account in zip(missing, created, strict=True):
+                self.accounts[key] = account.pk
+            self.summary.accounts_created += len(created)
+        return [self.accounts[name.lower()] if name else None for name in names]
 
     def account_id(self, name: str) -> int:
         key = name.strip().lower()
@@ -531,6 +548,20 @@ def _deal_fields(spec: DealSpec) -> dict[str, Any]:
 
 
 def _write_batch(ctx: _Context, specs: list[DealSpec], errors: list[RowError]) -> None:
+    """Write specifications in file order. A deal named twice is written in two steps,
+    so that its second row finds the first in the database and extends it."""
+    start, keys = 0, set()
+    for i, spec in enumerate(specs):
+        v = spec.values
+        key = v["external_id"] or (v["name"], v["account_id"], v["created_at"])
+        if key in keys:
+            _write_distinct(ctx, specs[start:i], errors)
+            start, keys = i, set()
+        keys.add(key)
+    _write_distinct(ctx, specs[start:], errors)
+
+
+def _write_distinct(ctx: _Context, specs: list[DealSpec], errors: list[RowError]) -> None:
     """Create new deals, extend the history of known ones (matched by external_id, else by
     name, account and creation time among deals without one)."""
     if not specs:
@@ -621,34 +652,62 @@ DATETIMES = {"stage_entered_at", "created_at", "closed_at", "updated_at", "last_
 
 
 def _insert_new(specs: list[DealSpec], events: list[tuple]) -> None:
-    """Insert deals and events with executemany: the ORM's per-object work cost five times
-    the database's. Values go through Django's own per-database adapters."""
+    """Insert new deals from their specifications, and ``events`` of known deals."""
+    deals, chains = [], []
+    for position, spec in enumerate(specs):
+        fields = _deal_fields(spec)
+        fields["external_id"] = spec.values["external_id"]
+        deals.append(tuple(fields[column] for column in DEAL_COLUMNS))
+        previous = None
+        for change in spec.changes:
+            by = change.by.pk if change.by else None
+            chains.append((position, previous, change.stage.pk, change.at, by))
+            previous = change.stage.pk
+    _insert_rows(deals, chains, events)
+
+
+def _insert_rows(
+    deals: list[tuple],
+    chains: list[tuple],
+    known: list[tuple] | None = None,
+    adapted: bool = False,
+) -> None:
+    """Insert deals (values in DEAL_COLUMNS order), the events of each (position in
+    ``deals``, from, to, at, by) in order, and events of ``known`` deals (deal id, from, to,
+    at, by), with executemany: the ORM's per-object work cost five times the database's.
+    Values go through Django's per-database adapters unless ``adapted`` says they have
+    (core.db's column adapters)."""
     ops = connection.ops
     custom = Deal._meta.get_field("custom").get_db_prep_save({}, connection)
     overridden = StageEvent._meta.get_field("overridden").get_db_prep_save([], connection)
-    when = datetime_adapter(connection)
-    ids = reserve_ids(connection, "deals_deal", len(specs))
-    deal_rows = []
-    for deal_id, spec in zip(ids, specs, strict=True):
-        fields = _deal_fields(spec)
-        fields["external_id"] = spec.values["external_id"]
-        row = [deal_id]
-        for column in DEAL_COLUMNS:
-            value = fields[column]
-            if column in DATETIMES:
-                value = when(value)
-            elif column == "amount":
-                value = ops.adapt_decimalfield_value(value, 16, 2)
-            elif column == "expected_close_date":
-                value = ops.adapt_datefield_value(value)
-            row.append(value)
-        deal_rows.append((*row, custom, 1))
-        previous = None
-        for change in spec.changes:
-            events.append(
-                (deal_id, previous, change.stage.pk, change.at, change.by.pk if change.by else None)
+    when = (lambda value: value) if adapted else datetime_adapter(connection)
+    ids = reserve_ids(connection, "deals_deal", len(deals))
+    if adapted:
+        deal_rows = [
+            (deal_id, *values, custom, 1) for deal_id, values in zip(ids, deals, strict=True)
+        ]
+    else:
+        converters = [
+            when
+            if column in DATETIMES
+            else (lambda v: ops.adapt_decimalfield_value(v, 16, 2))
+            if column == "amount"
+            else ops.adapt_datefield_value
+            if column == "expected_close_date"
+            else None
+            for column in DEAL_COLUMNS
+        ]
+        deal_rows = [
+            (
+                deal_id,
+                *[v if c is None else c(v) for c, v in zip(converters, values, strict=True)],
+                custom,
+                1,
             )
-            previous = change.stage.pk
+            for deal_id, values in zip(ids, deals, strict=True)
+        ]
+    event_rows = [(d, f, t, when(at), b, overridden) for d, f, t, at, b in known or []]
+    event_rows += [(ids[p], f, t, when(at), b, overridden) for p, f, t, at, b in chains]
     placeholders = ", ".join(["%s"] * (len(DEAL_COLUMNS) + 3))
     with connection.cursor() as cursor:
         if deal_rows:
@@ -657,12 +716,12 @@ def _insert_new(specs: list[DealSpec], events: list[tuple]) -> None:
                 f"VALUES ({placeholders})",
                 deal_rows,
             )
-        if events:
+        if event_rows:
             # Ids are assigned in this order: a deal's events get increasing ids with time.
             cursor.executemany(
                 "INSERT INTO deals_stageevent (deal_id, from_stage_id, to_stage_id, at, by_id, "
                 "override_reason, overridden, note) VALUES (%s, %s, %s, %s, %s, '', %s, '')",
-                [(d, f, t, when(at), b, overridden) for d, f, t, at, b in events],
+                event_rows,
             )
 
 
@@ -803,10 +862,14 @@ def import_deals(
     steps = _read_history(ctx, history, errors) if history else None
     if errors:
         return _finish(summary, path, lang)
-    with _all_or_nothing(summary):
+    fast = None
+    if steps is None and FAST and table.encoding is not None:  # CSV: every cell is text
+        fast = FastPath(ctx, columns, STATUS_WORDS)
+        fast = fast if fast.usable else None
+
+    def per_row(rows: list[tuple[int, list[object]]]) -> None:
         batch: list[DealSpec] = []
-        for number, row in table.rows:
-            summary.rows += 1
+        for number, row in rows:
             cells = {c: row[i] for i, c in enumerate(columns) if c and i < len(row)}
             changes = None
             if steps is not None:
@@ -831,14 +894,37 @@ def import_deals(
             spec = _parse_row(ctx, number, cells, headers, errors, changes)
             if spec is not None:
                 batch.append(spec)
-            if len(batch) >= BATCH:
-                _write_batch(ctx, batch, errors)
-                batch = []
-                if progress:
-                    progress(summary.rows, table.done())
         _write_batch(ctx, batch, errors)
+
+    def flush(rows: list[tuple[int, list[object]]]) -> None:
+        if fast is not None:
+            prepared, rows = fast.prepare(rows)
+            _insert_rows(prepared.deals, prepared.events, adapted=True)
+            summary.created += len(prepared.deals)
+            summary.events_added += len(prepared.events)
+        per_row(rows)
         if progress:
             progress(summary.rows, table.done())
+
+    # Per-row lookups need the unique external_id and the events' (deal, at) index.
+    indexes = DeferredIndexes(
+        connection, ["deals_deal", "deals_stageevent"], keep={"deals_event_deal_at"}
+    )
+    existing = Deal.objects.count()
+    with _all_or_nothing(summary):
+        pending: list[tuple[int, list[object]]] = []
+        for item in table.rows:
+            summary.rows += 1
+            pending.append(item)
+            if len(pending) >= (FAST_BATCH if fast is not None else BATCH):
+                flush(pending)
+                pending = []
+                expected = summary.rows / max(table.done(), 1e-9)
+                if expected >= BULK_ROWS and expected >= existing:
+                    indexes.drop()  # a big load into a smaller table: index at the end
+        flush(pending)
+        if not (errors or dry_run):
+            indexes.rebuild()
     return _finish(summary, path, lang)
 
 
