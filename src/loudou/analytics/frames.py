@@ -8,11 +8,18 @@ Input frame schemas (times are ``Datetime("us", "UTC")``, money is integer cents
   (per-deal override, "" for none), last_touch (latest of stage change, field edit and
   activity). created_at and closed_at are not read: they are the times of the deal's
   creation event and of its closing event (services keep them so), derived here.
-- events: id, deal_id, from_stage_id, to_stage_id, at
+- events: id, deal_id, from_stage_id, to_stage_id, at, forced (moved with an override of
+  exit criteria)
 - stages: id, pipeline_id, key, kind ("open"|"won"|"lost"), position, probability
   (decimal string), forecast_category, rot_days, name_zh, name_en
 - users: id, username, team_id
 - teams: id, name
+- payments: id, deal_id, amount_cents, paid_on (Date)
+- activities: id, deal_id, type, at
+- quotas: id, user_id, team_id (one of them), period_start, period_end (Dates, [start,
+  end)), amount_cents
+
+payments, activities and quotas may be left out (empty).
 
 ``Frames.prepare`` derives every pipeline's ``PipelineData`` once and drops the raw deals
 and events, so a cached process holds one compact copy of the data.
@@ -50,6 +57,7 @@ EVENTS_SCHEMA = {
     "from_stage_id": pl.Int64,
     "to_stage_id": pl.Int64,
     "at": UTC_US,
+    "forced": pl.Boolean,
 }
 STAGES_SCHEMA = {
     "id": pl.Int64,
@@ -65,6 +73,22 @@ STAGES_SCHEMA = {
 }
 USERS_SCHEMA = {"id": pl.Int64, "username": pl.String, "team_id": pl.Int64}
 TEAMS_SCHEMA = {"id": pl.Int64, "name": pl.String}
+PAYMENTS_SCHEMA = {
+    "id": pl.Int64,
+    "deal_id": pl.Int64,
+    "amount_cents": pl.Int64,
+    "paid_on": pl.Date,
+}
+ACTIVITIES_SCHEMA = {"id": pl.Int64, "deal_id": pl.Int64, "type": pl.String, "at": UTC_US}
+QUOTAS_SCHEMA = {
+    "id": pl.Int64,
+    "user_id": pl.Int64,
+    "team_id": pl.Int64,
+    "period_start": pl.Date,
+    "period_end": pl.Date,
+    "amount_cents": pl.Int64,
+}
+OPTIONAL = ("payments", "activities", "quotas")
 SCHEMAS = {
     "pipelines": PIPELINES_SCHEMA,
     "deals": DEALS_SCHEMA,
@@ -72,6 +96,9 @@ SCHEMAS = {
     "stages": STAGES_SCHEMA,
     "users": USERS_SCHEMA,
     "teams": TEAMS_SCHEMA,
+    "payments": PAYMENTS_SCHEMA,
+    "activities": ACTIVITIES_SCHEMA,
+    "quotas": QUOTAS_SCHEMA,
 }
 
 
@@ -81,6 +108,9 @@ def conform(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame
         return pl.DataFrame(schema=schema)
     columns = []
     for name, dtype in schema.items():
+        if name not in frame.columns:  # e.g. events without "forced": none were
+            columns.append(pl.lit(False if dtype == pl.Boolean else None, dtype).alias(name))
+            continue
         col = pl.col(name)
         current = frame.schema[name]
         if dtype == UTC_US and isinstance(current, pl.Datetime):
@@ -130,6 +160,9 @@ class PipelineData:
     events: deal_id, to_stage_id, at, from_idx, to_idx, from_kind, to_kind, created
       (true for the creation event), sorted by deal and time
     stays: completed stays in open stages: deal_id, stage_idx, exited_at, days
+    payments: deal_id, amount_cents, paid_on, of this pipeline's deals
+    activities: deal_id, type, at, of this pipeline's deals
+    quotas: every quota (user_id, team_id, period_start, period_end, amount_cents)
     """
 
     pipeline_id: int
@@ -143,6 +176,10 @@ class PipelineData:
     latest_event_at: dt.datetime | None
     owner_names: dict[int, str]
     team_names: dict[int, str]
+    payments: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PAYMENTS_SCHEMA))
+    activities: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=ACTIVITIES_SCHEMA))
+    quotas: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=QUOTAS_SCHEMA))
+    user_teams: dict[int, int | None] = field(default_factory=dict)
 
     @functools.cached_property
     def open_stages(self) -> list[Stage]:
@@ -170,11 +207,16 @@ class Frames:
     stages: pl.DataFrame
     users: pl.DataFrame
     teams: pl.DataFrame
+    payments: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PAYMENTS_SCHEMA))
+    activities: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=ACTIVITIES_SCHEMA))
+    quotas: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=QUOTAS_SCHEMA))
     derived: dict[int, PipelineData] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_frames(cls, **frames: pl.DataFrame) -> "Frames":
         """Conform the raw frames, derive every pipeline, drop the raw deals and events."""
+        for name in OPTIONAL:
+            frames.setdefault(name, pl.DataFrame(schema=SCHEMAS[name]))
         built = cls(**{name: conform(frames[name], SCHEMAS[name]) for name in SCHEMAS})
         built.prepare()
         return built
@@ -184,6 +226,8 @@ class Frames:
             self.derived[pipeline_id] = derive(self, pipeline_id)
         self.deals = self.deals.clear()
         self.events = self.events.clear()
+        self.payments = self.payments.clear()
+        self.activities = self.activities.clear()
 
     def pipeline_id(self, key: str | None) -> int | None:
         """The id of the pipeline ``key`` (the default pipeline when None)."""
@@ -266,6 +310,7 @@ def derive(frames: Frames, pipeline_id: int) -> PipelineData:
         .replace_strict(kind, default=None, return_dtype=KIND)
         .alias("to_kind"),
         pl.col("from_stage_id").is_null().alias("created"),
+        pl.col("forced").fill_null(False),
     )
     per_deal = events.group_by("deal_id").agg(
         pl.col("to_idx").filter(pl.col("to_kind") == "open").max().alias("max_open_idx"),
@@ -310,6 +355,7 @@ def derive(frames: Frames, pipeline_id: int) -> PipelineData:
         )
     )
     keys = frames.pipelines.filter(pl.col("id") == pipeline_id)["key"]
+    ids = deals.select(pl.col("id").alias("deal_id"))
     return PipelineData(
         pipeline_id=pipeline_id,
         key=keys[0] if len(keys) else "",
@@ -322,4 +368,10 @@ def derive(frames: Frames, pipeline_id: int) -> PipelineData:
         latest_event_at=events["at"].max() if events.height else None,
         owner_names=dict(frames.users.select("id", "username").iter_rows()),
         team_names=dict(frames.teams.select("id", "name").iter_rows()),
+        payments=frames.payments.join(ids, on="deal_id", how="semi").drop("id"),
+        activities=frames.activities.join(ids, on="deal_id", how="semi")
+        .drop("id")
+        .sort("deal_id", "at"),
+        quotas=frames.quotas.drop("id"),
+        user_teams=dict(frames.users.select("id", "team_id").iter_rows()),
     )

@@ -49,10 +49,102 @@ HEADERS: dict[str, tuple[str, str]] = {
     "pipeline": ("管道", "Pipeline"),
     "omitted": ("排除", "Omitted"),
     "already_won": ("已赢单", "Already won"),
+    "simulated_mean": ("模拟均值", "Simulated mean"),
+    "simulated_p10": ("模拟 P10", "Simulated P10"),
+    "simulated_p50": ("模拟 P50", "Simulated P50"),
+    "simulated_p90": ("模拟 P90", "Simulated P90"),
+    "probability_of_target": ("达成目标概率", "Chance of reaching the target"),
+    "sample": ("样本数", "Sample"),
+    "historical_probability": ("历史赢单率", "Historical win rate"),
+    "ci_low": ("95% 区间下限", "95% CI low"),
+    "ci_high": ("95% 区间上限", "95% CI high"),
+    "configured_probability": ("配置赢单率", "Configured probability"),
+    "flagged": ("需调整", "Flagged"),
+    "closed": ("已关闭", "Closed"),
+    "probability": ("赢单率", "Probability"),
+    "probability_source": ("赢单率来源", "Probability from"),
+    "needed": ("需要", "Needed"),
+    "have": ("现有", "Have"),
+    "gap": ("缺口", "Gap"),
+    "share": ("目标占比", "Share"),
+    "owner_target": ("个人目标", "Rep's target"),
+    "owner_remaining": ("个人剩余目标", "Rep's remaining"),
+    "target": ("目标", "Target"),
+    "remaining_target": ("剩余目标", "Remaining target"),
+    "open_amount": ("进行中金额", "Open amount"),
+    "coverage": ("覆盖倍数", "Coverage (×)"),
+    "average_won_amount": ("平均赢单金额", "Average won amount"),
+    "won_deals_used": ("计入的赢单数", "Won deals used"),
+    "share_basis": ("分配依据", "Split by"),
+    "severity": ("严重程度", "Severity"),
+    "code": ("类型", "Finding"),
+    "message": ("说明", "What it means"),
+    "findings": ("发现", "Findings"),
+    "thin_top": ("线索不足", "Thin top"),
+    "bottleneck": ("转化瓶颈", "Bottleneck"),
+    "stuck": ("积压", "Stuck"),
+    "rep_outlier": ("个人偏低", "Rep outlier"),
+    "scope": ("范围", "Scope"),
+    "open_deals": ("进行中商机", "Open deals"),
+    "stale_pct": ("跟进不及时占比", "Stale %"),
+    "overdue": ("逾期", "Overdue"),
+    "overdue_pct": ("逾期占比", "Overdue %"),
+    "forced_moves": ("强制推进", "Forced moves"),
+    "bounces": ("反复", "Bounces"),
+    "median_days_since_touch": ("距上次跟进中位天数", "Median days since touch"),
+    "deal_id": ("商机编号", "Deal"),
+    "won_on": ("赢单日期", "Won on"),
+    "paid": ("已回款", "Paid"),
+    "outstanding": ("未回款", "Outstanding"),
+    "collected": ("回款率", "Collected"),
+    "stays": ("停留次数", "Stays"),
+    "type": ("活动类型", "Activity type"),
+    "activities": ("活动数", "Activities"),
+    "per_stay": ("每次停留平均", "Per stay"),
+    "share_with": ("有此活动的占比", "Share with one"),
 }
-RATES = {"conversion", "win_rate_from", "flow_conversion", "win_rate"}
-OUTCOMES = {"won": ("赢单", "Won"), "lost": ("输单", "Lost")}
+RATES = {
+    "conversion",
+    "win_rate_from",
+    "flow_conversion",
+    "win_rate",
+    "historical_probability",
+    "ci_low",
+    "ci_high",
+    "configured_probability",
+    "probability",
+    "probability_of_target",
+    "share",
+    "stale_pct",
+    "overdue_pct",
+    "collected",
+    "share_with",
+}
+OUTCOMES = {"won": ("赢单", "Won"), "lost": ("输单", "Lost"), "advanced": ("推进", "Advanced")}
+WORDS = {
+    "high": ("高", "high"),
+    "medium": ("中", "medium"),
+    "low": ("低", "low"),
+    "rep": ("个人", "rep"),
+    "team": ("团队", "team"),
+    "historical": ("历史", "historical"),
+    "configured": ("配置", "configured"),
+    "quota": ("按配额", "quotas"),
+    "even": ("平均分配", "even split"),
+    **{code: HEADERS[code] for code in ("thin_top", "bottleneck", "stuck", "rep_outlier", "stale")},
+}
+# Machine fields a table leaves to JSON and CSV (the table shows names and messages).
+HIDDEN = {"stage", "message_zh", "message_en", "numbers"}
+WORD_COLUMNS = {"severity", "scope", "probability_source", "code", "share_basis"}
 TOTAL = ("合计", "Total")
+ACTIVITY_TYPES = {
+    "call": ("电话", "Call"),
+    "visit": ("拜访", "Visit"),
+    "meeting": ("会议", "Meeting"),
+    "email": ("邮件", "E-mail"),
+    "wechat": ("微信", "WeChat"),
+    "note": ("备注", "Note"),
+}
 
 
 def _plain(value: Any) -> Any:
@@ -83,6 +175,14 @@ def to_json(result: ReportResult) -> str:
     return json.dumps(to_data(result), ensure_ascii=False, indent=2)
 
 
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(_plain(value), ensure_ascii=False)
+    return _plain(value)
+
+
 def to_csv(result: ReportResult) -> str:
     """One row per report row, columns as in JSON (machine-readable: no translation)."""
     buffer = io.StringIO()
@@ -91,7 +191,7 @@ def to_csv(result: ReportResult) -> str:
     )
     writer.writeheader()
     for row in result.rows:
-        writer.writerow({k: "" if v is None else _plain(v) for k, v in row.items()})
+        writer.writerow({k: _csv_value(v) for k, v in row.items()})
     return buffer.getvalue()
 
 
@@ -102,6 +202,10 @@ def _cell(column: str, value: Any, zh: bool) -> str:
         return f"{value * 100:.1f}%"
     if column == "outcome":
         return OUTCOMES[value][0 if zh else 1]
+    if column in WORD_COLUMNS and value in WORDS:
+        return WORDS[value][0 if zh else 1]
+    if column == "type" and value in ACTIVITY_TYPES:
+        return ACTIVITY_TYPES[value][0 if zh else 1]
     if isinstance(value, bool):
         return ("是" if value else "否") if zh else ("yes" if value else "no")
     if isinstance(value, Decimal):
@@ -133,7 +237,7 @@ class Grid:
 
 def to_grid(result: ReportResult, lang: str = "zh-hans") -> Grid:
     zh = lang.startswith("zh")
-    columns = [c for c in result.columns if c != "stage"]
+    columns = [c for c in result.columns if c not in HIDDEN]
     headers = [HEADERS.get(c, (c, c))[0 if zh else 1] for c in columns]
     body = [[_cell(c, row.get(c), zh) for c in columns] for row in result.rows]
     numeric = [

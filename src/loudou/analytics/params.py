@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 GROUPINGS = ("owner", "team", "source")
+BY_DEAL = "deal"  # collection only: one row per deal
+PROBABILITY_SOURCES = ("configured", "historical")
 
 
 @dataclass(frozen=True)
@@ -51,15 +53,38 @@ class ReportParams:
     grain: str = "month"
     lang: str = "zh-hans"
     visibility: Visibility = field(default_factory=Visibility)
+    # The management reports (issue 5): see docs/reports.md.
+    target: Decimal | None = None
+    simulate: bool = False
+    seed: int = 1
+    runs: int = 10_000
+    probabilities: str | None = None  # configured | historical (default: per report)
+    window_days: int = 365
+    sort: str | None = None
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:
             raise ParamError("now: give a time zone", "now：请带上时区")
         # Frames hold UTC times; Polars compares only like time zones.
         object.__setattr__(self, "now", self.now.astimezone(dt.UTC))
-        if self.by is not None and self.by not in GROUPINGS:
+        if self.by is not None and self.by not in (*GROUPINGS, BY_DEAL):
             raise ParamError(
                 f"by: one of {', '.join(GROUPINGS)}", f"by：只能是 {'、'.join(GROUPINGS)} 之一"
+            )
+        if self.target is not None and (not self.target.is_finite() or self.target < 0):
+            raise ParamError("target: a non-negative amount", "target：目标金额不能为负数")
+        if self.probabilities is not None and self.probabilities not in PROBABILITY_SOURCES:
+            raise ParamError(
+                "probabilities: configured or historical",
+                "probabilities：只能是 configured（配置）或 historical（历史）",
+            )
+        if not 100 <= self.runs <= 1_000_000:
+            raise ParamError(
+                "runs: from 100 to 1,000,000", "runs：模拟次数应在 100 到 1,000,000 之间"
+            )
+        if not 1 <= self.window_days <= 3660:
+            raise ParamError(
+                "window: from 1 to 3,660 days", "window：回看窗口应在 1 到 3660 天之间"
             )
         if self.grain not in ("month", "quarter"):
             raise ParamError("grain: month or quarter", "grain：只能是 month 或 quarter")

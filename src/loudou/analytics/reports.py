@@ -22,7 +22,9 @@ from typing import Any
 import polars as pl
 
 from .frames import PipelineData
+from .history import probabilities_for
 from .params import ParamError, ReportParams, ReportResult, money, ratio, weighted_money
+from .stats import percentiles, simulate_sums
 
 CENT = Decimal("0.01")
 
@@ -107,10 +109,11 @@ def _period_instants(params: ReportParams) -> tuple[dt.date, dt.date, dt.datetim
     return date_from, date_to, params.instant(date_from), params.instant(date_to)
 
 
-def _cents_x_bp(data: PipelineData) -> pl.Expr:
+def _cents_x_bp(data: PipelineData, probabilities: dict[int, Decimal] | None = None) -> pl.Expr:
     """Per deal: amount in cents × its stage's probability in basis points, as Int128 so
     sums over any number of deals stay exact."""
-    bp = {stage_id: int(p * 10_000) for stage_id, p in data.probabilities.items()}
+    chosen = data.probabilities if probabilities is None else probabilities
+    bp = {stage_id: int(p * 10_000) for stage_id, p in chosen.items()}
     return pl.col("amount_cents").fill_null(0).cast(pl.Int128) * pl.col("stage_id").replace_strict(
         bp, default=0, return_dtype=pl.Int128
     )
@@ -552,6 +555,7 @@ def forecast(data: PipelineData, params: ReportParams) -> ReportResult:
     if (date_to - date_from).days > 366 * 5:
         raise ParamError("from/to: a forecast covers at most five years", "预测期间最长五年")
     keys, named = _keys(params), _named(params)
+    chosen = probabilities_for(data, params, "configured")
     stage_category = {s.id: s.forecast_category for s in data.stages}
     open_deals = (
         visible_deals(data, params, data.open_deals)
@@ -571,7 +575,7 @@ def forecast(data: PipelineData, params: ReportParams) -> ReportResult:
     open_agg = open_deals.group_by("period", *keys).agg(
         pl.len().alias("open_count"),
         amount.sum().alias("cents"),
-        _cents_x_bp(data).sum().alias("cents_x_bp"),
+        _cents_x_bp(data, chosen.by_stage).sum().alias("cents_x_bp"),
         *[amount.filter(pl.col("category") == c).sum().alias(c) for c in categories],
     )
     start, end = params.instant(date_from), params.instant(date_to)
@@ -627,15 +631,56 @@ def forecast(data: PipelineData, params: ReportParams) -> ReportResult:
         "omitted",
         "already_won",
     ]
-    return ReportResult(
-        "forecast",
-        params.echo(
-            **{"from": date_from.isoformat(), "to": date_to.isoformat(), "grain": params.grain}
-        ),
-        rows,
-        render(totals),
-        columns,
+    totals_out = render(totals)
+    if params.simulate:
+        totals_out.update(_simulation(open_deals, chosen.by_stage, totals["won_cents"], params))
+    echo = {
+        "from": date_from.isoformat(),
+        "to": date_to.isoformat(),
+        "grain": params.grain,
+        "probabilities": params.probabilities or "configured",
+        "simulate": params.simulate,
+        "target": params.target,
+    }
+    if params.simulate:
+        echo.update(seed=params.seed, runs=params.runs)
+    return ReportResult("forecast", params.echo(**echo), rows, totals_out, columns)
+
+
+def _simulation(
+    open_deals: pl.DataFrame,
+    probabilities: dict[int, Decimal],
+    won_cents: int,
+    params: ReportParams,
+) -> dict[str, Any]:
+    """METRICS.md's simulated range over the whole forecast period: each open deal closing
+    in it wins independently with its stage's probability; ``runs`` seeded runs of the sum
+    of won amounts. P(target) counts what is already won in the period towards it."""
+    deals = open_deals.select(
+        pl.col("amount_cents").fill_null(0),
+        pl.col("stage_id")
+        .replace_strict({k: float(v) for k, v in probabilities.items()}, default=0.0)
+        .alias("p"),
     )
+    sums = simulate_sums(
+        deals["amount_cents"].to_numpy(), deals["p"].to_numpy(), runs=params.runs, seed=params.seed
+    )
+    p10, p50, p90 = percentiles(sums, [10, 50, 90])
+
+    def cents(value: float) -> Decimal:
+        return money(round(value))
+
+    result = {
+        "simulated_mean": cents(float(sums.mean())),
+        "simulated_p10": cents(p10),
+        "simulated_p50": cents(p50),
+        "simulated_p90": cents(p90),
+        "probability_of_target": None,
+    }
+    if params.target is not None:
+        needed = float(params.target * 100) - float(won_cents or 0)
+        result["probability_of_target"] = float((sums >= needed - 0.5).mean())
+    return result
 
 
 REPORTS: dict[str, Callable[[PipelineData, ReportParams], ReportResult]] = {

@@ -14,7 +14,7 @@ import polars as pl
 
 from .frames import Frames, PipelineData, Stage
 
-PARTS = ("deals", "events", "stays")
+PARTS = ("deals", "events", "stays", "payments", "activities", "quotas")
 
 
 def write_frames(frames: Frames, out: Path) -> None:
@@ -32,6 +32,7 @@ def write_frames(frames: Frames, out: Path) -> None:
             "latest_event_at": data.latest_event_at.isoformat() if data.latest_event_at else None,
             "owner_names": {str(k): v for k, v in data.owner_names.items()},
             "team_names": {str(k): v for k, v in data.team_names.items()},
+            "user_teams": {str(k): v for k, v in data.user_teams.items()},
         }
     (out / "index.json").write_text(json.dumps(index, ensure_ascii=False))
 
@@ -66,5 +67,9 @@ def read_frames(out: Path) -> Frames:
             latest_event_at=dt.datetime.fromisoformat(latest) if latest else None,
             owner_names={int(k): v for k, v in meta["owner_names"].items()},
             team_names={int(k): v for k, v in meta["team_names"].items()},
+            payments=parts["payments"],
+            activities=parts["activities"],
+            quotas=parts["quotas"],
+            user_teams={int(k): v for k, v in meta["user_teams"].items()},
         )
     return frames

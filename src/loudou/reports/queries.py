@@ -23,7 +23,10 @@ def queries(vendor: str) -> dict[str, str]:
             "expected_close_date, source, forecast_category, "
             f"{last_touch} AS last_touch_us FROM deals_deal"
         ),
-        "events": "SELECT id, deal_id, from_stage_id, to_stage_id, at FROM deals_stageevent",
+        "events": (
+            "SELECT id, deal_id, from_stage_id, to_stage_id, at, "
+            "CASE WHEN override_reason <> '' THEN 1 ELSE 0 END AS forced FROM deals_stageevent"
+        ),
         "stages": (
             "SELECT id, pipeline_id, key, kind, position, "
             "CAST(probability AS TEXT) AS probability, forecast_category, rot_days, name_zh, "
@@ -31,4 +34,13 @@ def queries(vendor: str) -> dict[str, str]:
         ),
         "users": "SELECT id, username, team_id FROM people_user",
         "teams": "SELECT id, name FROM people_team",
+        "payments": (
+            "SELECT id, deal_id, CAST(ROUND(amount * 100) AS BIGINT) AS amount_cents, paid_on "
+            "FROM deals_payment"
+        ),
+        "activities": "SELECT id, deal_id, type, at FROM activities_activity",
+        "quotas": (
+            "SELECT id, user_id, team_id, period_start, period_end, "
+            "CAST(ROUND(amount * 100) AS BIGINT) AS amount_cents FROM people_quota"
+        ),
     }

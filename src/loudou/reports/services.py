@@ -6,8 +6,8 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from loudou.analytics.params import ParamError, ReportParams, ReportResult, Visibility
-from loudou.analytics.reports import REPORTS
+from loudou.analytics.catalog import CATALOG as REPORTS
+from loudou.analytics.params import BY_DEAL, ParamError, ReportParams, ReportResult, Visibility
 from loudou.deals.services import managed_team_ids
 from loudou.people.models import User
 
@@ -40,6 +40,10 @@ def run_report(
         raise ParamError(
             f"report: unknown {name!r}; one of {', '.join(sorted(REPORTS))}",
             f"没有报表 {name!r}；可用：{'、'.join(sorted(REPORTS))}",
+        )
+    if options.get("by") == BY_DEAL and name != "collection":
+        raise ParamError(
+            "by: deal is for the collection report only", "by：deal 只适用于回款报表（collection）"
         )
     params = ReportParams(
         now=now or timezone.now(),

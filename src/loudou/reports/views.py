@@ -10,9 +10,9 @@ from django.shortcuts import render
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from loudou.analytics.catalog import CATALOG as REPORTS
 from loudou.analytics.output import to_csv, to_grid, to_json
 from loudou.analytics.params import GROUPINGS, ParamError
-from loudou.analytics.reports import REPORTS
 from loudou.pipelines.models import Pipeline
 
 from .services import run_report

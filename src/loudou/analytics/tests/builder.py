@@ -25,6 +25,9 @@ class FrameBuilder:
     teams: dict[str, int] = field(default_factory=dict)
     deals: list[dict] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
+    payments: list[dict] = field(default_factory=list)
+    activities: list[dict] = field(default_factory=list)
+    quotas: list[dict] = field(default_factory=list)
 
     def user(self, name: str, team: str | None = None) -> int:
         if name not in self.users:
@@ -47,13 +50,15 @@ class FrameBuilder:
         forecast_category: str = "",
         touched: str | None = None,
         activity: str | None = None,
+        forced: tuple[int, ...] = (),
     ) -> int:
         """A deal created into ``path[0]`` and moved through the rest of ``path``;
-        each step is (stage key, time). Its status follows the last step."""
+        each step is (stage key, time). Its status follows the last step; the steps
+        numbered in ``forced`` were moved with an override of exit criteria."""
         owner_id = self.user(owner, team)
         deal_id = len(self.deals) + 1
         previous = None
-        for key, when in path:
+        for step, (key, when) in enumerate(path):
             self.events.append(
                 {
                     "id": len(self.events) + 1,
@@ -61,6 +66,7 @@ class FrameBuilder:
                     "from_stage_id": STAGE_IDS[previous] if previous else None,
                     "to_stage_id": STAGE_IDS[key],
                     "at": t(when),
+                    "forced": step in forced,
                 }
             )
             previous = key
@@ -86,6 +92,33 @@ class FrameBuilder:
             }
         )
         return deal_id
+
+    def payment(self, deal_id: int, amount: str | int, paid_on: str) -> None:
+        self.payments.append(
+            {
+                "id": len(self.payments) + 1,
+                "deal_id": deal_id,
+                "amount_cents": int(Decimal(str(amount)) * 100),
+                "paid_on": dt.date.fromisoformat(paid_on),
+            }
+        )
+
+    def activity(self, deal_id: int, kind: str, at: str) -> None:
+        self.activities.append(
+            {"id": len(self.activities) + 1, "deal_id": deal_id, "type": kind, "at": t(at)}
+        )
+
+    def quota(self, user: str, start: str, end: str, amount: int) -> None:
+        self.quotas.append(
+            {
+                "id": len(self.quotas) + 1,
+                "user_id": self.user(user),
+                "team_id": None,
+                "period_start": dt.date.fromisoformat(start),
+                "period_end": dt.date.fromisoformat(end),
+                "amount_cents": amount * 100,
+            }
+        )
 
     def frames(self) -> Frames:
         stages = pl.DataFrame(
@@ -128,4 +161,7 @@ class FrameBuilder:
                 "users",
             ),
             teams=frame([{"id": i, "name": n} for n, i in self.teams.items()], "teams"),
+            payments=frame(self.payments, "payments"),
+            activities=frame(self.activities, "activities"),
+            quotas=frame(self.quotas, "quotas"),
         )

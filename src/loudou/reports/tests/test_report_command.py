@@ -17,6 +17,16 @@ from loudou.reports import loader
 GOLDEN = Path(__file__).with_name("golden_demo_reports.json")
 NOW = "2026-06-30T12:00:00+08:00"
 NAMES = ["snapshot", "funnel", "flow", "time_in_stage", "cycle", "win_rate", "forecast"]
+# The management reports, with the options each needs; the simulation is seeded.
+MORE = {
+    "stage_probability": ["stage_probability", "--by", "owner"],
+    "plan": ["plan", "--target", "2000000", "--by", "owner"],
+    "diagnosis": ["diagnosis", "--target", "3000000"],
+    "discipline": ["discipline", "--sort", "stale_pct"],
+    "collection": ["collection", "--by", "owner"],
+    "activities": ["activities"],
+    "forecast_simulated": ["forecast", "--simulate", "--target", "1000000", "--runs", "2000"],
+}
 
 
 def report(*args: str) -> str:
@@ -43,6 +53,10 @@ class ReportCommandTests(TransactionTestCase):
             name: json.loads(report(name, "--format", "json", "--now", NOW, "--by", "owner"))
             for name in NAMES
         }
+        for key, args in MORE.items():
+            produced[key] = json.loads(report(*args, "--format", "json", "--now", NOW))
+        for finding in produced["diagnosis"]["rows"]:
+            finding["numbers"].pop("deal_ids", None)  # ids depend on the test's order
         if os.environ.get("LOUDOU_WRITE_GOLDEN") == "1":  # after a reviewed change only
             GOLDEN.write_text(json.dumps(produced, ensure_ascii=False, indent=1) + "\n")
         assert GOLDEN.exists(), "missing golden file: run once with LOUDOU_WRITE_GOLDEN=1"

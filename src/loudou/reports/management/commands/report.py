@@ -4,16 +4,19 @@ import argparse
 import datetime as dt
 import sys
 import zoneinfo
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from loudou.analytics.catalog import CATALOG as REPORTS
 from loudou.analytics.output import to_csv, to_json, to_table
-from loudou.analytics.params import GROUPINGS, ParamError
-from loudou.analytics.reports import REPORTS
+from loudou.analytics.params import BY_DEAL, GROUPINGS, ParamError
 from loudou.people.models import User
 from loudou.reports.services import run_report
+from loudou.spreadsheets.parsing import CellError
+from loudou.spreadsheets.parsing import parse_amount as parse_cell_amount
 
 
 def parse_date(option: str, value: str | None) -> dt.date | None:
@@ -38,6 +41,17 @@ def parse_now(value: str | None) -> dt.datetime | None:
     return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
 
 
+def parse_amount(value: str | None) -> Decimal | None:
+    """1200000, 1,200,000, ¥1,200,000 or 120万."""
+    if value is None:
+        return None
+    try:
+        amount = parse_cell_amount(value)
+    except CellError as exc:
+        raise CommandError(f"--target: {exc.en}") from exc
+    return amount
+
+
 class Command(BaseCommand):
     help = "Print a funnel report (definitions: METRICS.md) as a table, JSON or CSV."
 
@@ -51,13 +65,40 @@ class Command(BaseCommand):
         parser.add_argument("--pipeline", help="pipeline key (default: the default pipeline)")
         parser.add_argument("--from", dest="date_from", help="period start, YYYY-MM-DD")
         parser.add_argument("--to", dest="date_to", help="period end (exclusive), YYYY-MM-DD")
-        parser.add_argument("--by", choices=GROUPINGS, help="group rows by owner, team or source")
+        parser.add_argument(
+            "--by",
+            choices=[*GROUPINGS, BY_DEAL],
+            help="group rows by owner, team or source (collection: also deal)",
+        )
         parser.add_argument("--owner", help="only this owner's deals (username)")
         parser.add_argument("--team", help="only this team's deals (team name)")
         parser.add_argument("--source", help="only deals from this source")
         parser.add_argument("--as-of", dest="as_of", help="snapshot: at the end of this date")
         parser.add_argument(
             "--grain", choices=["month", "quarter"], default="month", help="forecast: period length"
+        )
+        parser.add_argument("--target", help="plan, forecast, diagnosis: revenue target (amount)")
+        parser.add_argument(
+            "--simulate", action="store_true", help="forecast: add the Monte Carlo range"
+        )
+        parser.add_argument("--seed", type=int, default=1, help="forecast --simulate: seed")
+        parser.add_argument(
+            "--runs", type=int, default=10_000, help="forecast --simulate: number of runs"
+        )
+        parser.add_argument(
+            "--probabilities",
+            choices=["configured", "historical"],
+            help="forecast (default configured), plan and diagnosis (default historical)",
+        )
+        parser.add_argument(
+            "--window",
+            dest="window_days",
+            type=int,
+            default=365,
+            help="days of history behind learned rates and medians (default 365)",
+        )
+        parser.add_argument(
+            "--sort", help="discipline: order reps by this field (numbers: largest first)"
         )
         parser.add_argument("--now", help="fix the clock (ISO date or date-time)")
         parser.add_argument("--user", help="run as this user (default: everything)")
@@ -88,6 +129,13 @@ class Command(BaseCommand):
                 as_of=parse_date("as-of", options["as_of"]),
                 grain=options["grain"],
                 lang=lang,
+                target=parse_amount(options["target"]),
+                simulate=options["simulate"],
+                seed=options["seed"],
+                runs=options["runs"],
+                probabilities=options["probabilities"],
+                window_days=options["window_days"],
+                sort=options["sort"],
             )
         except ParamError as exc:
             raise CommandError(exc.message(lang)) from exc
