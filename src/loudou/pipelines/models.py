@@ -243,3 +243,48 @@ class ExitCriterion(models.Model):
                 raise ValidationError({"min_value": _("'At least' needs a minimum value.")})
         if self.kind == CriterionKind.ATTACHMENT and not self.attachment_kind:
             raise ValidationError({"attachment_kind": _("Name the attachment kind required.")})
+
+
+class ProbabilityAdoption(models.Model):
+    """An admin adopting the learned stage probabilities of a pipeline (the
+    stage_probability report), recorded so that it can be reverted.
+
+    ``changes`` holds one entry per stage changed: stage_id, key, old, new (decimal
+    strings), sample, ci_low, ci_high. Reverting restores ``old`` and records who and when."""
+
+    pipeline = models.ForeignKey(
+        Pipeline, verbose_name=_("pipeline"), on_delete=models.CASCADE, related_name="adoptions"
+    )
+    adopted_by = models.ForeignKey(
+        "people.User", verbose_name=_("adopted by"), on_delete=models.PROTECT, related_name="+"
+    )
+    adopted_at = models.DateTimeField(_("adopted at"))
+    window_days = models.PositiveIntegerField(_("look-back window (days)"))
+    changes = models.JSONField(_("changes"), default=list)
+    reverted_by = models.ForeignKey(
+        "people.User",
+        verbose_name=_("reverted by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reverted_at = models.DateTimeField(_("reverted at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-adopted_at", "-id"]
+        verbose_name = _("probability adoption")
+        verbose_name_plural = _("probability adoptions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reverted_at__isnull=True, reverted_by__isnull=True)
+                | Q(reverted_at__isnull=False, reverted_by__isnull=False),
+                name="pipelines_adoption_reverted_by_and_at",
+            ),
+            models.CheckConstraint(
+                condition=Q(window_days__gte=1), name="pipelines_adoption_window_gte_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pipeline} @ {self.adopted_at:%Y-%m-%d %H:%M}"

@@ -1,19 +1,25 @@
 """The reports page: pick a report and its options, read it as a table, download it."""
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from loudou.analytics.catalog import CATALOG as REPORTS
 from loudou.analytics.output import to_csv, to_grid, to_json
-from loudou.analytics.params import GROUPINGS, ParamError
-from loudou.pipelines.models import Pipeline
+from loudou.analytics.params import BY_DEAL, GROUPINGS, PROBABILITY_SOURCES, ParamError
+from loudou.core.errors import ServiceError
+from loudou.pipelines.models import Pipeline, ProbabilityAdoption
+from loudou.pipelines.services import adopt_learned_probabilities, revert_probability_adoption
+from loudou.spreadsheets.parsing import CellError, parse_amount
 
 from .services import run_report
 
@@ -25,6 +31,25 @@ TITLES = {
     "cycle": gettext_lazy("Sales cycle"),
     "win_rate": gettext_lazy("Win rate"),
     "forecast": gettext_lazy("Forecast"),
+    "stage_probability": gettext_lazy("Learned stage win rates"),
+    "plan": gettext_lazy("Target plan"),
+    "diagnosis": gettext_lazy("Diagnosis"),
+    "discipline": gettext_lazy("Update discipline"),
+    "collection": gettext_lazy("Collection"),
+    "activities": gettext_lazy("Activities by stage"),
+}
+# Which options each report's form shows (the rest of the reports take the common ones).
+TARGET_REPORTS = {"plan", "forecast", "diagnosis"}
+PROBABILITY_REPORTS = {"plan", "forecast", "diagnosis"}
+GRAIN_REPORTS = {"forecast", "collection"}
+UNGROUPED = {"diagnosis", "discipline", "activities"}
+SORTS = {
+    "owner": gettext_lazy("Owner"),
+    "stale_pct": gettext_lazy("Stale %"),
+    "overdue_pct": gettext_lazy("Overdue %"),
+    "forced_moves": gettext_lazy("Forced moves"),
+    "bounces": gettext_lazy("Bounces"),
+    "median_days_since_touch": gettext_lazy("Days since last touch"),
 }
 BY_LABELS = {
     "owner": gettext_lazy("Owner"),
@@ -46,15 +71,35 @@ def _options(request: HttpRequest) -> dict[str, Any]:
             message = _("%(name)s: not a date (YYYY-MM-DD)") % {"name": name}
             raise ParamError(message, message) from exc
 
+    def amount(name: str) -> Decimal | None:
+        value = request.GET.get(name, "").strip()
+        if not value:
+            return None
+        try:
+            return parse_amount(value)
+        except CellError as exc:
+            raise ParamError(exc.en, exc.zh) from exc
+
+    name = request.GET.get("name", "")
     by = request.GET.get("by") or None
-    return {
+    allowed = (*GROUPINGS, BY_DEAL) if name == "collection" else GROUPINGS
+    probabilities = request.GET.get("probabilities") or None
+    grain = request.GET.get("grain")
+    options: dict[str, Any] = {
         "pipeline": request.GET.get("pipeline") or None,
         "date_from": day("from"),
         "date_to": day("to"),
-        "by": by if by in GROUPINGS else None,
+        "by": by if by in allowed and name not in UNGROUPED else None,
         "as_of": day("as_of"),
         "lang": get_language(),
+        "target": amount("target"),
+        "simulate": request.GET.get("simulate") == "1",
+        "probabilities": probabilities if probabilities in PROBABILITY_SOURCES else None,
+        "grain": grain if grain in ("month", "quarter") else "month",
     }
+    if request.GET.get("sort") in SORTS:
+        options["sort"] = request.GET["sort"]
+    return options
 
 
 @login_required
@@ -62,6 +107,9 @@ def report_page(request: HttpRequest) -> HttpResponse:
     name = request.GET.get("name", "funnel")
     if name not in REPORTS:
         raise Http404
+    groupings = dict(BY_LABELS)
+    if name == "collection":
+        groupings[BY_DEAL] = gettext_lazy("Deal")
     grid = result = None
     try:
         result = run_report(name=name, user=request.user, **_options(request))
@@ -76,8 +124,13 @@ def report_page(request: HttpRequest) -> HttpResponse:
             "titles": TITLES,
             "title": TITLES[name],
             "pipelines": Pipeline.objects.all(),
-            "groupings": BY_LABELS,
+            "groupings": {} if name in UNGROUPED else groupings,
             "values": request.GET,
+            "show_target": name in TARGET_REPORTS,
+            "show_probabilities": name in PROBABILITY_REPORTS,
+            "show_grain": name in GRAIN_REPORTS,
+            "sorts": SORTS if name == "discipline" else {},
+            "adoptions": _adoptions(request, name),
             "grid": grid,
             # (text, numeric) per cell, so that numbers are right-aligned
             "cells": [list(zip(r, grid.numeric, strict=True)) for r in grid.rows] if grid else [],
@@ -86,6 +139,53 @@ def report_page(request: HttpRequest) -> HttpResponse:
             "query": request.GET.urlencode(),
         },
     )
+
+
+def _adoptions(request: HttpRequest, name: str) -> list[ProbabilityAdoption] | None:
+    """For an admin on the learned-rates page: the recent adoptions (None: no panel)."""
+    if name != "stage_probability" or not request.user.is_loudou_admin:
+        return None
+    return list(
+        ProbabilityAdoption.objects.select_related("pipeline", "adopted_by", "reverted_by")[:5]
+    )
+
+
+@login_required
+@require_POST
+def adopt_probabilities(request: HttpRequest) -> HttpResponse:
+    """Adopt the learned probabilities of a pipeline (admins; the service checks)."""
+    key = request.POST.get("pipeline") or None
+    pipelines = Pipeline.objects.all()
+    pipeline = (
+        pipelines.filter(key=key).first()
+        if key
+        else pipelines.filter(is_default=True).first() or pipelines.first()
+    )
+    if pipeline is None:
+        raise Http404
+    try:
+        adoption = adopt_learned_probabilities(actor=request.user, pipeline=pipeline)
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("Adopted the learned probabilities of %(n)d stages.") % {"n": len(adoption.changes)},
+        )
+    return redirect(f"{reverse('reports')}?name=stage_probability")
+
+
+@login_required
+@require_POST
+def revert_probabilities(request: HttpRequest, adoption_id: int) -> HttpResponse:
+    adoption = get_object_or_404(ProbabilityAdoption, pk=adoption_id)
+    try:
+        revert_probability_adoption(actor=request.user, adoption=adoption)
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The previous probabilities are back."))
+    return redirect(f"{reverse('reports')}?name=stage_probability")
 
 
 @login_required

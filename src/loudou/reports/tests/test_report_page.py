@@ -1,6 +1,7 @@
 """The reports page and its downloads: the user's own view, in their language."""
 
 import json
+from decimal import Decimal
 
 from django.test import TransactionTestCase
 
@@ -47,3 +48,66 @@ class ReportPageTests(TransactionTestCase):
         self.assertTrue(list(page.context["messages"]))
         self.assertEqual(self.client.get("/reports/funnel.csv?from=nope").status_code, 400)
         self.assertEqual(self.client.get("/reports/?name=secret").status_code, 404)
+
+
+class ManagementReportPageTests(TransactionTestCase):
+    serialized_rollback = True
+
+    def setUp(self):
+        loader.clear_cache()
+        self.admin = User.objects.create_user(username="admin", password="x", role=Role.ADMIN)
+        self.rep = User.objects.create_user(username="rep", password="x")
+        services.create_deal(actor=self.rep, name="mine", amount="100")
+
+    def tearDown(self):
+        loader.clear_cache()
+
+    def test_every_management_report_renders_with_its_options(self):
+        self.client.force_login(self.admin)
+        pages = [
+            "name=stage_probability",
+            "name=plan&target=120万",
+            "name=plan&target=1000000&by=owner&probabilities=configured",
+            "name=diagnosis&target=500000",
+            "name=discipline&sort=stale_pct",
+            "name=collection&by=deal&grain=quarter",
+            "name=activities",
+            "name=forecast&simulate=1&target=1000",
+        ]
+        for query in pages:
+            with self.subTest(query=query):
+                page = self.client.get(f"/reports/?{query}", headers={"accept-language": "en"})
+                self.assertEqual(page.status_code, 200)
+                self.assertFalse(list(page.context["messages"]), query)
+                self.assertIsNotNone(page.context["grid"])
+        plan = self.client.get("/reports/?name=plan&target=120万")
+        self.assertEqual(plan.context["params"]["target"], Decimal("1200000"))
+        forecast = self.client.get("/reports/?name=forecast&simulate=1&target=1000")
+        self.assertIn("模拟 P50", forecast.context["grid"].totals)
+        data = json.loads(self.client.get("/reports/forecast.json?simulate=1&target=1000").content)
+        self.assertIn("simulated_p90", data["totals"])
+
+    def test_missing_or_bad_target_is_a_message(self):
+        self.client.force_login(self.rep)
+        for query in ("name=plan", "name=plan&target=lots"):
+            page = self.client.get(f"/reports/?{query}", headers={"accept-language": "en"})
+            self.assertEqual(page.status_code, 200)
+            self.assertTrue(list(page.context["messages"]), query)
+        self.assertEqual(self.client.get("/reports/plan.csv").status_code, 400)
+
+    def test_adoption_panel_for_admins_only(self):
+        self.client.force_login(self.rep)
+        page = self.client.get("/reports/?name=stage_probability")
+        self.assertIsNone(page.context["adoptions"])
+        refused = self.client.post(
+            "/reports/probabilities/adopt/", follow=True, headers={"accept-language": "en"}
+        )
+        self.assertEqual(refused.status_code, 200)
+        self.assertIn("admin", str(next(iter(refused.context["messages"]))))
+        self.client.force_login(self.admin)
+        page = self.client.get("/reports/?name=stage_probability")
+        self.assertEqual(page.context["adoptions"], [])
+        self.assertContains(page, "/reports/probabilities/adopt/")
+        # One open deal is no history: nothing to adopt, said as a message.
+        thin = self.client.post("/reports/probabilities/adopt/", follow=True)
+        self.assertEqual(len(list(thin.context["messages"])), 1)
