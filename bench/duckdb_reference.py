@@ -1,4 +1,4 @@
-"""The DuckDB reference: five report queries, in memory, on the same data as Loudou.
+"""The DuckDB reference: seven report queries, in memory, on the same data as Loudou.
 
 Loaded from the raw tables (deal columns as stored, not derived from events), so that
 agreement also checks the product's derivations. Asia/Shanghai has had no daylight saving
@@ -28,6 +28,9 @@ TABLES = {
         "SELECT id, key, kind, position, CAST(probability AS TEXT) AS probability, "
         "forecast_category, rot_days FROM pipelines_stage"
     ),
+    "payments": (
+        "SELECT deal_id, CAST(ROUND(amount * 100) AS BIGINT) AS amount_cents FROM deals_payment"
+    ),
 }
 
 
@@ -44,6 +47,7 @@ def connect(tables: dict[str, pa.Table]) -> duckdb.DuckDBPyConnection:
                      coalesce(last_activity_at::TIMESTAMP, updated_at::TIMESTAMP)) AS last_touch,
             forecast_category
         FROM raw_deals""")
+    con.execute("CREATE TABLE payments AS SELECT * FROM raw_payments")
     con.execute(
         "CREATE TABLE events AS SELECT id, deal_id, from_stage_id, to_stage_id, "
         '"at"::TIMESTAMP AS "at" FROM raw_events'
@@ -175,6 +179,48 @@ def stale_per_rep(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> list[tupl
         GROUP BY d.owner_id ORDER BY d.owner_id
     """,
         [_naive(now)],
+    ).fetchall()
+
+
+def stage_win_rates(
+    con: duckdb.DuckDBPyConnection, start: dt.datetime, end: dt.datetime
+) -> list[tuple]:
+    """Per open stage index: deals closed in [start, end) that reached it, and won."""
+    return con.execute(
+        """
+        WITH reached AS (
+            SELECT e.deal_id, max(s.idx) FILTER (WHERE s.kind = 'open') AS max_open
+            FROM events e JOIN stages s ON s.id = e.to_stage_id GROUP BY e.deal_id),
+        n AS (SELECT count(*) AS n FROM stages WHERE kind = 'open'),
+        closed AS (
+            SELECT d.status,
+                   CASE WHEN d.status = 'won' THEN (SELECT n + 1 FROM n) ELSE r.max_open END
+                       AS max_stage
+            FROM deals d JOIN reached r ON r.deal_id = d.id
+            WHERE d.status IN ('won', 'lost') AND d.closed_at >= ? AND d.closed_at < ?)
+        SELECT k.k, count(*) FILTER (WHERE c.max_stage >= k.k),
+               count(*) FILTER (WHERE c.max_stage >= k.k AND c.status = 'won')
+        FROM closed c, (SELECT range AS k FROM range(1, (SELECT n + 1 FROM n))) k
+        GROUP BY k.k ORDER BY k.k
+    """,
+        [_naive(start), _naive(end)],
+    ).fetchall()
+
+
+def collection_per_month(
+    con: duckdb.DuckDBPyConnection, start: dt.datetime, end: dt.datetime
+) -> list[tuple]:
+    """Per month of winning (Shanghai): won deals, won cents, paid cents."""
+    return con.execute(
+        """
+        WITH paid AS (SELECT deal_id, sum(amount_cents) AS cents FROM payments GROUP BY 1)
+        SELECT strftime(d.closed_at + INTERVAL 8 HOUR, '%Y-%m'), count(*),
+               coalesce(sum(d.amount_cents), 0), coalesce(sum(p.cents), 0)
+        FROM deals d LEFT JOIN paid p ON p.deal_id = d.id
+        WHERE d.status = 'won' AND d.closed_at >= ? AND d.closed_at < ?
+        GROUP BY 1 ORDER BY 1
+    """,
+        [_naive(start), _naive(end)],
     ).fetchall()
 
 

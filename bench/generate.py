@@ -5,7 +5,9 @@
 
 200 reps in 20 teams, deals created over 3 years, ~3 stage events per deal: skipped
 stages, slip-backs, losses at every stage, reopened deals, and open deals left untouched
-(stale). Seeded: the same arguments give the same data. The database is migrated first
+(stale). Also, for the management reports: 3% of moves forced past exit criteria, 0-4
+activities per deal, payments against won deals, quarterly quotas per rep. Seeded: the
+same arguments give the same data. The database is migrated first
 and must hold no deals.
 """
 
@@ -147,7 +149,44 @@ def _sqlite_time(value: dt.datetime | None) -> str | None:
     return None if value is None else value.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def insert(teams: list, users: list, deals: list, events: list) -> None:
+FORCED = 0.03
+ACTIVITY_TYPES = ["call", "call", "visit", "meeting", "email", "wechat"]
+
+
+def extras(users: list, deals: list, events: list, seed: int) -> tuple[set, list, list, list]:
+    """(forced event ids, activities, payments, quotas), from their own random stream so
+    that the deals and events stay those of earlier benchmark runs."""
+    rng = random.Random(seed + 1)
+    forced = {e[0] for e in events if e[2] is not None and rng.random() < FORCED}
+    activities, payments = [], []
+    for d in deals:
+        deal_id, owner, last_at, status, amount, created = d[0], d[2], d[6], d[7], d[8], d[10]
+        end = min(last_at + dt.timedelta(days=3), NOW) if status != "open" else NOW
+        span = (end - created).total_seconds()
+        for _ in range(rng.choice([0, 1, 1, 2, 2, 3, 4])):
+            at = created + dt.timedelta(seconds=rng.random() * span)
+            activities.append((len(activities) + 1, deal_id, owner, rng.choice(ACTIVITY_TYPES), at))
+        if status == "won" and amount:
+            left = round(amount * (1 if rng.random() < 0.8 else rng.uniform(0.2, 0.9)), 2)
+            paid_on = last_at.date()
+            for part in range(rng.randint(1, 3), 0, -1):
+                piece = left if part == 1 else round(left * rng.uniform(0.2, 0.6), 2)
+                paid_on += dt.timedelta(days=rng.randint(5, 60))
+                if piece <= 0 or paid_on > NOW.date():
+                    break
+                payments.append((len(payments) + 1, deal_id, owner, piece, paid_on))
+                left = round(left - piece, 2)
+    quotas, start = [], dt.date(NOW.year - YEARS, 1, 1)
+    for uid, _, _ in users:
+        quarter = start
+        while quarter.year <= NOW.year:
+            end = dt.date(quarter.year + (quarter.month == 10), (quarter.month + 2) % 12 + 1, 1)
+            quotas.append((len(quotas) + 1, uid, quarter, end, rng.randrange(50, 150) * 10_000))
+            quarter = end
+    return forced, activities, payments, quotas
+
+
+def insert(teams: list, users: list, deals: list, events: list, more: tuple | None = None) -> None:
     from django.contrib.auth.hashers import make_password
     from django.db import connection, transaction
 
@@ -162,6 +201,37 @@ def insert(teams: list, users: list, deals: list, events: list) -> None:
             _insert_postgresql(cursor, teams, users, deals, events, password)
         else:
             _insert_sqlite(cursor, teams, users, deals, events, password)
+        if more:
+            _insert_extras(cursor, connection.vendor, *more)
+
+
+def _insert_extras(
+    cursor: Any, vendor: str, _forced: set, activities: list, payments: list, quotas: list
+) -> None:
+    """The same rows on both databases through executemany (these tables are small next
+    to deals and events, except activities)."""
+    when = _sqlite_time if vendor == "sqlite" else (lambda v: v)
+    cursor.executemany(
+        "INSERT INTO activities_activity (id, deal_id, by_id, type, at, outcome, note, "
+        "created_at) VALUES (%s, %s, %s, %s, %s, '', '', %s)",
+        [(i, d, b, t, when(at), when(at)) for i, d, b, t, at in activities],
+    )
+    cursor.executemany(
+        "INSERT INTO deals_payment (id, deal_id, recorded_by_id, amount, paid_on, note, "
+        "recorded_at) VALUES (%s, %s, %s, %s, %s, '', %s)",
+        [(i, d, b, f"{a:.2f}", p.isoformat(), when(NOW)) for i, d, b, a, p in payments],
+    )
+    cursor.executemany(
+        "INSERT INTO people_quota (id, user_id, period_start, period_end, amount, currency) "
+        "VALUES (%s, %s, %s, %s, %s, 'CNY')",
+        [(i, u, s.isoformat(), e.isoformat(), f"{a:.2f}") for i, u, s, e, a in quotas],
+    )
+    if vendor == "postgresql":
+        for table in ("activities_activity", "deals_payment", "people_quota"):
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
+            )
 
 
 USER_COLUMNS = (
@@ -213,9 +283,14 @@ def _insert_sqlite(
     )
     cursor.executemany(
         "INSERT INTO deals_stageevent (id, deal_id, from_stage_id, to_stage_id, at, "
-        "override_reason, overridden, note) VALUES (%s, %s, %s, %s, %s, '', '[]', '')",
-        [(e[0], e[1], e[2], e[3], _sqlite_time(e[4])) for e in events],
+        "override_reason, overridden, note) VALUES (%s, %s, %s, %s, %s, %s, %s, '')",
+        [(e[0], e[1], e[2], e[3], _sqlite_time(e[4]), *_override(e)) for e in events],
     )
+
+
+def _override(event: tuple) -> tuple[str, str]:
+    """(override_reason, overridden) of an event: a forced move has both."""
+    return ("bench", '["approval"]') if len(event) > 5 and event[5] else ("", "[]")
 
 
 def _copy(cursor: Any, table: str, columns: str, rows: Iterable[tuple]) -> None:
@@ -244,7 +319,7 @@ def _insert_postgresql(
         cursor,
         "deals_stageevent",
         "id, deal_id, from_stage_id, to_stage_id, at, override_reason, overridden, note",
-        ((*e, "", "[]", "") for e in events),
+        ((*e[:5], *_override(e), "") for e in events),
     )
     for table in ("people_team", "people_user", "deals_deal", "deals_stageevent"):
         cursor.execute(
@@ -265,8 +340,10 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
     teams, users, deals, events = generate(args.deals, args.seed)
+    more = extras(users, deals, events, args.seed)
+    events = [(*e, e[0] in more[0]) for e in events]  # flag the forced moves
     generated = time.perf_counter()
-    insert(teams, users, deals, events)
+    insert(teams, users, deals, events, more)
     done = time.perf_counter()
     print(
         f"{len(deals):,} deals, {len(events):,} stage events: generated in "

@@ -3,11 +3,13 @@
     python bench/run.py --deals 1000000        # generates bench/data/bench-1000000.sqlite3
     python bench/run.py --deals 100000 --runs 7
 
-Checks that the product and DuckDB give identical numbers for five queries, then prints,
+Checks that the product and DuckDB give identical numbers for seven queries, then prints,
 per query: product warm ms (cached frames, as a serving process), product cold ms (a
 fresh `loudou report` process reading SQLite), DuckDB ms (in memory), and the ratio
 warm / DuckDB; all medians of --runs runs. Then the peak memory of a process serving all
-reports. Not part of the test suite.
+reports. The management reports without a DuckDB counterpart (plan, diagnosis,
+discipline, activities, the simulated forecast) get warm and cold times. Not part of the
+test suite.
 """
 
 import argparse
@@ -194,6 +196,27 @@ def main() -> None:
                 FORECAST[1].isoformat(),
             ],
         ),
+        "stage win rates (365 days)": (
+            lambda: product("stage_probability"),
+            lambda: ref.stage_win_rates(con, NOW - dt.timedelta(days=365), NOW),
+            lambda r: [
+                (
+                    data.stages[[s.key for s in data.stages].index(x["stage"])].index,
+                    x["sample"],
+                    x["won"],
+                )
+                for x in r.rows
+            ],
+            ["stage_probability"],
+        ),
+        "collection per month": (
+            lambda: product("collection", date_from=PERIOD[0], date_to=PERIOD[1]),
+            lambda: ref.collection_per_month(con, _utc(PERIOD[0]), _utc(PERIOD[1])),
+            lambda r: [
+                (x["period"], x["deals"], cents(x["won_amount"]), cents(x["paid"])) for x in r.rows
+            ],
+            ["collection", "--from", PERIOD[0].isoformat(), "--to", PERIOD[1].isoformat()],
+        ),
         "stale count per rep": (
             lambda: product("snapshot", by="owner"),
             lambda: ref.stale_per_rep(con, NOW),
@@ -231,12 +254,61 @@ def main() -> None:
         )
         for report in ("flow", "cycle", "win_rate")
     ]
+    management = []
+    for name, options, cli in MANAGEMENT:
+        warm_ms, _ = median_ms(lambda o=options: product(**o), args.runs)
+        management.append((name, warm_ms, cold(db, cli, args.cold_runs)))
+        print(f"{name:38s} measured", flush=True)
     print_table(args.deals, load_s, results, peak_rss_mib(db), loader_peak_mib(db))
     print()
     print(
         "Reports without a DuckDB reference (product warm ms): "
         + ", ".join(f"{name} {ms:.1f}" for name, ms in others)
     )
+    print()
+    print("| management report | product warm ms | product cold ms |")
+    print("|---|---:|---:|")
+    for name, warm, cold_ms in management:
+        print(f"| {name} | {warm:.1f} | {cold_ms:.0f} |")
+
+
+# (label, run_report options, `loudou report` arguments): the management reports that
+# DuckDB has no counterpart for (statistics, simulation, findings).
+TARGET = "50000000"
+MANAGEMENT = [
+    (
+        "forecast --simulate (10,000 runs)",
+        {
+            "report": "forecast",
+            "date_from": dt.date(2026, 11, 1),
+            "date_to": dt.date(2027, 5, 1),
+            "simulate": True,
+            "target": Decimal(TARGET),
+        },
+        [
+            "forecast",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2027-05-01",
+            "--simulate",
+            "--target",
+            TARGET,
+        ],
+    ),
+    (
+        "plan --by owner",
+        {"report": "plan", "target": Decimal(TARGET), "by": "owner"},
+        ["plan", "--target", TARGET, "--by", "owner"],
+    ),
+    (
+        "diagnosis",
+        {"report": "diagnosis", "target": Decimal(TARGET)},
+        ["diagnosis", "--target", TARGET],
+    ),
+    ("discipline", {"report": "discipline"}, ["discipline"]),
+    ("activities", {"report": "activities"}, ["activities"]),
+]
 
 
 def _utc(day: dt.date) -> dt.datetime:
@@ -281,11 +353,17 @@ def peak_rss_mib(db: Path) -> float:
         "import datetime as dt, django, os\n"
         "django.setup()\n"
         "from loudou.reports.services import run_report\n"
-        "from loudou.analytics.reports import REPORTS\n"
+        "from decimal import Decimal\n"
+        "from loudou.analytics.catalog import CATALOG\n"
+        "from loudou.analytics.params import ParamError\n"
         "now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)\n"
-        "for name in REPORTS:\n"
+        "for name in CATALOG:\n"
         "    for by in (None, 'owner', 'team'):\n"
-        "        run_report(name=name, user=None, now=now, by=by)\n"
+        "        try:\n"
+        "            run_report(name=name, user=None, now=now, by=by, simulate=True,\n"
+        f"                       target=Decimal({TARGET!r}))\n"
+        "        except ParamError:\n"
+        "            pass  # a grouping that report does not take\n"
         "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
         "print(int(hwm.split()[1]) / 1024)\n"
     )

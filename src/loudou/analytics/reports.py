@@ -62,6 +62,11 @@ def visible_deals(
 
 def _keys(params: ReportParams) -> list[str]:
     """The column rows are grouped by (ids for owner and team; names come at the end)."""
+    if params.by and params.by not in GROUP_COLUMNS:  # "deal": collection's own grouping
+        raise ParamError(
+            f"by: {params.by} is for the collection report only",
+            f"by：{params.by} 只适用于回款报表（collection）",
+        )
     return [GROUP_COLUMNS[params.by]] if params.by else []
 
 
