@@ -42,6 +42,11 @@ def _days(expr: pl.Expr) -> pl.Expr:
     return expr.dt.total_microseconds() / DAY_US
 
 
+def _no_grouping(params: ReportParams, report: str) -> None:
+    if params.by is not None:
+        raise ParamError(f"{report}: --by does not apply", f"{report}：不支持 --by 分组")
+
+
 def _round(value: float | None, places: int = 4) -> float | None:
     return None if value is None else round(value, places)
 
@@ -357,6 +362,7 @@ def diagnosis(data: PipelineData, params: ReportParams) -> ReportResult:
     """Findings thin_top, bottleneck, stuck, rep_outlier and stale (METRICS.md,
     *Diagnosis*), most severe first. The period defaults to the last 90 days; history
     is the ``window_days`` before the period."""
+    _no_grouping(params, "diagnosis")
     date_from, date_to = params.period(90)
     start, end = params.instant(date_from), params.instant(date_to)
     base_start = start - dt.timedelta(days=params.window_days)
@@ -574,8 +580,7 @@ def diagnosis(data: PipelineData, params: ReportParams) -> ReportResult:
 # discipline
 
 
-DISCIPLINE_SORTS = (
-    "owner",
+DISCIPLINE_FIELDS = (
     "open_deals",
     "stale",
     "stale_pct",
@@ -585,6 +590,7 @@ DISCIPLINE_SORTS = (
     "bounces",
     "median_days_since_touch",
 )
+DISCIPLINE_SORTS = ("owner", *DISCIPLINE_FIELDS)
 
 
 def _bounces(events: pl.DataFrame, start: dt.datetime, end: dt.datetime) -> pl.DataFrame:
@@ -613,11 +619,7 @@ def _bounces(events: pl.DataFrame, start: dt.datetime, end: dt.datetime) -> pl.D
 def discipline(data: PipelineData, params: ReportParams) -> ReportResult:
     """Per rep: open deals, stale and overdue (count and share of open), forced moves and
     bounces in the period, median days since last touch; then each team's row."""
-    if params.by is not None:
-        raise ParamError(
-            "discipline: rows are per rep already (no --by)",
-            "discipline：已按负责人列出，无需 --by",
-        )
+    _no_grouping(params, "discipline (its rows are per rep and per team)")
     field = params.sort or "owner"
     if field not in DISCIPLINE_SORTS:
         raise ParamError(
@@ -707,14 +709,7 @@ def discipline(data: PipelineData, params: ReportParams) -> ReportResult:
         "scope",
         "owner",
         "team",
-        "open_deals",
-        "stale",
-        "stale_pct",
-        "overdue",
-        "overdue_pct",
-        "forced_moves",
-        "bounces",
-        "median_days_since_touch",
+        *DISCIPLINE_FIELDS,
     ]
     echo = params.echo(**{"from": date_from.isoformat(), "to": date_to.isoformat()}, sort=field)
     return ReportResult("discipline", echo, reps + team_rows, totals, columns)
@@ -805,6 +800,7 @@ def activities(data: PipelineData, params: ReportParams) -> ReportResult:
     later stage or won) or by losing it: per activity type, how many activities a stay
     had on average and the share of stays with at least one. Activities count towards
     the stay they fall in (from entering the stage until the next stage change)."""
+    _no_grouping(params, "activities")
     date_from, date_to, start, end = _period_instants(params)
     deals = visible_deals(data, params)
     events = data.events.join(deals.select(pl.col("id").alias("deal_id")), on="deal_id", how="semi")

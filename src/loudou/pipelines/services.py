@@ -42,6 +42,14 @@ def ensure_outcome_stages(pipeline: Pipeline) -> None:
         )
 
 
+def pipeline_by_key(key: str | None) -> Pipeline | None:
+    """The pipeline with this key; without a key the default one (else the first)."""
+    pipelines = Pipeline.objects.all()
+    if key:
+        return pipelines.filter(key=key).first()
+    return pipelines.filter(is_default=True).first() or pipelines.first()
+
+
 @transaction.atomic
 def adopt_learned_probabilities(
     *,

@@ -18,7 +18,11 @@ from loudou.analytics.output import to_csv, to_grid, to_json
 from loudou.analytics.params import BY_DEAL, GROUPINGS, PROBABILITY_SOURCES, ParamError
 from loudou.core.errors import ServiceError
 from loudou.pipelines.models import Pipeline, ProbabilityAdoption
-from loudou.pipelines.services import adopt_learned_probabilities, revert_probability_adoption
+from loudou.pipelines.services import (
+    adopt_learned_probabilities,
+    pipeline_by_key,
+    revert_probability_adoption,
+)
 from loudou.spreadsheets.parsing import CellError, parse_amount
 
 from .services import run_report
@@ -154,13 +158,7 @@ def _adoptions(request: HttpRequest, name: str) -> list[ProbabilityAdoption] | N
 @require_POST
 def adopt_probabilities(request: HttpRequest) -> HttpResponse:
     """Adopt the learned probabilities of a pipeline (admins; the service checks)."""
-    key = request.POST.get("pipeline") or None
-    pipelines = Pipeline.objects.all()
-    pipeline = (
-        pipelines.filter(key=key).first()
-        if key
-        else pipelines.filter(is_default=True).first() or pipelines.first()
-    )
+    pipeline = pipeline_by_key(request.POST.get("pipeline") or None)
     if pipeline is None:
         raise Http404
     try:

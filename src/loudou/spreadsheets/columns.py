@@ -189,3 +189,27 @@ def field_for(header: str, mapping: Mapping, history: bool = False) -> str | Non
         return _ALIAS_INDEX[key]
     label = entered_stage_label(header)
     return f"entered:{label}" if label else None
+
+
+# Loudou's own deal columns, in the order `export deals` writes them (then one entered_*
+# column per open stage).
+DEAL_EXPORT_COLUMNS = (
+    "external_id",
+    "name",
+    "account",
+    "owner",
+    "team",
+    "pipeline",
+    "stage",
+    "status",
+    "amount",
+    "currency",
+    "created_at",
+    "expected_close_date",
+    "closed_at",
+    "lost_reason",
+    "source",
+    "forecast_category",
+    "updated_at",
+    "last_activity_at",
+)

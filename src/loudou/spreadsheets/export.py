@@ -15,6 +15,7 @@ from loudou.deals.models import Deal, Payment, StageEvent
 from loudou.deals.services import deals_visible_to
 from loudou.people.models import User
 from loudou.pipelines.models import Pipeline, StageKind
+from loudou.spreadsheets.columns import DEAL_EXPORT_COLUMNS
 
 from .services import neutralise
 
@@ -42,27 +43,7 @@ def rows(kind: str, user: User | None) -> tuple[list[str], Iterator[list[Any]]]:
     if kind == "deals":
         pipeline = Pipeline.objects.filter(is_default=True).first()
         open_keys = [s.key for s in pipeline.stages.filter(kind=StageKind.OPEN)] if pipeline else []
-        header = [
-            "external_id",
-            "name",
-            "account",
-            "owner",
-            "team",
-            "pipeline",
-            "stage",
-            "status",
-            "amount",
-            "currency",
-            "created_at",
-            "expected_close_date",
-            "closed_at",
-            "lost_reason",
-            "source",
-            "forecast_category",
-            "updated_at",
-            "last_activity_at",
-            *[f"entered_{k}" for k in open_keys],
-        ]
+        header = [*DEAL_EXPORT_COLUMNS, *[f"entered_{k}" for k in open_keys]]
 
         def deal_rows() -> Iterator[list[Any]]:
             queryset = deals.select_related(

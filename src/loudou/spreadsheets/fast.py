@@ -17,33 +17,16 @@ from django.db import connection
 from loudou.core.db import datetime_column, decimal_column
 from loudou.deals.services import can_own
 from loudou.pipelines.models import Stage, StageKind
+from loudou.spreadsheets.columns import DEAL_EXPORT_COLUMNS
 
 # Shapes the per-row parser reads the same way (parsing.parse_datetime's fast path).
 _ISO_TIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?$"
 _ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 _PLAIN_AMOUNT = r"^\d{1,14}(\.\d{1,2})?$"
 _TIMES = ("created_at", "closed_at", "updated_at", "last_activity_at")
-# Columns this path understands; a file with any other field uses the per-row path.
-_KNOWN = {
-    "external_id",
-    "pipeline",
-    "name",
-    "account",
-    "owner",
-    "team",
-    "stage",
-    "status",
-    "amount",
-    "currency",
-    "created_at",
-    "expected_close_date",
-    "closed_at",
-    "lost_reason",
-    "source",
-    "forecast_category",
-    "updated_at",
-    "last_activity_at",
-}
+# Columns this path understands (Loudou's own, as exported); a file with any other field
+# uses the per-row path.
+_KNOWN = set(DEAL_EXPORT_COLUMNS)
 CATEGORIES = ("pipeline", "best_case", "commit", "omitted")
 
 
@@ -154,18 +137,7 @@ class FastPath:
         ctx = self.ctx
         if not rows:
             return Prepared([], [], []), rows
-        wanted = [
-            "name",
-            "pipeline",
-            "account",
-            "owner",
-            "team",
-            "stage",
-            "status",
-            "amount",
-            "currency",
-        ]
-        wanted += ["expected_close_date", "lost_reason", "source", "forecast_category"]
+        wanted = [c for c in DEAL_EXPORT_COLUMNS if c not in ("external_id", *_TIMES)]
         data: dict[str, Any] = {"idx": range(len(rows)), "number": [n for n, _ in rows]}
         cells = [row for _, row in rows]
         if any(len(row) != self.width for row in cells):  # ragged CSV lines

@@ -5,6 +5,7 @@ import datetime as dt
 import io
 import json
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,32 @@ class ReportCommandTests(TransactionTestCase):
                 report(*args, "--lang", "en")
         with pytest.raises(CommandError, match="结束日期必须晚于开始日期"):
             report("funnel", "--from", "2026-03-01", "--to", "2026-02-01", "--lang", "zh-hans")
+
+    def test_management_report_options(self):
+        plan = json.loads(report("plan", "--target", "12万", "--format", "json", "--now", NOW))
+        assert plan["params"]["target"] == "120000.00"
+        assert plan["params"]["probabilities"] == "historical"
+        totals = plan["totals"]
+        remaining = max(Decimal(0), Decimal("120000") - Decimal(totals["already_won"]))
+        assert Decimal(totals["remaining_target"]) == remaining
+        simulated = [
+            report("forecast", "--simulate", "--seed", seed, "--format", "json", "--now", NOW)
+            for seed in ("3", "3", "4")
+        ]
+        assert simulated[0] == simulated[1]
+        assert json.loads(simulated[0])["params"]["seed"] == 3
+        table = report("forecast", "--simulate", "--target", "500000", "--now", NOW, "--lang", "en")
+        assert "Simulated P90" in table and "Chance of reaching the target" in table
+        for args, message in [
+            (("plan",), "give --target"),
+            (("plan", "--target", "lots"), "--target: not an amount"),
+            (("funnel", "--by", "deal"), "collection report only"),
+            (("discipline", "--sort", "luck"), "sort: one of"),
+            (("discipline", "--by", "owner"), "--by does not apply"),
+            (("forecast", "--simulate", "--runs", "5"), "runs: from 100"),
+            (("stage_probability", "--window", "0"), "window: from 1"),
+        ]:
+            with pytest.raises(CommandError, match=message):
+                report(*args, "--lang", "en")
+        with pytest.raises(CommandError, match="请用 --target"):
+            report("plan", "--lang", "zh-hans")

@@ -11,27 +11,13 @@ from django.db import connection, transaction
 
 from loudou.deals.models import Deal, StageEvent
 from loudou.spreadsheets import services
+from loudou.spreadsheets.columns import DEAL_EXPORT_COLUMNS
 
 from .base import SheetTestCase
 
+# The export's columns but last_activity_at, then the stage dates.
 HEADER = [
-    "external_id",
-    "name",
-    "account",
-    "owner",
-    "team",
-    "pipeline",
-    "stage",
-    "status",
-    "amount",
-    "currency",
-    "created_at",
-    "expected_close_date",
-    "closed_at",
-    "lost_reason",
-    "source",
-    "forecast_category",
-    "updated_at",
+    *(c for c in DEAL_EXPORT_COLUMNS if c != "last_activity_at"),
     "entered_needs",
     "entered_proposal",
     "entered_negotiation",

@@ -13,7 +13,11 @@ from django.core.management.base import BaseCommand, CommandError
 from loudou.core.errors import ServiceError
 from loudou.people.models import User
 from loudou.pipelines.models import Pipeline, ProbabilityAdoption
-from loudou.pipelines.services import adopt_learned_probabilities, revert_probability_adoption
+from loudou.pipelines.services import (
+    adopt_learned_probabilities,
+    pipeline_by_key,
+    revert_probability_adoption,
+)
 
 
 class Command(BaseCommand):
@@ -29,12 +33,7 @@ class Command(BaseCommand):
         )
 
     def _pipeline(self, key: str | None) -> Pipeline:
-        pipelines = Pipeline.objects.all()
-        pipeline = (
-            pipelines.filter(key=key).first()
-            if key
-            else pipelines.filter(is_default=True).first() or pipelines.first()
-        )
+        pipeline = pipeline_by_key(key)
         if pipeline is None:
             raise CommandError(f"--pipeline: no pipeline {key!r}" if key else "no pipeline yet")
         return pipeline
