@@ -185,17 +185,29 @@ def plan(data: PipelineData, params: ReportParams) -> ReportResult:
     won_in_period = deals.filter((pl.col("status") == "won") & _within("closed_at", start, end))
     target_cents = Fraction(int(target * 100))
 
-    def scope_rows(
-        scope: dict, goal: Fraction, open_deals: pl.DataFrame, won: pl.DataFrame
-    ) -> tuple[list[dict], dict]:
-        already = int(won["amount_cents"].sum() or 0)
+    # Per owner (or None for everyone): open deals per current stage, their amount, and
+    # what was already won; one aggregation each, whatever the number of reps.
+    open_by = open_in_period.group_by("owner_id", "cur_idx").agg(
+        pl.len().alias("n"), pl.col("amount_cents").sum().alias("cents")
+    )
+    won_by = dict(won_in_period.group_by("owner_id").agg(pl.col("amount_cents").sum()).iter_rows())
+    won_by[None] = sum(v or 0 for v in won_by.values())
+    counts: dict[object, dict[int, int]] = {None: {}}
+    open_cents: dict[object, int] = {None: 0}
+    for owner, idx, n, cents in open_by.iter_rows():
+        for key in (owner, None):
+            counts.setdefault(key, {})[idx] = counts.get(key, {}).get(idx, 0) + n
+            open_cents[key] = open_cents.get(key, 0) + (cents or 0)
+
+    def scope_rows(scope: dict, goal: Fraction, owner: int | None) -> tuple[list[dict], dict]:
+        already = won_by.get(owner) or 0
         remaining = max(Fraction(0), goal - already)
-        counts = dict(open_deals.group_by("cur_idx").len().iter_rows())
+        mine = counts.get(owner, {})
         rows = []
         for stage in data.open_stages:
             p = chosen.by_stage[stage.id]
             needed = _needed(remaining, average, p)
-            have = sum(c for idx, c in counts.items() if idx is not None and idx >= stage.index)
+            have = sum(c for idx, c in mine.items() if idx is not None and idx >= stage.index)
             rows.append(
                 {
                     **scope,
@@ -207,17 +219,17 @@ def plan(data: PipelineData, params: ReportParams) -> ReportResult:
                     "gap": None if needed is None else max(0, needed - have),
                 }
             )
-        open_cents = int(open_deals["amount_cents"].sum() or 0)
+        cents = open_cents.get(owner, 0)
         summary = {
             "target": money(round(goal)),
             "already_won": money(already),
             "remaining_target": money(round(remaining)),
-            "open_amount": money(open_cents),
-            "coverage": None if remaining == 0 else round(float(open_cents / remaining), 4),
+            "open_amount": money(cents),
+            "coverage": None if remaining == 0 else round(float(cents / remaining), 4),
         }
         return rows, summary
 
-    rows, totals = scope_rows({}, target_cents, open_in_period, won_in_period)
+    rows, totals = scope_rows({}, target_cents, None)
     totals.update(
         average_won_amount=money(round(average)) if average is not None else None,
         won_deals_used=won_count,
@@ -234,12 +246,10 @@ def plan(data: PipelineData, params: ReportParams) -> ReportResult:
         totals["share_basis"] = basis
         rows = []
         for owner in owners:
-            mine = pl.col("owner_id") == owner
             part, summary = scope_rows(
                 {"owner": data.owner_names.get(owner, str(owner))},
                 target_cents * shares[owner],
-                open_in_period.filter(mine),
-                won_in_period.filter(mine),
+                owner,
             )
             for row in part:
                 row.update(
