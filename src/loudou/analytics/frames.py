@@ -369,9 +369,11 @@ def derive(frames: Frames, pipeline_id: int) -> PipelineData:
         owner_names=dict(frames.users.select("id", "username").iter_rows()),
         team_names=dict(frames.teams.select("id", "name").iter_rows()),
         payments=frames.payments.join(ids, on="deal_id", how="semi").drop("id"),
-        activities=frames.activities.join(ids, on="deal_id", how="semi")
-        .drop("id")
-        .sort("deal_id", "at"),
+        activities=(
+            frames.activities
+            if frames.pipelines.height <= 1
+            else frames.activities.join(ids, on="deal_id", how="semi")
+        ).select("deal_id", pl.col("type").cast(pl.Categorical), "at"),
         quotas=frames.quotas.drop("id"),
         user_teams=dict(frames.users.select("id", "team_id").iter_rows()),
     )

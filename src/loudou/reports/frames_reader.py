@@ -1,6 +1,7 @@
 """Child process: read the report tables, derive the report frames, write them compactly.
 
-    LOUDOU_READER_URI=sqlite:///path/db.sqlite3 python -m loudou.reports.frames_reader OUT
+    LOUDOU_READER_URI=sqlite:///path/db.sqlite3 python -m loudou.reports.frames_reader OUT \
+        [--activities]
 
 The serving process then reads only the derived frames (analytics/store.py). Why a child:
 
@@ -26,10 +27,14 @@ from loudou.analytics.store import write_frames
 from loudou.reports.queries import PARTITIONED, queries
 
 
-def read_raw(uri: str) -> dict[str, pl.DataFrame]:
+def read_raw(uri: str, activities: bool = False) -> dict[str, pl.DataFrame]:
+    """The raw tables; activities (as many rows as events) only when asked: only the
+    activities report reads them, and every other report would pay for them."""
     vendor = "postgresql" if uri.startswith("postgres") else "sqlite"
     raw = {}
     for name, query in queries(vendor).items():
+        if name == "activities" and not activities:
+            continue
         options = {"partition_on": "id", "partition_num": 2} if name in PARTITIONED else {}
         try:
             frame = cx.read_sql(uri, query, return_type="polars", **options)
@@ -48,10 +53,10 @@ def read_raw(uri: str) -> dict[str, pl.DataFrame]:
     return raw
 
 
-def main(out: Path) -> None:
-    frames = Frames.from_frames(**read_raw(os.environ["LOUDOU_READER_URI"]))
+def main(out: Path, activities: bool = False) -> None:
+    frames = Frames.from_frames(**read_raw(os.environ["LOUDOU_READER_URI"], activities))
     write_frames(frames, out)
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main(Path(sys.argv[1]), "--activities" in sys.argv[2:])

@@ -43,14 +43,21 @@ def connection_uri(alias: str = "default") -> str:
     raise NotImplementedError(f"Reports do not support {engine}")
 
 
-def load_frames(alias: str = "default") -> Frames:
-    """Read and derive every frame the reports need, in a child process (no caching)."""
+def load_frames(alias: str = "default", activities: bool = False) -> Frames:
+    """Read and derive every frame the reports need, in a child process (no caching);
+    activities only when asked."""
     # Hand the Arrow files over in memory where the system offers it.
     shm = "/dev/shm" if Path("/dev/shm").is_dir() else None
     with tempfile.TemporaryDirectory(prefix="loudou-frames-", dir=shm) as out:
         env = dict(os.environ, LOUDOU_READER_URI=connection_uri(alias))
         done = subprocess.run(
-            [sys.executable, "-m", "loudou.reports.frames_reader", out],
+            [
+                sys.executable,
+                "-m",
+                "loudou.reports.frames_reader",
+                out,
+                *(["--activities"] if activities else []),
+            ],
             env=env,
             capture_output=True,
             text=True,
@@ -88,14 +95,17 @@ class _Entry:
     version: int
     frames: Frames
     loaded_in: float
+    activities: bool
 
 
 _cache: dict[str, _Entry] = {}
 _lock = threading.Lock()
 
 
-def frames_for(alias: str = "default") -> Frames:
-    """The current frames, from the cache when nothing was written since they were read.
+def frames_for(alias: str = "default", activities: bool = False) -> Frames:
+    """The current frames, from the cache when nothing was written since they were read;
+    with ``activities`` they hold the activities too (a cached entry that has them serves
+    every report).
 
     The marker is read before and after loading; if a write committed in between, the
     load is repeated, so a cached entry never predates its marker."""
@@ -103,13 +113,18 @@ def frames_for(alias: str = "default") -> Frames:
         for _attempt in range(5):
             before = data_version(alias)
             entry = _cache.get(alias)
-            if entry is not None and before is not None and entry.version == before:
+            if (
+                entry is not None
+                and before is not None
+                and entry.version == before
+                and (entry.activities or not activities)
+            ):
                 return entry.frames
             started = time.perf_counter()
-            frames = load_frames(alias)
+            frames = load_frames(alias, activities)
             after = data_version(alias)
             if before is not None and before == after:
-                _cache[alias] = _Entry(before, frames, time.perf_counter() - started)
+                _cache[alias] = _Entry(before, frames, time.perf_counter() - started, activities)
                 return frames
             if before is None:
                 return frames

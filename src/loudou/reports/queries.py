@@ -4,7 +4,7 @@ process can import it cheaply. Only ``last_touch`` differs between databases."""
 from loudou.core.db import epoch_us_of_latest_sql
 
 # Big tables are read in two partitions (two cores) by id.
-PARTITIONED = {"deals", "events"}
+PARTITIONED = {"deals", "events", "activities"}
 
 
 def queries(vendor: str) -> dict[str, str]:

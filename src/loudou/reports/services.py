@@ -13,6 +13,8 @@ from loudou.people.models import User
 
 from .loader import frames_for
 
+NEEDS_ACTIVITIES = {"activities"}  # the only report reading activities (loaded on demand)
+
 
 def visibility_for(user: User | None) -> Visibility:
     """The deals ``user`` may count, as data (same rule as ``deals_visible_to``).
@@ -51,7 +53,7 @@ def run_report(
         visibility=visibility_for(user),
         **options,
     )
-    frames = frames_for(alias)
+    frames = frames_for(alias, activities=name in NEEDS_ACTIVITIES)
     pipeline_id = frames.pipeline_id(params.pipeline)
     if pipeline_id is None:
         raise ParamError(

@@ -109,6 +109,20 @@ class CacheTests(ReportDbCase):
         log_activity(actor=self.rep, deal=deal, type="call")
         assert run_report(name="snapshot", user=None).totals["stale"] == 0
 
+    def test_activities_are_loaded_only_for_the_report_that_reads_them(self):
+        at = timezone.now() - dt.timedelta(days=3)
+        deal = services.create_deal(actor=self.rep, name="d", at=at)
+        log_activity(actor=self.rep, deal=deal, type="visit", at=at + dt.timedelta(hours=1))
+        services.lose_deal(actor=self.rep, deal=deal, reason=LostReason.objects.first())
+        core = loader.frames_for()
+        assert core.pipeline(core.pipeline_id(None)).activities.height == 0
+        result = run_report(name="activities", user=None)
+        assert result.totals == {"stays": 1, "activities": 1}
+        lost = [r for r in result.rows if r["outcome"] == "lost" and r["stays"]]
+        assert [(r["stage"], r["type"], r["activities"]) for r in lost] == [("contact", "visit", 1)]
+        full = loader.frames_for(activities=True)
+        assert loader.frames_for() is full  # the entry with activities serves every report
+
     def test_no_caching_without_the_triggers(self):
         from loudou.core.db import drop_data_version_sql
 
