@@ -456,7 +456,7 @@ def diagnosis(data: PipelineData, params: ReportParams) -> ReportResult:
     # stuck: open deals in a stage for more than twice its historical median stay.
     stays = data.stays.filter(
         _within("exited_at", params.now - dt.timedelta(days=params.window_days), params.now)
-    )
+    ).join(deals.select(pl.col("id").alias("deal_id")), on="deal_id", how="semi")
     medians = dict(stays.group_by("stage_idx").agg(pl.col("days").median()).iter_rows())
     open_now = deals.filter(pl.col("status") == "open").with_columns(
         _days(pl.lit(params.now) - pl.col("stage_entered_at")).alias("age")

@@ -120,6 +120,10 @@ def frames_for(alias: str = "default", activities: bool = False) -> Frames:
                 and (entry.activities or not activities)
             ):
                 return entry.frames
+            # Let the stale entry go first: two copies of the frames at once would double
+            # the process's peak memory.
+            _cache.pop(alias, None)
+            entry = None
             started = time.perf_counter()
             frames = load_frames(alias, activities)
             after = data_version(alias)
