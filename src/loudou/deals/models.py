@@ -109,7 +109,7 @@ class Deal(models.Model):
         related_name="deals",
     )
     lost_note = models.TextField(_("lost note"), blank=True)
-    source = models.CharField(_("source"), max_length=50, blank=True, db_index=True)
+    source = models.CharField(_("source"), max_length=50, blank=True)
     forecast_category = models.CharField(
         _("forecast category (override)"),
         max_length=10,
@@ -254,7 +254,6 @@ class StageEvent(models.Model):
         verbose_name_plural = _("stage changes")
         indexes = [
             models.Index(fields=["deal", "at"], name="deals_event_deal_at"),
-            models.Index(fields=["at"], name="deals_event_at"),
         ]
         constraints = [
             models.CheckConstraint(

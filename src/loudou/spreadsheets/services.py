@@ -34,7 +34,7 @@ from .reader import FileError, read_table
 
 BATCH = 1000
 FAST = True  # the vectorised path (fast.py); tests turn it off to compare both paths
-FAST_BATCH = 10_000  # Polars' per-operation overhead wants bigger batches
+FAST_BATCH = 25_000  # Polars' per-operation overhead wants bigger batches
 BULK_ROWS = 100_000  # from this many rows (estimated), indexes are built after the load
 WON_WORDS = {"won", "closed won", "closedwon", "赢单", "签约成单", "成交"}
 LOST_WORDS = {"lost", "closed lost", "closedlost", "输单", "丢单"}
