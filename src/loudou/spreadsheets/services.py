@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Max
 from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 
@@ -34,7 +35,7 @@ from .reader import FileError, read_table
 
 BATCH = 1000
 FAST = True  # the vectorised path (fast.py); tests turn it off to compare both paths
-FAST_BATCH = 25_000  # Polars' per-operation overhead wants bigger batches
+FAST_BATCH = 10_000  # Polars' per-operation overhead wants bigger batches
 BULK_ROWS = 100_000  # from this many rows (estimated), indexes are built after the load
 WON_WORDS = {"won", "closed won", "closedwon", "赢单", "签约成单", "成交"}
 LOST_WORDS = {"lost", "closed lost", "closedlost", "输单", "丢单"}
@@ -155,6 +156,11 @@ class _Context:
                 self.reasons.setdefault(label.strip().lower(), reason)
         self.other_reason = self.reasons.get("other")
         self.summary = ImportSummary()
+        # A SQLite load (import_deals): deal ids counted here (one writer at a time), and
+        # the hashed external ids this import created, which the fast path checks.
+        self.next_deal_id: int | None = None
+        self.imported: set[int] = set()
+        self.table_was_empty = False
 
     def stage(self, pipeline: Pipeline, label: str) -> Stage | None:
         text = label.strip().lower()
@@ -621,7 +627,7 @@ def _write_distinct(ctx: _Context, specs: list[DealSpec], errors: list[RowError]
         else:
             summary.unchanged += 1
         summary.events_added += len(planned) - len(have)
-    _insert_new(new_specs, events)
+    _insert_new(ctx, new_specs, events)
     summary.created += len(new_specs)
     summary.events_added += sum(len(s.changes) for s in new_specs)
 
@@ -651,7 +657,7 @@ DEAL_COLUMNS = (
 DATETIMES = {"stage_entered_at", "created_at", "closed_at", "updated_at", "last_activity_at"}
 
 
-def _insert_new(specs: list[DealSpec], events: list[tuple]) -> None:
+def _insert_new(ctx: _Context, specs: list[DealSpec], events: list[tuple]) -> None:
     """Insert new deals from their specifications, and ``events`` of known deals."""
     deals, chains = [], []
     for position, spec in enumerate(specs):
@@ -663,10 +669,11 @@ def _insert_new(specs: list[DealSpec], events: list[tuple]) -> None:
             by = change.by.pk if change.by else None
             chains.append((position, previous, change.stage.pk, change.at, by))
             previous = change.stage.pk
-    _insert_rows(deals, chains, events)
+    _insert_rows(ctx, deals, chains, events)
 
 
 def _insert_rows(
+    ctx: _Context,
     deals: list[tuple],
     chains: list[tuple],
     known: list[tuple] | None = None,
@@ -681,7 +688,12 @@ def _insert_rows(
     custom = Deal._meta.get_field("custom").get_db_prep_save({}, connection)
     overridden = StageEvent._meta.get_field("overridden").get_db_prep_save([], connection)
     when = (lambda value: value) if adapted else datetime_adapter(connection)
-    ids = reserve_ids(connection, "deals_deal", len(deals))
+    if ctx.next_deal_id is not None:  # SQLite load: one writer, ids counted from the start
+        ids = list(range(ctx.next_deal_id, ctx.next_deal_id + len(deals)))
+        ctx.next_deal_id += len(deals)
+    else:
+        ids = reserve_ids(connection, "deals_deal", len(deals))
+    ctx.imported.update(hash(values[1]) for values in deals if values[1] is not None)
     if adapted:
         deal_rows = [
             (deal_id, *values, custom, 1) for deal_id, values in zip(ids, deals, strict=True)
@@ -709,20 +721,23 @@ def _insert_rows(
     event_rows = [(d, f, t, when(at), b, overridden) for d, f, t, at, b in known or []]
     event_rows += [(ids[p], f, t, when(at), b, overridden) for p, f, t, at, b in chains]
     placeholders = ", ".join(["%s"] * (len(DEAL_COLUMNS) + 3))
-    with connection.cursor() as cursor:
-        if deal_rows:
-            cursor.executemany(
-                f"INSERT INTO deals_deal (id, {', '.join(DEAL_COLUMNS)}, custom, version) "
-                f"VALUES ({placeholders})",
-                deal_rows,
-            )
-        if event_rows:
+    inserts = [
+        (
+            f"INSERT INTO deals_deal (id, {', '.join(DEAL_COLUMNS)}, custom, version) "
+            f"VALUES ({placeholders})",
+            deal_rows,
+        ),
+        (
             # Ids are assigned in this order: a deal's events get increasing ids with time.
-            cursor.executemany(
-                "INSERT INTO deals_stageevent (deal_id, from_stage_id, to_stage_id, at, by_id, "
-                "override_reason, overridden, note) VALUES (%s, %s, %s, %s, %s, '', %s, '')",
-                event_rows,
-            )
+            "INSERT INTO deals_stageevent (deal_id, from_stage_id, to_stage_id, at, by_id, "
+            "override_reason, overridden, note) VALUES (%s, %s, %s, %s, %s, '', %s, '')",
+            event_rows,
+        ),
+    ]
+    with connection.cursor() as cursor:
+        for sql, rows in inserts:
+            if rows:
+                cursor.executemany(sql, rows)
 
 
 # ---------------------------------------------------------------------------------------
@@ -899,7 +914,7 @@ def import_deals(
     def flush(rows: list[tuple[int, list[object]]]) -> None:
         if fast is not None:
             prepared, rows = fast.prepare(rows)
-            _insert_rows(prepared.deals, prepared.events, adapted=True)
+            _insert_rows(ctx, prepared.deals, prepared.events, adapted=True)
             summary.created += len(prepared.deals)
             summary.events_added += len(prepared.events)
         per_row(rows)
@@ -912,6 +927,10 @@ def import_deals(
     )
     existing = Deal.objects.count()
     with _all_or_nothing(summary):
+        if connection.vendor == "sqlite":
+            # One writer at a time in SQLite: the ids can be counted from here on.
+            ctx.next_deal_id = (Deal.objects.aggregate(m=Max("id"))["m"] or 0) + 1
+            ctx.table_was_empty = existing == 0
         pending: list[tuple[int, list[object]]] = []
         for item in table.rows:
             summary.rows += 1

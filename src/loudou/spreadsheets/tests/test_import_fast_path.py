@@ -143,9 +143,9 @@ class FastPathTests(SheetTestCase):
         calls = []
         original = services._insert_rows
 
-        def spy(deals, chains, known=None, adapted=False):
+        def spy(ctx, deals, chains, known=None, adapted=False):
             calls.append((adapted, len(deals)))
-            return original(deals, chains, known, adapted)
+            return original(ctx, deals, chains, known, adapted)
 
         with mock.patch.object(services, "_insert_rows", spy):
             self.run_import(self.csv(_file(5, 200)), create_owners=True)
@@ -219,9 +219,9 @@ class DeferredIndexTests(SheetTestCase):
         seen = []
         original = services._insert_rows
 
-        def spy(*args, **kwargs):
+        def spy(ctx, *args, **kwargs):
             seen.append(len(self.indexes()))
-            return original(*args, **kwargs)
+            return original(ctx, *args, **kwargs)
 
         with (
             mock.patch.object(services, "BULK_ROWS", 10),
