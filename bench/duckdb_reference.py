@@ -64,6 +64,18 @@ def connect(tables: dict[str, pa.Table]) -> duckdb.DuckDBPyConnection:
     return con
 
 
+# Each deal with its max stage (METRICS.md: the highest open stage entered, or n + 1 if won).
+MAX_STAGE = """WITH reached AS (
+            SELECT e.deal_id, max(s.idx) FILTER (WHERE s.kind = 'open') AS max_open
+            FROM events e JOIN stages s ON s.id = e.to_stage_id GROUP BY e.deal_id),
+        n AS (SELECT count(*) AS n FROM stages WHERE kind = 'open'),
+        deal_max AS (
+            SELECT d.*,
+                   CASE WHEN d.status = 'won' THEN (SELECT n + 1 FROM n) ELSE r.max_open END
+                       AS max_stage
+            FROM deals d JOIN reached r ON r.deal_id = d.id),"""
+
+
 def _naive(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC).replace(tzinfo=None)
 
@@ -88,17 +100,11 @@ def funnel_per_rep(
 ) -> list[tuple]:
     """Per owner and stage index: reached, amount (cents), open, lost_at."""
     return con.execute(
-        """
-        WITH reached AS (
-            SELECT e.deal_id, max(s.idx) FILTER (WHERE s.kind = 'open') AS max_open
-            FROM events e JOIN stages s ON s.id = e.to_stage_id GROUP BY e.deal_id),
-        n AS (SELECT count(*) AS n FROM stages WHERE kind = 'open'),
+        f"""
+        {MAX_STAGE}
         cohort AS (
-            SELECT d.owner_id, d.status, d.amount_cents, cs.idx AS cur,
-                   CASE WHEN d.status = 'won' THEN (SELECT n + 1 FROM n) ELSE r.max_open END
-                       AS max_stage
-            FROM deals d JOIN reached r ON r.deal_id = d.id
-            JOIN stages cs ON cs.id = d.stage_id
+            SELECT d.owner_id, d.status, d.amount_cents, cs.idx AS cur, d.max_stage
+            FROM deal_max d JOIN stages cs ON cs.id = d.stage_id
             WHERE d.created_at >= ? AND d.created_at < ?)
         SELECT c.owner_id, k.k,
                count(*) FILTER (WHERE c.max_stage >= k.k),
@@ -187,17 +193,11 @@ def stage_win_rates(
 ) -> list[tuple]:
     """Per open stage index: deals closed in [start, end) that reached it, and won."""
     return con.execute(
-        """
-        WITH reached AS (
-            SELECT e.deal_id, max(s.idx) FILTER (WHERE s.kind = 'open') AS max_open
-            FROM events e JOIN stages s ON s.id = e.to_stage_id GROUP BY e.deal_id),
-        n AS (SELECT count(*) AS n FROM stages WHERE kind = 'open'),
+        f"""
+        {MAX_STAGE}
         closed AS (
-            SELECT d.status,
-                   CASE WHEN d.status = 'won' THEN (SELECT n + 1 FROM n) ELSE r.max_open END
-                       AS max_stage
-            FROM deals d JOIN reached r ON r.deal_id = d.id
-            WHERE d.status IN ('won', 'lost') AND d.closed_at >= ? AND d.closed_at < ?)
+            SELECT status, max_stage FROM deal_max
+            WHERE status IN ('won', 'lost') AND closed_at >= ? AND closed_at < ?)
         SELECT k.k, count(*) FILTER (WHERE c.max_stage >= k.k),
                count(*) FILTER (WHERE c.max_stage >= k.k AND c.status = 'won')
         FROM closed c, (SELECT range AS k FROM range(1, (SELECT n + 1 FROM n))) k
