@@ -18,6 +18,7 @@ from loudou.core.db import datetime_column, decimal_column
 from loudou.deals.services import can_own
 from loudou.pipelines.models import Stage, StageKind
 from loudou.spreadsheets.columns import DEAL_EXPORT_COLUMNS
+from loudou.spreadsheets.feeder import text_frame
 
 # Shapes the per-row parser reads the same way (parsing.parse_datetime's fast path).
 _ISO_TIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?$"
@@ -135,28 +136,37 @@ class FastPath:
 
     # -- a batch ---------------------------------------------------------------------------
 
+    @property
+    def columns(self) -> dict[str, int | None]:
+        """The file's column index of each field this path reads (None: not in the file)."""
+        wanted = [c for c in DEAL_EXPORT_COLUMNS if c not in ("external_id", *_TIMES)]
+        return {c: self.index.get(c) for c in ["external_id", *wanted, *_TIMES, *self.entered]}
+
     def prepare(
         self, rows: list[tuple[int, list[object]]]
     ) -> tuple[Prepared, list[tuple[int, list[object]]]]:
         """The rows this path takes, ready to insert, and the rest for the per-row path."""
-        ctx = self.ctx
         if not rows:
             return Prepared([], [], []), rows
-        wanted = [c for c in DEAL_EXPORT_COLUMNS if c not in ("external_id", *_TIMES)]
-        data: dict[str, Any] = {"idx": range(len(rows)), "number": [n for n, _ in rows]}
-        cells = [row for _, row in rows]
-        if any(len(row) != self.width for row in cells):  # ragged CSV lines
-            cells = [(row + [None] * self.width)[: self.width] for row in cells]
-        by_column = list(zip(*cells, strict=True))
-        absent = [None] * len(rows)
-        for column in ["external_id", *wanted, *_TIMES, *self.entered]:
-            i = self.index.get(column)
-            data[column] = absent if i is None else by_column[i]
-        text = [c for c in data if c not in ("idx", "number")]
-        frame = pl.DataFrame(
-            data, schema={"idx": pl.Int64, "number": pl.Int64} | {c: pl.String for c in text}
-        )
-        frame = frame.with_columns([pl.col(c).str.strip_chars().replace("", None) for c in text])
+        prepared, rest = self.prepare_frame(text_frame(rows, self.width, self.columns))
+        return prepared, [rows[i] for i in rest]
+
+    def rows_of(self, raw: pl.DataFrame, positions: list[int]) -> list[tuple[int, list[object]]]:
+        """The file's rows at these positions of a text frame, for the per-row path."""
+        picked = raw[positions]
+        numbers = picked.get_column("number").to_list()
+        rows: list[list[object]] = [[None] * self.width for _ in positions]
+        for column, i in self.columns.items():
+            if i is not None:
+                for row, value in zip(rows, picked.get_column(column).to_list(), strict=True):
+                    row[i] = value
+        return list(zip(numbers, rows, strict=True))
+
+    def prepare_frame(self, raw: pl.DataFrame) -> tuple[Prepared, list[int]]:
+        """Like ``prepare``, from a ``text_frame``; the rest as positions in it."""
+        ctx = self.ctx
+        text = [c for c in raw.columns if c not in ("idx", "number")]
+        frame = raw.with_columns([pl.col(c).str.strip_chars().replace("", None) for c in text])
         owners = self._owners(frame)
         teams = self._lookup(frame, "team", lambda label: ctx.teams.get(label.lower()))
         stages = self._lookup(frame, "stage", lambda label: ctx.stage(self.pipeline, label))
@@ -255,7 +265,7 @@ class FastPath:
             first_stage=pl.coalesce("first_stage", current_open, pl.lit(self.first_open.pk))
         )
         taken = set(frame.get_column("idx").to_list())
-        rest = [row for i, row in enumerate(rows) if i not in taken]
+        rest = [i for i in range(raw.height) if i not in taken]
         return self._rows(frame, timeline.filter(pl.col("idx").is_in(list(taken)))), rest
 
     def _timeline(self, frame: pl.DataFrame) -> pl.DataFrame:

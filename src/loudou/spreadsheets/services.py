@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max
@@ -29,13 +30,15 @@ from loudou.people.models import Role, Team, User
 from loudou.pipelines.models import Pipeline, Stage, StageKind
 
 from .columns import Mapping, field_for, normalise
-from .fast import FastPath
+from .fast import FastPath, Prepared
+from .feeder import Feeder
 from .parsing import CellError, parse_amount, parse_date, parse_datetime
 from .reader import FileError, read_table
 
 BATCH = 1000
 FAST = True  # the vectorised path (fast.py); tests turn it off to compare both paths
 FAST_BATCH = 10_000  # Polars' per-operation overhead wants bigger batches
+FEED_BYTES = 4 << 20  # from this size a CSV is read in a child process (feeder.py)
 BULK_ROWS = 100_000  # from this many rows (estimated), indexes are built after the load
 WON_WORDS = {"won", "closed won", "closedwon", "赢单", "签约成单", "成交"}
 LOST_WORDS = {"lost", "closed lost", "closedlost", "输单", "丢单"}
@@ -911,15 +914,25 @@ def import_deals(
                 batch.append(spec)
         _write_batch(ctx, batch, errors)
 
+    def insert(prepared: Prepared) -> None:
+        _insert_rows(ctx, prepared.deals, prepared.events, adapted=True)
+        summary.created += len(prepared.deals)
+        summary.events_added += len(prepared.events)
+
     def flush(rows: list[tuple[int, list[object]]]) -> None:
         if fast is not None:
             prepared, rows = fast.prepare(rows)
-            _insert_rows(ctx, prepared.deals, prepared.events, adapted=True)
-            summary.created += len(prepared.deals)
-            summary.events_added += len(prepared.events)
+            insert(prepared)
         per_row(rows)
         if progress:
             progress(summary.rows, table.done())
+
+    def flush_frame(raw: pl.DataFrame, done: float) -> None:
+        prepared, rest = fast.prepare_frame(raw)
+        insert(prepared)
+        per_row(fast.rows_of(raw, rest))
+        if progress:
+            progress(summary.rows, done)
 
     # Per-row lookups need the unique external_id and the events' (deal, at) index.
     indexes = DeferredIndexes(
@@ -931,17 +944,30 @@ def import_deals(
             # One writer at a time in SQLite: the ids can be counted from here on.
             ctx.next_deal_id = (Deal.objects.aggregate(m=Max("id"))["m"] or 0) + 1
             ctx.table_was_empty = existing == 0
-        pending: list[tuple[int, list[object]]] = []
-        for item in table.rows:
-            summary.rows += 1
-            pending.append(item)
-            if len(pending) >= (FAST_BATCH if fast is not None else BATCH):
-                flush(pending)
-                pending = []
-                expected = summary.rows / max(table.done(), 1e-9)
-                if expected >= BULK_ROWS and expected >= existing:
-                    indexes.drop()  # a big load into a smaller table: index at the end
-        flush(pending)
+        if fast is not None and Path(path).stat().st_size >= FEED_BYTES:
+            # A big CSV is read in a child process while batches are inserted here.
+            feeder = Feeder(path, fast.width, fast.columns, FAST_BATCH)
+            try:
+                for raw in feeder:
+                    summary.rows += raw.height
+                    flush_frame(raw, feeder.done)
+                    expected = summary.rows / max(feeder.done, 1e-9)
+                    if expected >= BULK_ROWS and expected >= existing:
+                        indexes.drop()  # a big load into a smaller table: index at the end
+            finally:
+                feeder.close()
+        else:
+            pending: list[tuple[int, list[object]]] = []
+            for item in table.rows:
+                summary.rows += 1
+                pending.append(item)
+                if len(pending) >= (FAST_BATCH if fast is not None else BATCH):
+                    flush(pending)
+                    pending = []
+                    expected = summary.rows / max(table.done(), 1e-9)
+                    if expected >= BULK_ROWS and expected >= existing:
+                        indexes.drop()  # a big load into a smaller table: index at the end
+            flush(pending)
         if not (errors or dry_run):
             indexes.rebuild()
     return _finish(summary, path, lang)

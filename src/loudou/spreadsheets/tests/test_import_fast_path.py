@@ -139,6 +139,32 @@ class FastPathTests(SheetTestCase):
                 self.assertEqual(slow[0][0], fast[0][0])
                 self.assertEqual(slow[0][1], fast[0][1])
 
+    def test_a_file_read_in_a_child_process_gives_the_same(self):
+        text = _file(11, 300)
+        with mock.patch.object(services, "FAST_BATCH", 37):
+            slow, fast = self.import_both_ways(text, create_owners=True)
+            with mock.patch.object(services, "FEED_BYTES", 0), transaction.atomic():
+                summary = self.run_import(self.csv(text), create_owners=True)
+                fed = (self.snapshot(), summary.created, summary.events_added)
+                transaction.set_rollback(True)
+        self.assertEqual(slow, fed)
+        self.assertEqual(fast, fed)
+
+    def test_errors_are_the_same_when_read_in_a_child_process(self):
+        text = (
+            "external_id,name,owner,created_at,closed_at,status\n"
+            "G1,Good,rep,2024-01-01T00:00:00+08:00,,\n"
+            "B1,,rep,2024-01-01T00:00:00+08:00,,\n"
+            "B2,Shut,rep,2024-01-05T00:00:00+08:00,2024-01-01T00:00:00+08:00,won\n"
+        )
+        found = []
+        for feed in (1 << 40, 0):
+            with mock.patch.object(services, "FEED_BYTES", feed):
+                summary = self.failing(self.csv(text))
+            found.append([(e.row, e.column, e.value, e.en) for e in summary.errors])
+        self.assertEqual(found[0], found[1])
+        self.assertEqual([row for row, *_ in found[1]], [3, 4])
+
     def test_the_fast_path_takes_plain_rows(self):
         calls = []
         original = services._insert_rows
