@@ -138,7 +138,8 @@ def bump_data_version(connection: "BaseDatabaseWrapper") -> None:
         cursor.execute("UPDATE core_dataversion SET seq = seq + 1 WHERE id = 1")
 
 
-BULK_CACHE_KIB = 128 * 1024
+# 64 MiB: at 1M imported rows, 128 MiB was 2 % faster for 80 MiB more memory.
+BULK_CACHE_KIB = 64 * 1024
 
 
 @contextlib.contextmanager
