@@ -141,6 +141,19 @@ def _needed(remaining_cents: Fraction, average: Fraction | None, p: Decimal) -> 
     return math.ceil(remaining_cents / (average * Fraction(p)))
 
 
+def _prorated(quotas: pl.DataFrame, start: dt.date, end: dt.date) -> list[Fraction]:
+    """Each quota's cents over [start, end): its amount times the share of its own
+    period that overlaps (quotas that do not overlap give 0)."""
+    return [
+        Fraction(
+            cents * max(0, (min(q_end, end) - max(q_start, start)).days), (q_end - q_start).days
+        )
+        for q_start, q_end, cents in quotas.select(
+            "period_start", "period_end", "amount_cents"
+        ).iter_rows()
+    ]
+
+
 def _quota_shares(
     data: PipelineData, params: ReportParams, owners: list[int], start: dt.date, end: dt.date
 ) -> tuple[dict[int, Fraction], str]:
@@ -152,13 +165,8 @@ def _quota_shares(
         & (pl.col("period_end") > start)
     )
     amounts: dict[int, Fraction] = {}
-    for user_id, q_start, q_end, cents in quotas.select(
-        "user_id", "period_start", "period_end", "amount_cents"
-    ).iter_rows():
-        overlap = (min(q_end, end) - max(q_start, start)).days
-        amounts[user_id] = amounts.get(user_id, Fraction(0)) + Fraction(
-            cents * overlap, (q_end - q_start).days
-        )
+    for user_id, cents in zip(quotas["user_id"], _prorated(quotas, start, end), strict=True):
+        amounts[user_id] = amounts.get(user_id, Fraction(0)) + cents
     total = sum(amounts.values(), Fraction(0))
     if total > 0:
         return {o: amounts.get(o, Fraction(0)) / total for o in owners}, "quota"
@@ -359,13 +367,7 @@ def _team_target(
     team_quota = quotas.filter(pl.col("team_id").is_not_null())
     # Team quotas, where there are any, already cover their members' personal quotas.
     chosen = team_quota if team_quota.height else quotas
-    total = Fraction(0)
-    for q_start, q_end, cents in chosen.select(
-        "period_start", "period_end", "amount_cents"
-    ).iter_rows():
-        overlap = (min(q_end, end) - max(q_start, start)).days
-        total += Fraction(cents * overlap, (q_end - q_start).days)
-    return total or None
+    return sum(_prorated(chosen, start, end), Fraction(0)) or None
 
 
 def diagnosis(data: PipelineData, params: ReportParams) -> ReportResult:
@@ -603,27 +605,32 @@ DISCIPLINE_FIELDS = (
 DISCIPLINE_SORTS = ("owner", *DISCIPLINE_FIELDS)
 
 
+def _events_of(data: PipelineData, deals: pl.DataFrame) -> pl.DataFrame:
+    """The pipeline's events of these deals, still by deal and time, each with the time,
+    open-stage index and kind of the deal's next stage change (null for the last)."""
+    nxt = pl.col("deal_id").shift(-1) == pl.col("deal_id")
+    return data.events.join(
+        deals.select(pl.col("id").alias("deal_id")), on="deal_id", how="semi"
+    ).with_columns(
+        pl.when(nxt).then(pl.col("at").shift(-1)).alias("next_at"),
+        pl.when(nxt).then(pl.col("to_idx").shift(-1)).alias("next_idx"),
+        pl.when(nxt).then(pl.col("to_kind").shift(-1)).alias("next_kind"),
+    )
+
+
 def _bounces(events: pl.DataFrame, start: dt.datetime, end: dt.datetime) -> pl.DataFrame:
     """Forward moves between open stages in the period that the deal's next stage change,
-    within BOUNCE_DAYS, took back to a lower open stage: deal_id, at."""
-    nxt = pl.col("deal_id").shift(-1) == pl.col("deal_id")
-    return (
-        events.with_columns(
-            pl.when(nxt).then(pl.col("at").shift(-1)).alias("next_at"),
-            pl.when(nxt).then(pl.col("to_idx").shift(-1)).alias("next_idx"),
-            pl.when(nxt).then(pl.col("to_kind").shift(-1)).alias("next_kind"),
-        )
-        .filter(
-            (pl.col("from_kind") == "open")
-            & (pl.col("to_kind") == "open")
-            & (pl.col("to_idx") > pl.col("from_idx"))
-            & _within("at", start, end)
-            & (pl.col("next_kind") == "open")
-            & (pl.col("next_idx") < pl.col("to_idx"))
-            & (pl.col("next_at") - pl.col("at") <= pl.duration(days=BOUNCE_DAYS))
-        )
-        .select("deal_id", "at")
-    )
+    within BOUNCE_DAYS, took back to a lower open stage: deal_id, at (``events`` as
+    ``_events_of`` gives them)."""
+    return events.filter(
+        (pl.col("from_kind") == "open")
+        & (pl.col("to_kind") == "open")
+        & (pl.col("to_idx") > pl.col("from_idx"))
+        & _within("at", start, end)
+        & (pl.col("next_kind") == "open")
+        & (pl.col("next_idx") < pl.col("to_idx"))
+        & (pl.col("next_at") - pl.col("at") <= pl.duration(days=BOUNCE_DAYS))
+    ).select("deal_id", "at")
 
 
 def discipline(data: PipelineData, params: ReportParams) -> ReportResult:
@@ -655,7 +662,7 @@ def discipline(data: PipelineData, params: ReportParams) -> ReportResult:
         .then(_days(pl.lit(params.now) - pl.col("last_touch")).clip(lower_bound=0))
         .alias("since_touch"),
     )
-    events = data.events.join(deals.select(pl.col("id").alias("deal_id")), on="deal_id", how="semi")
+    events = _events_of(data, deals)
     forced = (
         events.filter(pl.col("forced") & _within("at", start, end))
         .group_by("deal_id")
@@ -813,15 +820,9 @@ def activities(data: PipelineData, params: ReportParams) -> ReportResult:
     _no_grouping(params, "activities")
     date_from, date_to, start, end = _period_instants(params)
     deals = visible_deals(data, params)
-    events = data.events.join(deals.select(pl.col("id").alias("deal_id")), on="deal_id", how="semi")
-    nxt = pl.col("deal_id").shift(-1) == pl.col("deal_id")
     stays = (
-        events.with_columns(
-            pl.int_range(pl.len()).alias("stay"),
-            pl.when(nxt).then(pl.col("at").shift(-1)).alias("left_at"),
-            pl.when(nxt).then(pl.col("to_idx").shift(-1)).alias("next_idx"),
-            pl.when(nxt).then(pl.col("to_kind").shift(-1)).alias("next_kind"),
-        )
+        _events_of(data, deals)
+        .with_columns(pl.int_range(pl.len()).alias("stay"), pl.col("next_at").alias("left_at"))
         .filter(pl.col("to_kind") == "open")
         .with_columns(
             pl.when(pl.col("next_kind") == "lost")

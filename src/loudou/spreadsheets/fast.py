@@ -105,7 +105,7 @@ class FastPath:
 
     def _existing(self, external_ids: list[str]) -> set[str]:
         """Which of these external ids the database has (raw SQL: the ORM's per-value
-        preparation of a 25,000-item IN list cost more than the query). Into a table that
+        preparation of a long IN list cost more than the query). Into a table that
         was empty, only this import's own deals: their hashes are kept, and a rare
         collision just sends a row to the per-row path, which looks it up."""
         ctx = self.ctx
