@@ -1,12 +1,13 @@
 """Dialect-aware SQL. The only place where SQLite and PostgreSQL get different SQL."""
 
 import contextlib
-from collections.abc import Iterator
+import itertools
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     import polars as pl
 
     # the SQLite reader child imports this module without Django
@@ -258,6 +259,101 @@ def decimal_column(connection: "BaseDatabaseWrapper", column: "pl.Series") -> li
     from decimal import Decimal
 
     return [None if value is None else Decimal(value) for value in column.to_list()]
+
+
+# Rows per INSERT statement in ``insert_many``, and a cap on its parameters (SQLite
+# allows 32,766 and PostgreSQL 65,535).
+INSERT_ROWS = 500
+INSERT_PARAMS = 30_000
+
+
+def insert_many(
+    cursor: Any,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    literals: dict[str, str] | None = None,
+) -> None:
+    """INSERT ``rows`` (values in ``columns`` order) into ``table``, many rows per statement
+    (a multi-row VALUES list, which both databases take).
+
+    ``literals`` are columns given the same SQL literal in every row (written by the code,
+    never user data): fewer parameters to bind. With SQLite, ``executemany`` cost two to
+    three times as much per row (bench/RESULTS.md)."""
+    literals = literals or {}
+    names = ", ".join([*columns, *literals])
+    one = "(" + ", ".join(["%s"] * len(columns) + list(literals.values())) + ")"
+    per = max(1, min(INSERT_ROWS, INSERT_PARAMS // max(1, len(columns))))
+    statements: dict[int, str] = {}
+    for start in range(0, len(rows), per):
+        chunk = rows[start : start + per]
+        sql = statements.get(len(chunk))
+        if sql is None:
+            sql = f"INSERT INTO {table} ({names}) VALUES " + ", ".join([one] * len(chunk))
+            statements[len(chunk)] = sql
+        cursor.execute(sql, list(itertools.chain.from_iterable(chunk)))
+
+
+class BackgroundWriter:
+    """Runs database writes, in the order given, in a second thread on the caller's own
+    connection (so inside its transaction) while the caller prepares the next ones.
+
+    Both drivers leave Python's lock while the database works (a multi-row INSERT in
+    SQLite, a round trip to PostgreSQL), so the two threads really overlap. The caller must
+    ``drain()`` before it uses the connection itself; a job's error is raised in the
+    caller's thread by the next ``submit()``, ``drain()`` or the end of the ``with``."""
+
+    def __init__(self, connection: "BaseDatabaseWrapper", depth: int = 1) -> None:
+        # The wrapper itself, not django.db.connection: that proxy is per thread.
+        self.connection = connection
+        # depth: how many prepared jobs may wait (memory: a batch each).
+        self.jobs: queue.Queue[Callable[[BaseDatabaseWrapper], None] | None] = queue.Queue(
+            maxsize=depth
+        )
+        self.error: BaseException | None = None
+        self.cancelled = False
+        self.thread = threading.Thread(target=self._run, name="loudou-writer", daemon=True)
+
+    def __enter__(self) -> "BackgroundWriter":
+        self.connection.inc_thread_sharing()
+        self.thread.start()
+        return self
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        self.cancelled = kind is not None  # the caller failed: skip what is still queued
+        self.jobs.put(None)
+        self.thread.join()
+        self.connection.dec_thread_sharing()
+        if kind is None:
+            self._raise()
+
+    def _run(self) -> None:
+        while True:
+            job = self.jobs.get()
+            try:
+                if job is None:
+                    return
+                if self.error is None and not self.cancelled:
+                    job(self.connection)
+            except BaseException as error:  # handed to the caller's thread
+                self.error = error
+            finally:
+                self.jobs.task_done()
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def submit(self, job: "Callable[[BaseDatabaseWrapper], None]") -> None:
+        """Queue ``job``; it is called with the caller's connection (``django.db.connection``
+        would be the writer thread's own)."""
+        self._raise()
+        self.jobs.put(job)
+
+    def drain(self) -> None:
+        """Wait until every job submitted so far has run."""
+        self.jobs.join()
+        self._raise()
 
 
 class DeferredIndexes:

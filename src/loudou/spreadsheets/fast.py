@@ -15,7 +15,7 @@ import polars as pl
 from django.db import connection
 
 from loudou.core.db import datetime_column, decimal_column
-from loudou.deals.services import can_own
+from loudou.deals.services import can_own, managed_team_ids
 from loudou.pipelines.models import Stage, StageKind
 from loudou.spreadsheets.columns import DEAL_EXPORT_COLUMNS
 from loudou.spreadsheets.feeder import text_frame
@@ -74,6 +74,8 @@ class FastPath:
         self.tz = ctx.tz
         self.other_reason = ctx.other_reason.pk if ctx.other_reason else None
         self.by = ctx.actor.pk if ctx.actor else None
+        if ctx.actor is not None:
+            managed_team_ids(ctx.actor)  # cached now: later batches check owners without SQL
 
     # -- lookups over a batch's distinct values ------------------------------------------
 
@@ -111,6 +113,7 @@ class FastPath:
         ctx = self.ctx
         if ctx.table_was_empty:
             return {e for e in external_ids if hash(e) in ctx.imported}
+        ctx.own_connection()
         found: set[str] = set()
         with connection.cursor() as cursor:
             for start in range(0, len(external_ids), 1000):

@@ -17,13 +17,21 @@ from typing import Any
 
 import polars as pl
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Max
 from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 
 from loudou.accounts.models import Account
-from loudou.core.db import DeferredIndexes, bulk_write, datetime_adapter, reserve_ids
+from loudou.core.db import (
+    BackgroundWriter,
+    DeferredIndexes,
+    bulk_write,
+    datetime_adapter,
+    insert_many,
+    reserve_ids,
+)
 from loudou.deals.models import Deal, LostReason, StageEvent
 from loudou.deals.services import can_own
 from loudou.people.models import Role, Team, User
@@ -164,6 +172,14 @@ class _Context:
         self.next_deal_id: int | None = None
         self.imported: set[int] = set()
         self.table_was_empty = False
+        # The fast path's inserts run in this thread while the next batch is prepared.
+        self.writer: BackgroundWriter | None = None
+
+    def own_connection(self) -> None:
+        """Called before this thread uses the database: the writer thread's queued inserts
+        must have run first (one connection, one transaction, used by one thread at once)."""
+        if self.writer is not None:
+            self.writer.drain()
 
     def stage(self, pipeline: Pipeline, label: str) -> Stage | None:
         text = label.strip().lower()
@@ -173,6 +189,7 @@ class _Context:
     def owner(self, label: str, team: Team | None) -> User | None:
         user = self.users.get(label.strip().lower())
         if user is None and self.create_owners:
+            self.own_connection()
             base = slugify(label, allow_unicode=False).replace("-", "_")[:30] or "owner"
             username = base
             while User.objects.filter(username=username).exists():
@@ -188,6 +205,7 @@ class _Context:
     def team(self, label: str) -> Team | None:
         team = self.teams.get(label.strip().lower())
         if team is None and self.create_owners:
+            self.own_connection()
             team = Team.objects.create(name=label.strip())
             self.summary.teams_created += 1
             self.teams[team.name.lower()] = team
@@ -200,6 +218,7 @@ class _Context:
             if name and name.lower() not in self.accounts:
                 missing.setdefault(name.lower(), name)
         if missing:
+            self.own_connection()
             created = Account.objects.bulk_create([Account(name=n) for n in missing.values()])
             for key, account in zip(missing, created, strict=True):
                 self.accounts[key] = account.pk
@@ -209,6 +228,7 @@ class _Context:
     def account_id(self, name: str) -> int:
         key = name.strip().lower()
         if key not in self.accounts:
+            self.own_connection()
             self.accounts[key] = Account.objects.create(name=name.strip()).pk
             self.summary.accounts_created += 1
         return self.accounts[key]
@@ -681,26 +701,39 @@ def _insert_rows(
     chains: list[tuple],
     known: list[tuple] | None = None,
     adapted: bool = False,
+    background: bool = False,
 ) -> None:
     """Insert deals (values in DEAL_COLUMNS order), the events of each (position in
     ``deals``, from, to, at, by) in order, and events of ``known`` deals (deal id, from, to,
-    at, by), with executemany: the ORM's per-object work cost five times the database's.
+    at, by), many rows per statement: the ORM's per-object work cost five times the database's.
     Values go through Django's per-database adapters unless ``adapted`` says they have
-    (core.db's column adapters)."""
-    ops = connection.ops
-    custom = Deal._meta.get_field("custom").get_db_prep_save({}, connection)
-    overridden = StageEvent._meta.get_field("overridden").get_db_prep_save([], connection)
-    when = (lambda value: value) if adapted else datetime_adapter(connection)
+    (core.db's column adapters). ``background``: the values are converted and inserted by
+    ``ctx.writer``'s thread, in the order given."""
+    ids = None  # PostgreSQL: reserved from the sequence by the thread that writes
     if ctx.next_deal_id is not None:  # SQLite load: one writer, ids counted from the start
         ids = list(range(ctx.next_deal_id, ctx.next_deal_id + len(deals)))
         ctx.next_deal_id += len(deals)
-    else:
-        ids = reserve_ids(connection, "deals_deal", len(deals))
     ctx.imported.update(hash(values[1]) for values in deals if values[1] is not None)
+    if background and ctx.writer is not None:
+        ctx.writer.submit(lambda db: _write_rows(db, ids, deals, chains, known, adapted))
+    else:
+        _write_rows(connections[DEFAULT_DB_ALIAS], ids, deals, chains, known, adapted)
+
+
+def _write_rows(
+    db: BaseDatabaseWrapper,
+    ids: list[int] | None,
+    deals: list[tuple],
+    chains: list[tuple],
+    known: list[tuple] | None,
+    adapted: bool,
+) -> None:
+    if ids is None:
+        ids = reserve_ids(db, "deals_deal", len(deals))
+    ops = db.ops
+    when = (lambda value: value) if adapted else datetime_adapter(db)
     if adapted:
-        deal_rows = [
-            (deal_id, *values, custom, 1) for deal_id, values in zip(ids, deals, strict=True)
-        ]
+        deal_rows = [(deal_id, *values) for deal_id, values in zip(ids, deals, strict=True)]
     else:
         converters = [
             when
@@ -713,34 +746,28 @@ def _insert_rows(
             for column in DEAL_COLUMNS
         ]
         deal_rows = [
-            (
-                deal_id,
-                *[v if c is None else c(v) for c, v in zip(converters, values, strict=True)],
-                custom,
-                1,
-            )
+            (deal_id, *[v if c is None else c(v) for c, v in zip(converters, values, strict=True)])
             for deal_id, values in zip(ids, deals, strict=True)
         ]
-    event_rows = [(d, f, t, when(at), b, overridden) for d, f, t, at, b in known or []]
-    event_rows += [(ids[p], f, t, when(at), b, overridden) for p, f, t, at, b in chains]
-    placeholders = ", ".join(["%s"] * (len(DEAL_COLUMNS) + 3))
-    inserts = [
-        (
-            f"INSERT INTO deals_deal (id, {', '.join(DEAL_COLUMNS)}, custom, version) "
-            f"VALUES ({placeholders})",
+    event_rows = [(d, f, t, when(at), b) for d, f, t, at, b in known or []]
+    event_rows += [(ids[p], f, t, when(at), b) for p, f, t, at, b in chains]
+    with db.cursor() as cursor:
+        # No custom fields and version 1; no override: the same SQL literal in every row.
+        insert_many(
+            cursor,
+            "deals_deal",
+            ["id", *DEAL_COLUMNS],
             deal_rows,
-        ),
-        (
-            # Ids are assigned in this order: a deal's events get increasing ids with time.
-            "INSERT INTO deals_stageevent (deal_id, from_stage_id, to_stage_id, at, by_id, "
-            "override_reason, overridden, note) VALUES (%s, %s, %s, %s, %s, '', %s, '')",
+            literals={"custom": "'{}'", "version": "1"},
+        )
+        # Ids are assigned in this order: a deal's events get increasing ids with time.
+        insert_many(
+            cursor,
+            "deals_stageevent",
+            ["deal_id", "from_stage_id", "to_stage_id", "at", "by_id"],
             event_rows,
-        ),
-    ]
-    with connection.cursor() as cursor:
-        for sql, rows in inserts:
-            if rows:
-                cursor.executemany(sql, rows)
+            literals={"override_reason": "''", "overridden": "'[]'", "note": "''"},
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -886,6 +913,8 @@ def import_deals(
         fast = fast if fast.usable else None
 
     def per_row(rows: list[tuple[int, list[object]]]) -> None:
+        if rows:
+            ctx.own_connection()
         batch: list[DealSpec] = []
         for number, row in rows:
             cells = {c: row[i] for i, c in enumerate(columns) if c and i < len(row)}
@@ -915,7 +944,7 @@ def import_deals(
         _write_batch(ctx, batch, errors)
 
     def insert(prepared: Prepared) -> None:
-        _insert_rows(ctx, prepared.deals, prepared.events, adapted=True)
+        _insert_rows(ctx, prepared.deals, prepared.events, adapted=True, background=True)
         summary.created += len(prepared.deals)
         summary.events_added += len(prepared.events)
 
@@ -939,7 +968,19 @@ def import_deals(
         connection, ["deals_deal", "deals_stageevent"], keep={"deals_event_deal_at"}
     )
     existing = Deal.objects.count()
-    with _all_or_nothing(summary):
+    deferred = False
+
+    def defer_indexes(expected: float) -> None:
+        # A big load into a smaller table: its plain indexes are built at the end.
+        nonlocal deferred
+        if not deferred and expected >= BULK_ROWS and expected >= existing:
+            ctx.own_connection()
+            indexes.drop()
+            deferred = True
+
+    with _all_or_nothing(summary), BackgroundWriter(connections[DEFAULT_DB_ALIAS]) as writer:
+        # The fast path's inserts run in a second thread while the next batch is prepared.
+        ctx.writer = writer if fast is not None else None
         if connection.vendor == "sqlite":
             # One writer at a time in SQLite: the ids can be counted from here on.
             ctx.next_deal_id = (Deal.objects.aggregate(m=Max("id"))["m"] or 0) + 1
@@ -951,9 +992,7 @@ def import_deals(
                 for raw in feeder:
                     summary.rows += raw.height
                     flush_frame(raw, feeder.done)
-                    expected = summary.rows / max(feeder.done, 1e-9)
-                    if expected >= BULK_ROWS and expected >= existing:
-                        indexes.drop()  # a big load into a smaller table: index at the end
+                    defer_indexes(summary.rows / max(feeder.done, 1e-9))
             finally:
                 feeder.close()
         else:
@@ -964,10 +1003,10 @@ def import_deals(
                 if len(pending) >= (FAST_BATCH if fast is not None else BATCH):
                     flush(pending)
                     pending = []
-                    expected = summary.rows / max(table.done(), 1e-9)
-                    if expected >= BULK_ROWS and expected >= existing:
-                        indexes.drop()  # a big load into a smaller table: index at the end
+                    defer_indexes(summary.rows / max(table.done(), 1e-9))
             flush(pending)
+        ctx.own_connection()
+        ctx.writer = None
         if not (errors or dry_run):
             indexes.rebuild()
     return _finish(summary, path, lang)

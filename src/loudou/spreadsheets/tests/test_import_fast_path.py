@@ -169,9 +169,9 @@ class FastPathTests(SheetTestCase):
         calls = []
         original = services._insert_rows
 
-        def spy(ctx, deals, chains, known=None, adapted=False):
+        def spy(ctx, deals, chains, known=None, adapted=False, background=False):
             calls.append((adapted, len(deals)))
-            return original(ctx, deals, chains, known, adapted)
+            return original(ctx, deals, chains, known, adapted, background)
 
         with mock.patch.object(services, "_insert_rows", spy):
             self.run_import(self.csv(_file(5, 200)), create_owners=True)

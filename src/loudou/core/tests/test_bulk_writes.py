@@ -1,0 +1,121 @@
+"""Multi-row inserts (``insert_many``) and the writer thread (``BackgroundWriter``)."""
+
+import threading
+from unittest import mock
+
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
+
+from loudou.accounts.models import Account
+from loudou.core import db
+from loudou.core.db import BackgroundWriter, insert_many
+
+
+def _accounts(names: list[str]) -> list[tuple[str, str, str]]:
+    return [(name, "", f"https://{name}.example") for name in names]
+
+
+def _insert(wrapper, names: list[str]) -> None:
+    with wrapper.cursor() as cursor:
+        insert_many(
+            cursor,
+            "accounts_account",
+            ["name", "industry", "website"],
+            _accounts(names),
+            literals={"created_at": "CURRENT_TIMESTAMP"},
+        )
+
+
+class InsertManyTests(TestCase):
+    def test_rows_in_order_many_per_statement(self):
+        names = [f"a{i:04d}" for i in range(1203)]
+        with CaptureQueriesContext(connection) as queries:
+            _insert(connection, names)
+        inserts = [q for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+        self.assertEqual(len(inserts), 3)  # 500, 500 and 203 rows
+        saved = list(Account.objects.order_by("id").values_list("name", "website", "created_at"))
+        self.assertEqual([n for n, _, _ in saved], names)  # ids follow the rows' order
+        self.assertEqual(saved[7][1], "https://a0007.example")
+        self.assertTrue(all(at is not None for _, _, at in saved))  # the literal column
+
+    def test_parameters_per_statement_are_capped(self):
+        with mock.patch.object(db, "INSERT_PARAMS", 10), CaptureQueriesContext(connection) as q:
+            _insert(connection, [f"b{i}" for i in range(7)])
+        inserts = [x for x in q.captured_queries if x["sql"].startswith("INSERT")]
+        self.assertEqual(len(inserts), 3)  # 3 columns: 3 rows (9 parameters) at most
+        self.assertEqual(Account.objects.filter(name__startswith="b").count(), 7)
+
+    def test_nothing_to_insert(self):
+        with CaptureQueriesContext(connection) as queries:
+            _insert(connection, [])
+        self.assertEqual(queries.captured_queries, [])
+
+
+class BackgroundWriterTests(TestCase):
+    def setUp(self):
+        self.wrapper = connections[DEFAULT_DB_ALIAS]
+
+    def test_jobs_run_in_order_in_another_thread_inside_the_callers_transaction(self):
+        threads = []
+
+        def job(names: list[str]):
+            def run(wrapper):
+                threads.append(threading.get_ident())
+                _insert(wrapper, names)
+
+            return run
+
+        with transaction.atomic():
+            with BackgroundWriter(self.wrapper) as writer:
+                for part in (["c1", "c2"], ["c3"], ["c4", "c5"]):
+                    writer.submit(job(part))
+                writer.drain()
+                # Seen by this thread before the commit: the same connection and transaction.
+                names = list(Account.objects.order_by("id").values_list("name", flat=True))
+                self.assertEqual(names, ["c1", "c2", "c3", "c4", "c5"])
+            transaction.set_rollback(True)
+        self.assertFalse(Account.objects.exists())  # rolled back with the caller's transaction
+        self.assertEqual(len(threads), 3)
+        self.assertNotIn(threading.get_ident(), threads)
+
+    def test_a_jobs_error_is_raised_in_the_callers_thread_and_later_jobs_skipped(self):
+        ran = []
+
+        def fail(wrapper):
+            raise ValueError("bad row")
+
+        with (
+            self.assertRaisesMessage(ValueError, "bad row"),
+            BackgroundWriter(self.wrapper) as writer,
+        ):
+            writer.submit(fail)
+            writer.submit(lambda wrapper: ran.append("after"))
+            writer.drain()
+        self.assertEqual(ran, [])
+        # At the end of the block too, when nobody drained.
+        with (
+            self.assertRaisesMessage(ValueError, "bad row"),
+            BackgroundWriter(self.wrapper) as writer,
+        ):
+            writer.submit(fail)
+
+    def test_the_callers_error_cancels_queued_jobs(self):
+        ran, started, release = [], threading.Event(), threading.Event()
+
+        def slow(wrapper):
+            started.set()
+            release.wait(timeout=10)
+            ran.append("slow")
+
+        with (
+            self.assertRaisesMessage(RuntimeError, "caller failed"),
+            BackgroundWriter(self.wrapper) as writer,
+        ):
+            writer.submit(slow)
+            started.wait(timeout=10)
+            writer.submit(lambda wrapper: ran.append("queued"))
+            # Let the running job finish only once the block is being left.
+            threading.Timer(0.5, release.set).start()
+            raise RuntimeError("caller failed")
+        self.assertEqual(ran, ["slow"])
