@@ -341,12 +341,19 @@ class FastPath:
             .otherwise(pl.col("amount") + ".00")
             .str.replace(r"^0+(\d)", "${1}")
         ).to_series()
-        expected = [None if d is None else d.isoformat() for d in column("expected").to_list()]
+        # The first spelling of an account in the file names it, as in the per-row path.
+        accounts = column("account").unique(maintain_order=True).drop_nulls().to_list()
+        account_ids = column("account").replace_strict(
+            dict(zip(accounts, ctx.account_ids(accounts), strict=True)),
+            default=None,
+            return_dtype=pl.Int64,
+        )
+        expected = column("expected")
         deals = list(
             zip(
                 column("name").to_list(),
                 column("external_id").to_list(),
-                ctx.account_ids(column("account").to_list()),
+                account_ids.to_list(),
                 column("owner_id").to_list(),
                 column("team_final").to_list(),
                 [self.pipeline.pk] * frame.height,
@@ -355,7 +362,9 @@ class FastPath:
                 column("final_status").to_list(),
                 decimal_column(connection, amount),
                 column("currency_final").to_list(),
-                expected if connection.vendor == "sqlite" else column("expected").to_list(),
+                (
+                    expected.dt.strftime("%Y-%m-%d") if connection.vendor == "sqlite" else expected
+                ).to_list(),
                 datetime_column(connection, column("created_at_t")),
                 datetime_column(connection, column("closed_at_t")),
                 column("reason_final").to_list(),

@@ -1,11 +1,11 @@
 """Multi-row inserts (``insert_many``) and the writer thread (``BackgroundWriter``)."""
 
+import sys
 import threading
 from unittest import mock
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.test import TestCase
-from django.test.utils import CaptureQueriesContext
 
 from loudou.accounts.models import Account
 from loudou.core import db
@@ -28,28 +28,52 @@ def _insert(wrapper, names: list[str]) -> None:
 
 
 class InsertManyTests(TestCase):
+    def statements(self, names: list[str], **limits: int) -> list[int]:
+        """Insert accounts named ``names``; the rows of each statement."""
+        sizes = []
+
+        def spy(cursor, sql, params):
+            sizes.append(len(params) // 3)
+            return execute(cursor, sql, params)
+
+        execute = db._execute
+        with (
+            mock.patch.object(db, "_execute", spy),
+            mock.patch.multiple(db, **({"INSERT_ROWS": db.INSERT_ROWS} | limits)),
+        ):
+            _insert(connection, names)
+        return sizes
+
     def test_rows_in_order_many_per_statement(self):
         names = [f"a{i:04d}" for i in range(1203)]
-        with CaptureQueriesContext(connection) as queries:
-            _insert(connection, names)
-        inserts = [q for q in queries.captured_queries if q["sql"].startswith("INSERT")]
-        self.assertEqual(len(inserts), 3)  # 500, 500 and 203 rows
+        # Powers of two only: a few statement texts for the drivers to cache.
+        self.assertEqual(
+            self.statements(names, INSERT_ROWS=500), [256, 256, 256, 256, 128, 32, 16, 2, 1]
+        )
         saved = list(Account.objects.order_by("id").values_list("name", "website", "created_at"))
         self.assertEqual([n for n, _, _ in saved], names)  # ids follow the rows' order
         self.assertEqual(saved[7][1], "https://a0007.example")
         self.assertTrue(all(at is not None for _, _, at in saved))  # the literal column
 
     def test_parameters_per_statement_are_capped(self):
-        with mock.patch.object(db, "INSERT_PARAMS", 10), CaptureQueriesContext(connection) as q:
-            _insert(connection, [f"b{i}" for i in range(7)])
-        inserts = [x for x in q.captured_queries if x["sql"].startswith("INSERT")]
-        self.assertEqual(len(inserts), 3)  # 3 columns: 3 rows (9 parameters) at most
+        # 3 columns and 10 parameters at most: 3 rows, and then 2 (a power of two).
+        self.assertEqual(
+            self.statements([f"b{i}" for i in range(7)], INSERT_PARAMS=10), [2, 2, 2, 1]
+        )
         self.assertEqual(Account.objects.filter(name__startswith="b").count(), 7)
 
+    def test_database_errors_are_djangos(self):
+        with self.assertRaises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+            insert_many(cursor, "people_team", ["name"], [("North",), ("North",)])
+
     def test_nothing_to_insert(self):
-        with CaptureQueriesContext(connection) as queries:
-            _insert(connection, [])
-        self.assertEqual(queries.captured_queries, [])
+        self.assertEqual(self.statements([]), [])
+
+    def test_the_switch_interval_is_restored(self):
+        before = sys.getswitchinterval()
+        with BackgroundWriter(connections[DEFAULT_DB_ALIAS]):
+            self.assertLessEqual(sys.getswitchinterval(), db.SWITCH_INTERVAL)
+        self.assertEqual(sys.getswitchinterval(), before)
 
 
 class BackgroundWriterTests(TestCase):
