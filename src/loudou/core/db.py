@@ -314,6 +314,23 @@ def _execute(cursor: Any, sql: str, params: list[Any]) -> None:
 
 
 SWITCH_INTERVAL = 0.0005  # seconds; see BackgroundWriter.__enter__
+_switching = {"writers": 0, "saved": 0.0}
+_switching_lock = threading.Lock()
+
+
+def _quick_switching(on: bool) -> None:
+    """Python's switch interval at most SWITCH_INTERVAL while any writer thread runs (it
+    is the whole process's setting: imports running at once restore it once, at the end)."""
+    with _switching_lock:
+        if on:
+            if _switching["writers"] == 0:
+                _switching["saved"] = sys.getswitchinterval()
+                sys.setswitchinterval(min(_switching["saved"], SWITCH_INTERVAL))
+            _switching["writers"] += 1
+        else:
+            _switching["writers"] -= 1
+            if _switching["writers"] == 0:
+                sys.setswitchinterval(_switching["saved"])
 
 
 class BackgroundWriter:
@@ -340,8 +357,7 @@ class BackgroundWriter:
         self.connection.inc_thread_sharing()
         # The writer needs Python's lock for a moment between statements; by default a
         # busy caller keeps it up to 5 ms each time (1M imported rows: 36.0 s -> 34.6 s).
-        self.switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(self.switch_interval, SWITCH_INTERVAL))
+        _quick_switching(True)
         self.thread.start()
         return self
 
@@ -349,7 +365,7 @@ class BackgroundWriter:
         self.cancelled = kind is not None  # the caller failed: skip what is still queued
         self.jobs.put(None)
         self.thread.join()
-        sys.setswitchinterval(self.switch_interval)
+        _quick_switching(False)
         self.connection.dec_thread_sharing()
         if kind is None:
             self._raise()

@@ -71,8 +71,14 @@ class InsertManyTests(TestCase):
 
     def test_the_switch_interval_is_restored(self):
         before = sys.getswitchinterval()
-        with BackgroundWriter(connections[DEFAULT_DB_ALIAS]):
-            self.assertLessEqual(sys.getswitchinterval(), db.SWITCH_INTERVAL)
+        wrapper = connections[DEFAULT_DB_ALIAS]
+        first, second = BackgroundWriter(wrapper), BackgroundWriter(wrapper)
+        first.__enter__()
+        second.__enter__()  # a second import at the same time
+        self.assertLessEqual(sys.getswitchinterval(), db.SWITCH_INTERVAL)
+        first.__exit__(None, None, None)  # the first ends first: the second still runs
+        self.assertLessEqual(sys.getswitchinterval(), db.SWITCH_INTERVAL)
+        second.__exit__(None, None, None)
         self.assertEqual(sys.getswitchinterval(), before)
 
 
