@@ -705,10 +705,10 @@ def _insert_rows(
 ) -> None:
     """Insert deals (values in DEAL_COLUMNS order), the events of each (position in
     ``deals``, from, to, at, by) in order, and events of ``known`` deals (deal id, from, to,
-    at, by), many rows per statement: the ORM's per-object work cost five times the database's.
-    Values go through Django's per-database adapters unless ``adapted`` says they have
-    (core.db's column adapters). ``background``: the values are converted and inserted by
-    ``ctx.writer``'s thread, in the order given."""
+    at, by), many rows per statement (``core.db.insert_many``): the ORM's per-object work
+    cost five times the database's. Values go through Django's per-database adapters unless
+    ``adapted`` says they have (core.db's column adapters). ``background``: the values are
+    converted and inserted by ``ctx.writer``'s thread, in the order given."""
     ids = None  # PostgreSQL: reserved from the sequence by the thread that writes
     if ctx.next_deal_id is not None:  # SQLite load: one writer, ids counted from the start
         ids = list(range(ctx.next_deal_id, ctx.next_deal_id + len(deals)))
@@ -728,6 +728,8 @@ def _write_rows(
     known: list[tuple] | None,
     adapted: bool,
 ) -> None:
+    """The SQL part of ``_insert_rows``, on the connection ``db`` (the import's own, also
+    when called by the writer thread)."""
     if ids is None:
         ids = reserve_ids(db, "deals_deal", len(deals))
     ops = db.ops
