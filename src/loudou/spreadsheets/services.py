@@ -38,7 +38,7 @@ from loudou.people.models import Role, Team, User
 from loudou.pipelines.models import Pipeline, Stage, StageKind
 
 from .columns import Mapping, field_for, normalise
-from .fast import FastPath, Prepared
+from .fast import FastPath, Hashes, Prepared
 from .feeder import Feeder
 from .parsing import CellError, parse_amount, parse_date, parse_datetime
 from .reader import FileError, read_table
@@ -170,7 +170,7 @@ class _Context:
         # A SQLite load (import_deals): deal ids counted here (one writer at a time), and
         # the hashed external ids this import created, which the fast path checks.
         self.next_deal_id: int | None = None
-        self.imported: set[int] = set()
+        self.imported = Hashes()
         self.table_was_empty = False
         # The fast path's inserts run in this thread while the next batch is prepared.
         self.writer: BackgroundWriter | None = None
@@ -713,7 +713,7 @@ def _insert_rows(
     if ctx.next_deal_id is not None:  # SQLite load: one writer, ids counted from the start
         ids = list(range(ctx.next_deal_id, ctx.next_deal_id + len(deals)))
         ctx.next_deal_id += len(deals)
-    ctx.imported.update(hash(values[1]) for values in deals if values[1] is not None)
+    ctx.imported.add([values[1] for values in deals if values[1] is not None])
     if background and ctx.writer is not None:
         ctx.writer.submit(lambda db: _write_rows(db, ids, deals, chains, known, adapted))
     else:
