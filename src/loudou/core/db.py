@@ -305,6 +305,8 @@ def _execute(cursor: Any, sql: str, params: list[Any]) -> None:
     whole text, 3 ms for a 1,024-row statement; SQLite's is run by the driver directly
     (Django's errors all the same)."""
     if cursor.db.vendor == "sqlite":
+        # Imported here: the report loader's child imports this module beside connectorx's
+        # own SQLite, and two SQLite libraries in one process break its locking.
         import sqlite3
 
         with cursor.db.wrap_database_errors:
