@@ -212,7 +212,8 @@ class StageEvent(models.Model):
 
     Creation has ``from_stage = null``; winning and losing go into the Won / Lost stage;
     reopening goes from Won / Lost back to an open stage. An override of unmet exit
-    criteria records ``override_reason`` and the criteria it overrode.
+    criteria records ``override_reason`` and the criteria it overrode; an import marks its
+    events ``imported``.
     """
 
     deal = models.ForeignKey(
@@ -245,6 +246,9 @@ class StageEvent(models.Model):
     override_reason = models.TextField(_("override reason"), blank=True)
     overridden = models.JSONField(_("overridden criteria"), default=list, blank=True)
     note = models.TextField(_("note"), blank=True)
+    # History brought in from another system by an import: neither a rep's move nor a
+    # forced one (METRICS.md). Reports and the deal page tell these apart.
+    imported = models.BooleanField(_("imported"), default=False, db_default=False)
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -263,6 +267,10 @@ class StageEvent(models.Model):
             models.CheckConstraint(
                 condition=Q(override_reason="") | ~Q(overridden=[]),
                 name="deals_event_override_has_criteria",
+            ),
+            models.CheckConstraint(
+                condition=Q(imported=False) | Q(override_reason=""),
+                name="deals_event_imported_not_forced",
             ),
         ]
 

@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 from django.db import connection
 
-from loudou.core.db import datetime_column, decimal_column
+from loudou.bulkload.sql import datetime_column, decimal_column
 from loudou.deals.services import can_own, managed_team_ids
 from loudou.pipelines.models import Stage, StageKind
 from loudou.spreadsheets.columns import DEAL_EXPORT_COLUMNS
@@ -145,7 +145,6 @@ class FastPath:
         if ctx.table_was_empty:
             seen = ctx.imported.contains(external_ids)
             return {e for e, known in zip(external_ids, seen, strict=True) if known}
-        ctx.own_connection()
         found: set[str] = set()
         with connection.cursor() as cursor:
             for start in range(0, len(external_ids), 1000):

@@ -24,14 +24,10 @@ from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 
 from loudou.accounts.models import Account
-from loudou.core.db import (
-    BackgroundWriter,
-    DeferredIndexes,
-    bulk_write,
-    datetime_adapter,
-    insert_many,
-    reserve_ids,
-)
+from loudou.bulkload.indexes import DeferredIndexes
+from loudou.bulkload.sql import datetime_adapter, insert_many, reserve_ids
+from loudou.bulkload.writer import BackgroundWriter
+from loudou.core.db import bulk_write
 from loudou.deals.models import Deal, LostReason, StageEvent
 from loudou.deals.services import can_own
 from loudou.people.models import Role, Team, User
@@ -175,12 +171,6 @@ class _Context:
         # The fast path's inserts run in this thread while the next batch is prepared.
         self.writer: BackgroundWriter | None = None
 
-    def own_connection(self) -> None:
-        """Called before this thread uses the database: the writer thread's queued inserts
-        must have run first (one connection, one transaction, used by one thread at once)."""
-        if self.writer is not None:
-            self.writer.drain()
-
     def stage(self, pipeline: Pipeline, label: str) -> Stage | None:
         text = label.strip().lower()
         mapped = self.mapping.stages.get(normalise(label))  # keys were normalised alike
@@ -189,7 +179,6 @@ class _Context:
     def owner(self, label: str, team: Team | None) -> User | None:
         user = self.users.get(label.strip().lower())
         if user is None and self.create_owners:
-            self.own_connection()
             base = slugify(label, allow_unicode=False).replace("-", "_")[:30] or "owner"
             username = base
             while User.objects.filter(username=username).exists():
@@ -205,7 +194,6 @@ class _Context:
     def team(self, label: str) -> Team | None:
         team = self.teams.get(label.strip().lower())
         if team is None and self.create_owners:
-            self.own_connection()
             team = Team.objects.create(name=label.strip())
             self.summary.teams_created += 1
             self.teams[team.name.lower()] = team
@@ -218,7 +206,6 @@ class _Context:
             if name and name.lower() not in self.accounts:
                 missing.setdefault(name.lower(), name)
         if missing:
-            self.own_connection()
             created = Account.objects.bulk_create([Account(name=n) for n in missing.values()])
             for key, account in zip(missing, created, strict=True):
                 self.accounts[key] = account.pk
@@ -228,7 +215,6 @@ class _Context:
     def account_id(self, name: str) -> int:
         key = name.strip().lower()
         if key not in self.accounts:
-            self.own_connection()
             self.accounts[key] = Account.objects.create(name=name.strip()).pk
             self.summary.accounts_created += 1
         return self.accounts[key]
@@ -705,9 +691,9 @@ def _insert_rows(
 ) -> None:
     """Insert deals (values in DEAL_COLUMNS order), the events of each (position in
     ``deals``, from, to, at, by) in order, and events of ``known`` deals (deal id, from, to,
-    at, by), many rows per statement (``core.db.insert_many``): the ORM's per-object work
+    at, by), many rows per statement (``bulkload.sql.insert_many``): the ORM's per-object work
     cost five times the database's. Values go through Django's per-database adapters unless
-    ``adapted`` says they have (core.db's column adapters). ``background``: the values are
+    ``adapted`` says they have (bulkload.sql's column adapters). ``background``: the values are
     converted and inserted by ``ctx.writer``'s thread, in the order given."""
     ids = None  # PostgreSQL: reserved from the sequence by the thread that writes
     if ctx.next_deal_id is not None:  # SQLite load: one writer, ids counted from the start
@@ -768,7 +754,12 @@ def _write_rows(
             "deals_stageevent",
             ["deal_id", "from_stage_id", "to_stage_id", "at", "by_id"],
             event_rows,
-            literals={"override_reason": "''", "overridden": "'[]'", "note": "''"},
+            literals={
+                "override_reason": "''",
+                "overridden": "'[]'",
+                "note": "''",
+                "imported": "TRUE",
+            },
         )
 
 
@@ -915,8 +906,6 @@ def import_deals(
         fast = fast if fast.usable else None
 
     def per_row(rows: list[tuple[int, list[object]]]) -> None:
-        if rows:
-            ctx.own_connection()
         batch: list[DealSpec] = []
         for number, row in rows:
             cells = {c: row[i] for i, c in enumerate(columns) if c and i < len(row)}
@@ -976,7 +965,6 @@ def import_deals(
         # A big load into a smaller table: its plain indexes are built at the end.
         nonlocal deferred
         if not deferred and expected >= BULK_ROWS and expected >= existing:
-            ctx.own_connection()
             indexes.drop()
             deferred = True
 
@@ -1007,7 +995,6 @@ def import_deals(
                     pending = []
                     defer_indexes(summary.rows / max(table.done(), 1e-9))
             flush(pending)
-        ctx.own_connection()
         ctx.writer = None
         if not (errors or dry_run):
             indexes.rebuild()

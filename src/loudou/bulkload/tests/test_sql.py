@@ -6,13 +6,8 @@ import zoneinfo
 from django.db import connection, transaction
 from django.test import TestCase
 
-from loudou.core.db import (
-    DeferredIndexes,
-    datetime_adapter,
-    datetime_column,
-    decimal_column,
-    reserve_ids,
-)
+from loudou.bulkload.indexes import DeferredIndexes
+from loudou.bulkload.sql import datetime_adapter, datetime_column, decimal_column, reserve_ids
 
 
 class DbHelperTests(TestCase):

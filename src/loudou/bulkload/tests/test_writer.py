@@ -1,6 +1,5 @@
 """Multi-row inserts (``insert_many``) and the writer thread (``BackgroundWriter``)."""
 
-import sys
 import threading
 from unittest import mock
 
@@ -8,8 +7,9 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections,
 from django.test import TestCase
 
 from loudou.accounts.models import Account
-from loudou.core import db
-from loudou.core.db import BackgroundWriter, insert_many
+from loudou.bulkload import sql as db
+from loudou.bulkload.sql import insert_many
+from loudou.bulkload.writer import BackgroundWriter
 
 
 def _accounts(names: list[str]) -> list[tuple[str, str, str]]:
@@ -69,18 +69,6 @@ class InsertManyTests(TestCase):
     def test_nothing_to_insert(self):
         self.assertEqual(self.statements([]), [])
 
-    def test_the_switch_interval_is_restored(self):
-        before = sys.getswitchinterval()
-        wrapper = connections[DEFAULT_DB_ALIAS]
-        first, second = BackgroundWriter(wrapper), BackgroundWriter(wrapper)
-        first.__enter__()
-        second.__enter__()  # a second import at the same time
-        self.assertLessEqual(sys.getswitchinterval(), db.SWITCH_INTERVAL)
-        first.__exit__(None, None, None)  # the first ends first: the second still runs
-        self.assertLessEqual(sys.getswitchinterval(), db.SWITCH_INTERVAL)
-        second.__exit__(None, None, None)
-        self.assertEqual(sys.getswitchinterval(), before)
-
 
 class BackgroundWriterTests(TestCase):
     def setUp(self):
@@ -108,6 +96,33 @@ class BackgroundWriterTests(TestCase):
         self.assertFalse(Account.objects.exists())  # rolled back with the caller's transaction
         self.assertEqual(len(threads), 3)
         self.assertNotIn(threading.get_ident(), threads)
+
+    def test_the_callers_statements_wait_for_queued_jobs(self):
+        # No drain() before the query: the writer hands the connection over by itself.
+        started, release = threading.Event(), threading.Event()
+
+        def slow(wrapper):
+            started.set()
+            release.wait(timeout=10)
+            _insert(wrapper, ["w1"])
+
+        with transaction.atomic():
+            with BackgroundWriter(self.wrapper) as writer:
+                writer.submit(slow)
+                started.wait(timeout=10)
+                threading.Timer(0.3, release.set).start()
+                self.assertTrue(Account.objects.filter(name="w1").exists())
+            transaction.set_rollback(True)
+
+    def test_a_jobs_error_is_raised_by_the_callers_next_statement(self):
+        def fail(wrapper):
+            raise ValueError("bad row")
+
+        with BackgroundWriter(self.wrapper) as writer:
+            writer.submit(fail)
+            with self.assertRaisesMessage(ValueError, "bad row"):
+                Account.objects.count()
+            writer.error = None  # handled here: the block ends quietly
 
     def test_a_jobs_error_is_raised_in_the_callers_thread_and_later_jobs_skipped(self):
         ran = []
