@@ -1,9 +1,10 @@
 """Exit criteria (阶段升迁标志): evaluate which criteria a deal does not meet.
 
-Pure read-side logic; ``services.move_deal`` and ``services.win_deal`` call it before
-they change anything, and the UI calls it to show what is missing.
+Pure read-side logic: ``deals.rules`` decides which stages' criteria a transition must
+meet and calls this to find the unmet ones; the UI calls it to show what is missing.
 """
 
+import datetime as dt
 from collections import Counter
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
@@ -100,11 +101,16 @@ class _Facts:
     custom_fields: dict[str, CustomField]
 
 
-def _gather(deal: Deal) -> _Facts:
-    """Load, in a few queries, what criteria look at during the current stay."""
+def _gather(deal: Deal, since: dt.datetime | None) -> _Facts:
+    """Load, in a few queries, what criteria look at: activities and approvals since
+    ``since`` (the start of the stay being left), attachments of any time. A deal not yet
+    saved (being created) has none of them."""
     from loudou.activities.models import Activity
 
-    since = deal.stage_entered_at
+    custom_fields = {cf.key: cf for cf in CustomField.objects.all()}
+    if deal.pk is None:
+        return _Facts(Counter(), set(), set(), custom_fields)
+    since = since or deal.stage_entered_at
     counts = Counter(
         Activity.objects.filter(deal=deal, at__gte=since).values_list("type", flat=True)
     )
@@ -112,7 +118,7 @@ def _gather(deal: Deal) -> _Facts:
     approved = set(
         StageApproval.objects.filter(deal=deal, at__gte=since).values_list("stage_id", flat=True)
     )
-    return _Facts(counts, kinds, approved, {cf.key: cf for cf in CustomField.objects.all()})
+    return _Facts(counts, kinds, approved, custom_fields)
 
 
 def _describe(criterion: ExitCriterion, deal: Deal, facts: _Facts) -> str | None:
@@ -178,8 +184,13 @@ def _custom_description(criterion: ExitCriterion) -> str:
     return f"{criterion.stage.name}: {text}" if text else ""
 
 
-def unmet_criteria(deal: Deal, stages: list[Stage]) -> list[UnmetCriterion]:
-    """Every exit criterion of ``stages`` that ``deal`` does not meet now, in stage order."""
+def unmet_criteria(
+    deal: Deal, stages: list[Stage], since: dt.datetime | None = None
+) -> list[UnmetCriterion]:
+    """Every exit criterion of ``stages`` that ``deal`` does not meet now, in stage order.
+
+    Activities and approvals count from ``since`` (default: when the deal entered its
+    current stage); ``deals.rules`` says which stages and from when for each transition."""
     criteria = list(
         ExitCriterion.objects.filter(stage__in=stages)
         .select_related("stage")
@@ -187,7 +198,7 @@ def unmet_criteria(deal: Deal, stages: list[Stage]) -> list[UnmetCriterion]:
     )
     if not criteria:
         return []
-    facts = _gather(deal)
+    facts = _gather(deal, since)
     unmet: list[UnmetCriterion] = []
     for criterion in criteria:
         messages: dict[str, str] = {}

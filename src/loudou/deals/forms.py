@@ -3,27 +3,36 @@
 from typing import Any
 
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from loudou.activities.models import ActivityOutcome, ActivityType
+from loudou.people.access import Scope
 from loudou.people.models import User
 from loudou.pipelines.models import CustomField, FieldType, ForecastCategory, Pipeline, Stage
 
 from .models import AttachmentKind, Deal, LostReason
-from .services import managed_team_ids
 
 NOTE_WIDGET = forms.Textarea(attrs={"rows": 2})
 
 
-def owner_choices(actor: User) -> Any:
-    """Users ``actor`` may assign deals to."""
-    users = User.objects.filter(is_active=True).order_by("team__name", "username")
-    if actor.is_loudou_admin:
-        return users
-    if actor.is_manager:
-        return users.filter(Q(pk=actor.pk) | Q(team_id__in=managed_team_ids(actor)))
-    return users.filter(pk=actor.pk)
+def date_widget() -> forms.DateInput:
+    """A date input whose value is always ISO (YYYY-MM-DD), as the browser's date picker
+    requires: the zh-Hans format (2027/01/15) would show as empty and be saved as such."""
+    return forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+
+
+def datetime_widget() -> forms.DateTimeInput:
+    """A datetime-local input with the ISO value the browser requires."""
+    return forms.DateTimeInput(format="%Y-%m-%dT%H:%M", attrs={"type": "datetime-local"})
+
+
+def override_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Override reason (managers)"),
+        required=False,
+        max_length=500,
+        help_text=_("Managers and administrators may go past unmet exit criteria, with a reason."),
+    )
 
 
 def custom_form_fields() -> dict[str, forms.Field]:
@@ -35,9 +44,7 @@ def custom_form_fields() -> dict[str, forms.Field]:
         elif cf.type == FieldType.BOOLEAN:
             fields[name] = forms.NullBooleanField(label=cf.name, required=False)
         elif cf.type == FieldType.DATE:
-            fields[name] = forms.DateField(
-                label=cf.name, required=False, widget=forms.DateInput(attrs={"type": "date"})
-            )
+            fields[name] = forms.DateField(label=cf.name, required=False, widget=date_widget())
         else:
             fields[name] = forms.CharField(label=cf.name, required=False, max_length=200)
     return fields
@@ -61,27 +68,36 @@ class DealFieldsForm(forms.Form):
     amount = forms.DecimalField(label=_("Amount"), required=False, min_value=0, decimal_places=2)
     currency = forms.CharField(label=_("Currency"), max_length=3, required=False)
     expected_close_date = forms.DateField(
-        label=_("Expected close date"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        label=_("Expected close date"), required=False, widget=date_widget()
     )
     source = forms.CharField(label=_("Source"), max_length=50, required=False)
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none())
 
     def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = owner_choices(actor)
+        self.fields["owner"].queryset = Scope.of(actor).owner_choices()
         self.fields.update(custom_form_fields())
 
 
 class DealCreateForm(DealFieldsForm):
-    stage = forms.ModelChoiceField(label=_("Stage"), queryset=Stage.objects.none())
+    stage = forms.ModelChoiceField(
+        label=_("Stage"),
+        queryset=Stage.objects.none(),
+        help_text=_(
+            "A later stage than the first needs the exit criteria of the stages before it."
+        ),
+    )
+    override_reason = override_field()
 
     def __init__(self, *args: Any, actor: User, pipeline: Pipeline, **kwargs: Any) -> None:
         super().__init__(*args, actor=actor, **kwargs)
-        self.fields["stage"].queryset = Stage.objects.filter(pipeline=pipeline, kind="open")
+        stages = Stage.objects.filter(pipeline=pipeline, kind="open")
+        self.fields["stage"].queryset = stages
+        self.fields["stage"].initial = stages.first()
         self.fields["owner"].initial = actor.pk
         self.fields["currency"].initial = pipeline.currency
+        if not Scope.of(actor).may_override:
+            del self.fields["override_reason"]
 
 
 class DealEditForm(DealFieldsForm):
@@ -121,9 +137,7 @@ class DealEditForm(DealFieldsForm):
 
 class MoveForm(forms.Form):
     stage = forms.ModelChoiceField(label=_("Move to"), queryset=Stage.objects.none())
-    override_reason = forms.CharField(
-        label=_("Override reason (managers)"), required=False, max_length=500
-    )
+    override_reason = override_field()
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, deal: Deal, **kwargs: Any) -> None:
@@ -134,9 +148,7 @@ class MoveForm(forms.Form):
 
 
 class WinForm(forms.Form):
-    override_reason = forms.CharField(
-        label=_("Override reason (managers)"), required=False, max_length=500
-    )
+    override_reason = override_field()
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
@@ -150,8 +162,16 @@ class LoseForm(forms.Form):
 
 class ReopenForm(forms.Form):
     stage = forms.ModelChoiceField(
-        label=_("Reopen into"), queryset=Stage.objects.none(), required=False
+        label=_("Reopen into"),
+        queryset=Stage.objects.none(),
+        required=False,
+        help_text=_(
+            "The stage it was closed from or an earlier one; a later stage needs the exit "
+            "criteria of the stages in between."
+        ),
     )
+    override_reason = override_field()
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, deal: Deal, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -166,11 +186,7 @@ class ApproveForm(forms.Form):
 
 class ActivityForm(forms.Form):
     type = forms.ChoiceField(label=_("Type"), choices=ActivityType.choices)
-    at = forms.DateTimeField(
-        label=_("Time"),
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-    )
+    at = forms.DateTimeField(label=_("Time"), required=False, widget=datetime_widget())
     outcome = forms.ChoiceField(label=_("Outcome"), choices=ActivityOutcome.choices, required=False)
     note = forms.CharField(label=_("Note"), required=False, widget=NOTE_WIDGET)
 
@@ -182,5 +198,5 @@ class AttachmentForm(forms.Form):
 
 class PaymentForm(forms.Form):
     amount = forms.DecimalField(label=_("Amount"), min_value=0, decimal_places=2)
-    paid_on = forms.DateField(label=_("Paid on"), widget=forms.DateInput(attrs={"type": "date"}))
+    paid_on = forms.DateField(label=_("Paid on"), widget=date_widget())
     note = forms.CharField(label=_("Note"), required=False, max_length=200)

@@ -1,12 +1,14 @@
-"""Deal services: the only way to create or change a deal.
+"""Deal services: the only way to create or change a deal one at a time.
 
-Every function takes keyword-only arguments, checks the actor's permissions, runs in one
-transaction, and either does all of its work or raises a ``ServiceError`` having changed
-nothing. Every stage change appends a ``StageEvent``.
+Every function takes keyword-only arguments, checks the actor's permissions (the actor's
+``people.access.Scope``), runs in one transaction, and either does all of its work or
+raises a ``ServiceError`` having changed nothing. Every stage change goes through
+``_change_stage`` (or creation): ``deals.rules`` classifies it, says what it requires and
+what the deal becomes, and a ``StageEvent`` is appended.
 """
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -14,12 +16,13 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import File
 from django.db import transaction
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import F, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from loudou.accounts.models import Account, Contact
-from loudou.core.errors import Conflict, InvalidInput, NotAllowed, ServiceError
+from loudou.core.errors import Conflict, InvalidInput, NotAllowed
+from loudou.people.access import Scope
 from loudou.people.models import Team, User
 from loudou.pipelines.models import (
     CustomField,
@@ -30,7 +33,8 @@ from loudou.pipelines.models import (
     StageKind,
 )
 
-from .criteria import UnmetCriterion, unmet_criteria
+from . import rules
+from .criteria import UnmetCriterion
 from .models import (
     Attachment,
     AttachmentKind,
@@ -41,73 +45,28 @@ from .models import (
     StageApproval,
     StageEvent,
 )
+from .rules import CriteriaNotMet
 
-
-class CriteriaNotMet(ServiceError):
-    """The deal does not meet the exit criteria of a stage it would leave."""
-
-    code = "criteria_not_met"
-
-    def __init__(self, unmet: list[UnmetCriterion]) -> None:
-        self.unmet = unmet
-        super().__init__(
-            _("The deal does not meet the exit criteria of the stages it would leave.")
-        )
+__all__ = ["CriteriaNotMet"]  # raised by the services; defined with the rules
 
 
 # ---------------------------------------------------------------------------------------
-# Visibility and permissions
-
-
-def managed_team_ids(user: User) -> set[int]:
-    """Ids of the teams ``user`` manages (cached on the user object for the request)."""
-    cached = getattr(user, "_loudou_managed_team_ids", None)
-    if cached is None:
-        cached = set(Team.objects.filter(manager=user).values_list("id", flat=True))
-        user._loudou_managed_team_ids = cached
-    return cached
+# Visibility and permissions: people.access.Scope decides; these are its deal-side words.
 
 
 def deals_visible_to(user: User) -> QuerySet[Deal]:
-    """The deals ``user`` may see: an admin all, a manager own and managed teams', a rep own.
-
-    The one query helper every list, report and export starts from."""
-    if not user.is_authenticated or not user.is_active:
-        return Deal.objects.none()
-    if user.is_loudou_admin:
-        return Deal.objects.all()
-    if user.is_manager:
-        return Deal.objects.filter(Q(owner=user) | Q(team__manager=user))
-    return Deal.objects.filter(owner=user)
+    """The deals ``user`` may see (``Scope``): the query every list and export starts from."""
+    return Scope.of(user).filter(Deal.objects.all())
 
 
 def can_act_on(user: User, deal: Deal) -> bool:
     """True if ``user`` may change ``deal`` (same rule as visibility)."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    if user.is_loudou_admin or deal.owner_id == user.pk:
-        return True
-    return user.is_manager and deal.team_id is not None and deal.team_id in managed_team_ids(user)
+    return Scope.of(user).can_act(deal)
 
 
 def require_can_act(user: User, deal: Deal) -> None:
-    if not can_act_on(user, deal):
+    if not Scope.of(user).can_act(deal):
         raise NotAllowed(_("You may only change your own deals (managers: their teams' deals)."))
-
-
-def _require_manager_of(user: User, deal: Deal) -> None:
-    require_can_act(user, deal)
-    if not (user.is_loudou_admin or user.is_manager):
-        raise NotAllowed(_("Only a manager or an administrator may do this."))
-
-
-def can_own(actor: User, owner: User) -> bool:
-    """May ``actor`` make ``owner`` the owner of a deal?"""
-    if actor.is_loudou_admin or owner.pk == actor.pk:
-        return True
-    return (
-        actor.is_manager and owner.team_id is not None and owner.team_id in managed_team_ids(actor)
-    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -156,8 +115,7 @@ def _append_event(
     to_stage: Stage,
     at: dt.datetime,
     by: User | None,
-    override_reason: str = "",
-    overridden: list[UnmetCriterion] | None = None,
+    override: rules.Override,
     note: str = "",
 ) -> StageEvent:
     return StageEvent.objects.create(
@@ -166,8 +124,8 @@ def _append_event(
         to_stage=to_stage,
         at=at,
         by=by,
-        override_reason=override_reason,
-        overridden=[u.as_dict() for u in overridden or []],
+        override_reason=override.reason,
+        overridden=[u.as_dict() for u in override.overridden],
         note=note,
     )
 
@@ -194,27 +152,25 @@ def _transition(
     actor: User,
     deal: Deal | int,
     locked: Deal,
-    to_stage: Stage,
+    change: rules.Transition,
     at: dt.datetime,
+    override: rules.Override,
     note: str = "",
-    override_reason: str = "",
-    overridden: list[UnmetCriterion] | None = None,
     **fields: Any,
 ) -> StageEvent:
-    """Append the stage-change event and put the deal into ``to_stage`` (plus ``fields``)."""
+    """Append the stage-change event and put the deal where ``change`` leads (the fields
+    ``rules.state_after`` gives, plus ``fields``)."""
     event = _append_event(
         deal=locked,
         from_stage=locked.stage,
-        to_stage=to_stage,
+        to_stage=change.to_stage,
         at=at,
         by=actor,
-        override_reason=override_reason,
-        overridden=overridden,
+        override=override,
         note=note,
     )
-    Deal.objects.filter(pk=locked.pk).update(
-        stage=to_stage, stage_entered_at=at, version=F("version") + 1, **fields
-    )
+    state = rules.state_after(change.to_stage, at) | fields
+    Deal.objects.filter(pk=locked.pk).update(**state, version=F("version") + 1)
     _refresh(deal)
     return event
 
@@ -281,50 +237,10 @@ def default_pipeline() -> Pipeline:
     return pipeline
 
 
-def _require_open_stage(stage: Stage, pipeline_id: int) -> None:
-    if stage.pipeline_id != pipeline_id or stage.kind != StageKind.OPEN:
-        raise InvalidInput({"stage": _("Pick an open stage of the deal's pipeline.")})
-
-
-def _open_stages(pipeline: Pipeline) -> list[Stage]:
-    return list(Stage.objects.filter(pipeline=pipeline, kind=StageKind.OPEN).order_by("position"))
-
-
-def stages_to_leave(deal: Deal, target: Stage) -> list[Stage]:
-    """The open stages whose exit criteria apply when ``deal`` goes to ``target``.
-
-    Forward (or to Won): the current stage and every open stage skipped on the way.
-    Backward, sideways or to Lost: none."""
-    if deal.status != DealStatus.OPEN or target.kind == StageKind.LOST:
-        return []
-    stages = _open_stages(deal.pipeline)
-    positions = [s.position for s in stages]
-    current = deal.stage.position
-    if target.kind == StageKind.WON:
-        return [s for s in stages if s.position >= current]
-    if target.position <= current or target.position not in positions:
-        return []
-    return [s for s in stages if current <= s.position < target.position]
-
-
 def check_move(*, deal: Deal, to_stage: Stage) -> list[UnmetCriterion]:
-    """The exit criteria ``deal`` does not meet for going to ``to_stage`` (nothing changes)."""
-    return unmet_criteria(deal, stages_to_leave(deal, to_stage))
-
-
-def _apply_criteria(
-    *, actor: User, deal: Deal, target: Stage, override_reason: str
-) -> tuple[str, list[UnmetCriterion]]:
-    """Raise unless the move meets the criteria or is a valid override; return what to record."""
-    unmet = check_move(deal=deal, to_stage=target)
-    if not unmet:
-        return "", []
-    reason = (override_reason or "").strip()
-    if not reason:
-        raise CriteriaNotMet(unmet)
-    if not (actor.is_loudou_admin or actor.is_manager):
-        raise NotAllowed(_("Only a manager or an administrator may override exit criteria."))
-    return reason, unmet
+    """The exit criteria ``deal`` does not meet for going to ``to_stage`` (nothing changes;
+    for pages that show what is missing)."""
+    return rules.unmet(rules.transition(deal=deal, to_stage=to_stage), deal)
 
 
 # ---------------------------------------------------------------------------------------
@@ -349,31 +265,33 @@ def create_deal(
     source: str = "",
     custom: Mapping[str, Any] | None = None,
     external_id: str | None = None,
+    override_reason: str = "",
     at: dt.datetime | None = None,
 ) -> Deal:
-    """Create a deal and its creation event (``from_stage = null``) into its first stage."""
+    """Create a deal and its creation event (``from_stage = null``) into ``stage`` (by
+    default the first). Creating in a later stage is a forward move from the first one
+    (``rules.creation``): what is given must meet the criteria of every earlier stage, or a
+    manager overrides them with a reason, which the creation event records."""
     at = resolve_time(at)
+    scope = Scope.of(actor)
     owner = owner or actor
-    if not can_own(actor, owner):
+    if not scope.can_own(owner):
         raise NotAllowed(_("You may only create deals for yourself (managers: their teams)."))
     name = (name or "").strip()
     if not name:
         raise InvalidInput({"name": _("A deal needs a name.")})
     pipeline = pipeline or (stage.pipeline if stage else default_pipeline())
     if stage is None:
-        stages = _open_stages(pipeline)
-        stage = stages[0]
-    else:
-        _require_open_stage(stage, pipeline.pk)
+        stage = rules.open_stages(pipeline.pk)[0]
+    change = rules.creation(pipeline_id=pipeline.pk, stage=stage)
     if account is None and account_name and account_name.strip():
         account = get_or_create_account(name=account_name)
     if contact is not None and (account is None or contact.account_id != account.pk):
         raise InvalidInput({"contact": _("The contact must belong to the deal's account.")})
-    if team is None:
-        team = owner.team
-    elif not actor.is_loudou_admin and team.pk != owner.team_id:
+    team = owner.team if team is None else team
+    if not scope.can_place(owner=owner, team=team):
         raise InvalidInput({"team": _("A deal belongs to its owner's team.")})
-    deal = Deal.objects.create(
+    deal = Deal(
         name=name,
         owner=owner,
         team=team,
@@ -391,7 +309,9 @@ def create_deal(
         created_at=at,
         updated_at=at,
     )
-    _append_event(deal=deal, from_stage=None, to_stage=stage, at=at, by=actor)
+    override = rules.require(scope=scope, change=change, deal=deal, override_reason=override_reason)
+    deal.save(force_insert=True)
+    _append_event(deal=deal, from_stage=None, to_stage=stage, at=at, by=actor, override=override)
     return deal
 
 
@@ -434,6 +354,7 @@ def update_deal(
     if unknown:
         raise InvalidInput({k: _("This field cannot be changed here.") for k in sorted(unknown)})
     current = Deal.objects.select_related("owner").get(pk=deal.pk)
+    scope = Scope.of(actor)
     require_can_act(actor, current)
     values: dict[str, Any] = {}
     for key, value in changes.items():
@@ -448,14 +369,14 @@ def update_deal(
             if len(value) != 3:
                 raise InvalidInput({"currency": _("Use a three-letter currency code.")})
         elif key == "owner":
-            if not isinstance(value, User) or not can_own(actor, value):
+            if not isinstance(value, User) or not scope.can_own(value):
                 raise NotAllowed(_("You may not give this deal to that owner."))
-            if value.pk != current.owner_id and not (actor.is_manager or actor.is_loudou_admin):
+            if value.pk != current.owner_id and not scope.may_reassign:
                 raise NotAllowed(_("Only a manager or an administrator may reassign deals."))
             values["team"] = changes.get("team", value.team)
-        elif key == "team" and not actor.is_loudou_admin:
+        elif key == "team":
             owner = changes.get("owner", current.owner)
-            if value is not None and value.pk != owner.team_id:
+            if not scope.can_place(owner=owner, team=value):
                 raise InvalidInput({"team": _("A deal belongs to its owner's team.")})
         elif key == "forecast_category":
             value = value or ""
@@ -500,6 +421,49 @@ class MoveResult:
     overridden: list[UnmetCriterion]
 
 
+def _change_stage(
+    *,
+    actor: User,
+    deal: Deal,
+    to_stage: Stage | Callable[[Deal], Stage],
+    kinds: tuple[rules.Kind, ...],
+    refused: dict[str, Any],
+    override_reason: str = "",
+    expected_version: int | None = None,
+    note: str = "",
+    at: dt.datetime | None = None,
+    **fields: Any,
+) -> MoveResult:
+    """The one way a deal changes stage: lock it, let ``rules`` classify and check the
+    change (one of ``kinds``, else ``refused``), append the event, set the state.
+    ``to_stage`` may be a function of the locked deal (its outcome stage, or where it
+    closed from)."""
+    at = resolve_time(at)
+    locked = _lock_for_transition(actor=actor, deal=deal, expected_version=expected_version, at=at)
+    if (rules.Kind.REOPEN in kinds) == (locked.status == DealStatus.OPEN):
+        raise InvalidInput(refused)
+    target = to_stage(locked) if callable(to_stage) else to_stage
+    change = rules.transition(deal=locked, to_stage=target)
+    if change.kind not in kinds:
+        raise InvalidInput(refused)
+    if change.kind == rules.Kind.REOPEN:
+        rules.check_reopen(locked)
+    override = rules.require(
+        scope=Scope.of(actor), change=change, deal=locked, override_reason=override_reason
+    )
+    event = _transition(
+        actor=actor,
+        deal=deal,
+        locked=locked,
+        change=change,
+        at=at,
+        override=override,
+        note=note,
+        **fields,
+    )
+    return MoveResult(event=event, overridden=list(override.overridden))
+
+
 @transaction.atomic
 def move_deal(
     *,
@@ -517,27 +481,19 @@ def move_deal(
     any skipped); otherwise nothing changes and ``CriteriaNotMet`` lists every unmet
     criterion. A manager or admin may override with a reason, which the event records.
     Backward moves are allowed and recorded."""
-    at = resolve_time(at)
-    locked = _lock_for_transition(actor=actor, deal=deal, expected_version=expected_version, at=at)
-    if locked.status != DealStatus.OPEN:
-        raise InvalidInput({"stage": _("This deal is closed; reopen it first.")})
-    _require_open_stage(to_stage, locked.pipeline_id)
-    if to_stage.pk == locked.stage_id:
-        raise InvalidInput({"stage": _("The deal is already in this stage.")})
-    reason, overridden = _apply_criteria(
-        actor=actor, deal=locked, target=to_stage, override_reason=override_reason
-    )
-    event = _transition(
+    if to_stage.kind != StageKind.OPEN:
+        raise InvalidInput({"stage": _("Pick an open stage of the deal's pipeline.")})
+    return _change_stage(
         actor=actor,
         deal=deal,
-        locked=locked,
         to_stage=to_stage,
-        at=at,
+        kinds=(rules.Kind.FORWARD, rules.Kind.BACKWARD),
+        refused={"stage": _("This deal is closed; reopen it first.")},
+        override_reason=override_reason,
+        expected_version=expected_version,
         note=note,
-        override_reason=reason,
-        overridden=overridden,
+        at=at,
     )
-    return MoveResult(event=event, overridden=overridden)
 
 
 @transaction.atomic
@@ -552,27 +508,17 @@ def win_deal(
 ) -> MoveResult:
     """Close a deal as won (签约成单). The exit criteria of the current stage and every
     later open stage apply, as for any forward move."""
-    at = resolve_time(at)
-    locked = _lock_for_transition(actor=actor, deal=deal, expected_version=expected_version, at=at)
-    if locked.status != DealStatus.OPEN:
-        raise InvalidInput({"status": _("This deal is already closed.")})
-    won = locked.pipeline.outcome(StageKind.WON)
-    reason, overridden = _apply_criteria(
-        actor=actor, deal=locked, target=won, override_reason=override_reason
-    )
-    event = _transition(
+    return _change_stage(
         actor=actor,
         deal=deal,
-        locked=locked,
-        to_stage=won,
-        at=at,
+        to_stage=lambda locked: locked.pipeline.outcome(StageKind.WON),
+        kinds=(rules.Kind.WIN,),
+        refused={"status": _("This deal is already closed.")},
+        override_reason=override_reason,
+        expected_version=expected_version,
         note=note,
-        override_reason=reason,
-        overridden=overridden,
-        status=DealStatus.WON,
-        closed_at=at,
+        at=at,
     )
-    return MoveResult(event=event, overridden=overridden)
 
 
 @transaction.atomic
@@ -586,24 +532,25 @@ def lose_deal(
     at: dt.datetime | None = None,
 ) -> StageEvent:
     """Close a deal as lost (输单) from the stage it is in. A lost reason is required."""
-    at = resolve_time(at)
-    locked = _lock_for_transition(actor=actor, deal=deal, expected_version=expected_version, at=at)
-    if locked.status != DealStatus.OPEN:
-        raise InvalidInput({"status": _("This deal is already closed.")})
     if reason is None:
         raise InvalidInput({"lost_reason": _("Choose why the deal was lost.")})
-    return _transition(
+    return _change_stage(
         actor=actor,
         deal=deal,
-        locked=locked,
-        to_stage=locked.pipeline.outcome(StageKind.LOST),
-        at=at,
+        to_stage=lambda locked: locked.pipeline.outcome(StageKind.LOST),
+        kinds=(rules.Kind.LOSE,),
+        refused={"status": _("This deal is already closed.")},
+        expected_version=expected_version,
         note=note,
-        status=DealStatus.LOST,
-        closed_at=at,
+        at=at,
         lost_reason=reason,
         lost_note=note,
-    )
+    ).event
+
+
+def _closed_from(locked: Deal) -> Stage:
+    origin, _entered = rules.closed_from(locked)
+    return origin or rules.open_stages(locked.pipeline_id)[0]
 
 
 @transaction.atomic
@@ -612,34 +559,28 @@ def reopen_deal(
     actor: User,
     deal: Deal,
     to_stage: Stage | None = None,
+    override_reason: str = "",
     note: str = "",
     expected_version: int | None = None,
     at: dt.datetime | None = None,
 ) -> StageEvent:
-    """Reopen a won or lost deal into an open stage (by default the one it closed from).
-    A won deal with payments recorded cannot be reopened."""
-    at = resolve_time(at)
-    locked = _lock_for_transition(actor=actor, deal=deal, expected_version=expected_version, at=at)
-    if locked.status == DealStatus.OPEN:
-        raise InvalidInput({"status": _("This deal is open already.")})
-    if locked.status == DealStatus.WON and Payment.objects.filter(deal=locked).exists():
-        raise InvalidInput({"status": _("Payments are recorded on this deal; it stays won.")})
-    if to_stage is None:
-        last = _last_event(locked)
-        to_stage = last.from_stage if last and last.from_stage else _open_stages(locked.pipeline)[0]
-    _require_open_stage(to_stage, locked.pipeline_id)
-    return _transition(
+    """Reopen a won or lost deal into an open stage: by default, and without conditions,
+    the one it closed from or an earlier one. A later stage is a forward move from the
+    stage it closed from, with the same criteria (or a manager's override). A won deal
+    with payments recorded cannot be reopened."""
+    if to_stage is not None and to_stage.kind != StageKind.OPEN:
+        raise InvalidInput({"stage": _("Pick an open stage of the deal's pipeline.")})
+    return _change_stage(
         actor=actor,
         deal=deal,
-        locked=locked,
-        to_stage=to_stage,
-        at=at,
+        to_stage=to_stage or _closed_from,
+        kinds=(rules.Kind.REOPEN,),
+        refused={"status": _("This deal is open already.")},
+        override_reason=override_reason,
+        expected_version=expected_version,
         note=note,
-        status=DealStatus.OPEN,
-        closed_at=None,
-        lost_reason=None,
-        lost_note="",
-    )
+        at=at,
+    ).event
 
 
 @transaction.atomic
@@ -654,13 +595,16 @@ def approve_stage_exit(
     """A manager (or admin) approves the deal leaving ``stage`` (default: its current one).
     Managers cannot approve their own deals; an admin can."""
     at = resolve_time(at)
-    _require_manager_of(actor, deal)
-    if deal.owner_id == actor.pk and not actor.is_loudou_admin:
+    scope = Scope.of(actor)
+    require_can_act(actor, deal)
+    if not scope.may_override:
+        raise NotAllowed(_("Only a manager or an administrator may do this."))
+    if deal.owner_id == actor.pk and not scope.everything:
         raise NotAllowed(_("You cannot approve your own deal; ask another manager."))
     if deal.status != DealStatus.OPEN:
         raise InvalidInput({"status": _("This deal is closed.")})
     stage = stage or deal.stage
-    _require_open_stage(stage, deal.pipeline_id)
+    rules.require_open_stage(stage, deal.pipeline_id)
     return StageApproval.objects.create(
         deal=deal, stage=stage, approved_by=actor, at=at, note=note.strip()
     )

@@ -18,9 +18,10 @@ from django.views.decorators.http import require_POST
 
 from loudou.activities.services import log_activity
 from loudou.core.errors import InvalidInput, ServiceError
+from loudou.people.access import Scope
 from loudou.pipelines.models import CriterionKind, Pipeline, Stage, StageKind
 
-from . import services
+from . import rules, services
 from .forms import (
     ActivityForm,
     ApproveForm,
@@ -154,6 +155,7 @@ def deal_create(request: HttpRequest) -> HttpResponse:
                 account_name=data["account_name"],
                 source=data["source"],
                 custom={k: v for k, v in custom_values(data).items() if v not in (None, "")},
+                override_reason=data.get("override_reason", ""),
             )
         except ServiceError as error:
             _report(request, error)
@@ -166,8 +168,9 @@ def deal_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     deal = _visible_deal(request, pk)
-    can_act = services.can_act_on(request.user, deal)
-    is_manager = request.user.is_manager or request.user.is_loudou_admin
+    scope = Scope.of(request.user)
+    can_act = scope.can_act(deal)
+    is_manager = scope.may_override
     next_stage = (
         Stage.objects.filter(
             pipeline_id=deal.pipeline_id, kind=StageKind.OPEN, position__gt=deal.stage.position
@@ -189,7 +192,12 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and deal.stage.exit_criteria.filter(kind=CriterionKind.APPROVAL).exists(),
         "win_form": WinForm(initial={"version": deal.version}),
         "lose_form": LoseForm(initial={"version": deal.version}),
-        "reopen_form": ReopenForm(deal=deal),
+        "reopen_form": ReopenForm(
+            deal=deal,
+            initial={"version": deal.version, "stage": rules.closed_from(deal)[0]}
+            if deal.status != DealStatus.OPEN
+            else None,
+        ),
         "approve_form": ApproveForm(),
         "activity_form": ActivityForm(),
         "attachment_form": AttachmentForm(),
@@ -310,7 +318,13 @@ def _lose(request: HttpRequest, deal: Deal, data: dict[str, Any]) -> str:
 
 
 def _reopen(request: HttpRequest, deal: Deal, data: dict[str, Any]) -> str:
-    services.reopen_deal(actor=request.user, deal=deal, to_stage=data["stage"])
+    services.reopen_deal(
+        actor=request.user,
+        deal=deal,
+        to_stage=data["stage"],
+        override_reason=data["override_reason"],
+        expected_version=data["version"],
+    )
     return _("Deal reopened.")
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from loudou.analytics.catalog import CATALOG as REPORTS
 from loudou.analytics.params import BY_DEAL, ParamError, ReportParams, ReportResult, Visibility
-from loudou.deals.services import managed_team_ids
+from loudou.people.access import Scope
 from loudou.people.models import User
 
 from .loader import frames_for
@@ -17,14 +17,9 @@ NEEDS_ACTIVITIES = {"activities"}  # the only report reading activities (loaded 
 
 
 def visibility_for(user: User | None) -> Visibility:
-    """The deals ``user`` may count, as data (same rule as ``deals_visible_to``).
-    None means the command line's unrestricted admin view."""
-    if user is None or user.is_loudou_admin:
-        return Visibility(all=True)
-    if not user.is_active:
-        return Visibility(all=False)
-    teams = frozenset(managed_team_ids(user)) if user.is_manager else frozenset()
-    return Visibility(all=False, user_id=user.pk, team_ids=teams)
+    """The deals ``user`` may count, as data (their ``Scope``). None means the command
+    line's unrestricted admin view."""
+    return (Scope.unrestricted() if user is None else Scope.of(user)).visibility()
 
 
 def run_report(

@@ -17,7 +17,7 @@ from loudou.people.models import User
 from loudou.pipelines.models import Pipeline, StageKind
 from loudou.spreadsheets.columns import DEAL_EXPORT_COLUMNS
 
-from .services import neutralise
+from .results import neutralise
 
 KINDS = ("deals", "history", "activities", "payments")
 

@@ -1,5 +1,6 @@
-"""The vectorised path of ``import deals``: a batch of rows checked and turned into rows to
-insert column by column with Polars, instead of one Python call per cell.
+"""The vectorised path of ``import deals``: a batch of rows checked and turned into a plan
+of new deals column by column with Polars, instead of one Python call per cell; the plan
+goes to ``deals.bulk.DealLoad.insert_new``, which checks it with the rules and writes it.
 
 It takes only rows whose outcome is certain: every cell in a plain form (ISO times,
 plain amounts, known owners, stages and statuses), a new external_id, and dates in a
@@ -11,12 +12,9 @@ the precise messages. A test imports the same files both ways and compares every
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import polars as pl
-from django.db import connection
 
-from loudou.bulkload.sql import datetime_column, decimal_column
-from loudou.deals.services import can_own, managed_team_ids
+from loudou.deals.bulk import EVENT_COLUMNS, NEW_COLUMNS, DealLoad
 from loudou.pipelines.models import Stage, StageKind
 from loudou.spreadsheets.columns import DEAL_EXPORT_COLUMNS
 from loudou.spreadsheets.feeder import text_frame
@@ -32,53 +30,32 @@ _KNOWN = set(DEAL_EXPORT_COLUMNS)
 CATEGORIES = ("pipeline", "best_case", "commit", "omitted")
 
 
-class Hashes:
-    """The hashes of texts seen so far (external ids an import created), for membership
-    tests: 8 bytes each in sorted numpy runs, where a Python set took 66 bytes (66 MiB at
-    1M rows, over the memory target at 3M). Like a set of hashes, it may say yes for a
-    text it has not seen (a hash collision); callers check those another way."""
-
-    def __init__(self) -> None:
-        self.runs: list[np.ndarray] = []  # sorted, each over twice the next one's size
-
-    def _keys(self, texts: list[str]) -> np.ndarray:
-        return np.fromiter((hash(t) for t in texts), dtype=np.int64, count=len(texts))
-
-    def add(self, texts: list[str]) -> None:
-        if not texts:
-            return
-        run = np.unique(self._keys(texts))
-        # Merging into runs of growing sizes keeps the work per text logarithmic.
-        while self.runs and len(self.runs[-1]) <= 2 * len(run):
-            run = np.union1d(self.runs.pop(), run)
-        self.runs.append(run)
-
-    def contains(self, texts: list[str]) -> list[bool]:
-        keys = self._keys(texts)
-        found = np.zeros(len(keys), dtype=bool)
-        for run in self.runs:
-            at = np.minimum(np.searchsorted(run, keys), len(run) - 1)
-            found |= run[at] == keys
-        return found.tolist()
-
-
 @dataclass
 class Prepared:
-    """Rows ready for ``services._insert_rows``, adapted for the database: deal values in
-    ``services.DEAL_COLUMNS`` order (without id), and their events in order as (position
-    in ``deals``, from_stage_id, to_stage_id, at, by_id)."""
+    """A batch's rows this path takes, as ``DealLoad.insert_new`` takes them: ``deals``
+    (row, then ``bulk.NEW_COLUMNS``) and ``events`` (``bulk.EVENT_COLUMNS``: pos is the
+    deal's position in ``deals``, in history order)."""
 
-    numbers: list[int]
-    deals: list[tuple]
-    events: list[tuple]
+    deals: pl.DataFrame
+    events: pl.DataFrame
+
+    @classmethod
+    def empty(cls) -> "Prepared":
+        return cls(
+            pl.DataFrame(schema={"row": pl.Int64, **NEW_COLUMNS}),
+            pl.DataFrame(schema=EVENT_COLUMNS),
+        )
 
 
 class FastPath:
     """Set up once per import; ``usable`` is False when the file's columns need the
     per-row path throughout (another pipeline, HubSpot's won/lost times, …)."""
 
-    def __init__(self, ctx: Any, columns: list[str | None], status_words: dict[str, str]) -> None:
+    def __init__(
+        self, ctx: Any, columns: list[str | None], status_words: dict[str, str], load: DealLoad
+    ) -> None:
         self.ctx = ctx
+        self.load = load
         self.status_words = status_words
         self.pipeline = ctx.default_pipeline
         self.key = self.pipeline.key.lower()
@@ -105,8 +82,6 @@ class FastPath:
         self.tz = ctx.tz
         self.other_reason = ctx.other_reason.pk if ctx.other_reason else None
         self.by = ctx.actor.pk if ctx.actor else None
-        if ctx.actor is not None:
-            managed_team_ids(ctx.actor)  # cached now: later batches check owners without SQL
 
     # -- lookups over a batch's distinct values ------------------------------------------
 
@@ -122,7 +97,7 @@ class FastPath:
             if team_label and team is None:
                 continue
             user = ctx.owner(label, team)
-            if user is None or (ctx.actor is not None and not can_own(ctx.actor, user)):
+            if user is None or not self.load.owner_allowed(user):
                 continue
             found[label] = (user.pk, user.team_id)
         return found
@@ -135,26 +110,6 @@ class FastPath:
                 if value is not None:
                     result[label] = value
         return result
-
-    def _existing(self, external_ids: list[str]) -> set[str]:
-        """Which of these external ids the database has (raw SQL: the ORM's per-value
-        preparation of a long IN list cost more than the query). Into a table that
-        was empty, only this import's own deals: their hashes are kept, and a rare
-        collision just sends a row to the per-row path, which looks it up."""
-        ctx = self.ctx
-        if ctx.table_was_empty:
-            seen = ctx.imported.contains(external_ids)
-            return {e for e, known in zip(external_ids, seen, strict=True) if known}
-        found: set[str] = set()
-        with connection.cursor() as cursor:
-            for start in range(0, len(external_ids), 1000):
-                chunk = external_ids[start : start + 1000]
-                marks = ", ".join(["%s"] * len(chunk))
-                cursor.execute(
-                    f"SELECT external_id FROM deals_deal WHERE external_id IN ({marks})", chunk
-                )
-                found.update(row[0] for row in cursor.fetchall())
-        return found
 
     def _times(self, text: pl.Expr) -> pl.Expr:
         """ISO date-times (naive ones in the organisation's zone) as UTC; null otherwise."""
@@ -181,7 +136,7 @@ class FastPath:
     ) -> tuple[Prepared, list[tuple[int, list[object]]]]:
         """The rows this path takes, ready to insert, and the rest for the per-row path."""
         if not rows:
-            return Prepared([], [], []), rows
+            return Prepared.empty(), rows
         prepared, rest = self.prepare_frame(text_frame(rows, self.width, self.columns))
         return prepared, [rows[i] for i in rest]
 
@@ -205,7 +160,9 @@ class FastPath:
         teams = self._lookup(frame, "team", lambda label: ctx.teams.get(label.lower()))
         stages = self._lookup(frame, "stage", lambda label: ctx.stage(self.pipeline, label))
         reasons = self._lookup(frame, "lost_reason", lambda label: ctx.reasons.get(label.lower()))
-        existing = self._existing(frame.get_column("external_id").drop_nulls().to_list())
+        existing = self.load.existing_external_ids(
+            frame.get_column("external_id").drop_nulls().to_list()
+        )
         stage_id = {k: s.pk for k, s in stages.items()}
         stage_kind = {k: str(s.kind) for k, s in stages.items()}
         frame = frame.with_columns(
@@ -252,6 +209,13 @@ class FastPath:
             & (pl.col("pipeline").is_null() | (pl.col("pipeline").str.to_lowercase() == self.key))
             & pl.col("owner_id").is_not_null()
             & (pl.col("team").is_null() | pl.col("team_id").is_not_null())
+            # A deal goes in its owner's team (an admin may file it elsewhere): the rest
+            # is refused, with its message, by the per-row path.
+            & (
+                pl.lit(self.load.scope.everything)
+                | pl.col("team").is_null()
+                | (pl.col("team_id") == pl.col("owner_team"))
+            )
             & (pl.col("stage").is_null() | pl.col("stage_id").is_not_null())
             & (pl.col("status").is_null() | pl.col("status_word").is_not_null())
             & (pl.col("amount").is_null() | pl.col("amount").str.contains(_PLAIN_AMOUNT))
@@ -323,8 +287,9 @@ class FastPath:
         )
 
     def _rows(self, frame: pl.DataFrame, timeline: pl.DataFrame) -> Prepared:
-        """Deal rows and their events: creation into the first stage at created_at, the
-        later entered stages, then won or lost at closed_at."""
+        """The plan of the rows taken: each deal's fields, and its history: creation into
+        the first stage at created_at, the later entered stages, then won or lost at
+        closed_at. What the deal becomes (stage, status, times) is the rules' to say."""
         events = pl.concat(
             [
                 frame.select(
@@ -342,81 +307,49 @@ class FastPath:
                     at="closed_at_t",
                 ),
             ]
-        ).sort("idx", "seq")
-        events = events.with_columns(from_stage=pl.col("stage").shift(1).over("idx"))
-        last = events.group_by("idx", maintain_order=True).agg(
-            final_stage=pl.col("stage").last(), final_at=pl.col("at").last()
         )
-        frame = frame.join(last, on="idx", how="left").sort("idx")
+        frame = frame.sort("idx").with_columns(pos=pl.int_range(pl.len()))
+        events = (
+            events.join(frame.select("idx", "pos"), on="idx")
+            .sort("pos", "seq")
+            .select("pos", stage_id="stage", at="at", by_id=pl.lit(self.by, dtype=pl.Int64))
+        )
         lost = pl.col("final_status") == "lost"
-        frame = frame.with_columns(
-            team_final=pl.coalesce("team_id", "owner_team"),
-            reason_final=pl.when(lost).then(pl.coalesce("reason_id", pl.lit(self.other_reason))),
-            note=pl.when(lost & pl.col("reason_id").is_null())
-            .then(pl.col("lost_reason").fill_null(""))
-            .otherwise(pl.lit("")),
-            currency_final=pl.col("currency")
-            .fill_null(pl.lit(self.pipeline.currency))
-            .str.to_uppercase()
-            .str.slice(0, 3),
-            updated=pl.max_horizontal(
-                pl.col("updated_at_t").fill_null(pl.col("created_at_t")), "created_at_t"
-            ),
-        )
-        ctx = self.ctx
-        column = frame.get_column
         # Plain amounts ("12", "12.5") with two places, the text Decimal.quantize gives.
-        amount = frame.select(
+        amount = (
             pl.when(pl.col("amount").str.contains(r"\."))
             .then(pl.col("amount").str.pad_end(pl.col("amount").str.find(r"\.") + 3, "0"))
             .otherwise(pl.col("amount") + ".00")
             .str.replace(r"^0+(\d)", "${1}")
-        ).to_series()
+        )
         # The first spelling of an account in the file names it, as in the per-row path.
-        accounts = column("account").unique(maintain_order=True).drop_nulls().to_list()
-        account_ids = column("account").replace_strict(
-            dict(zip(accounts, ctx.account_ids(accounts), strict=True)),
-            default=None,
-            return_dtype=pl.Int64,
+        accounts = frame.get_column("account").unique(maintain_order=True).drop_nulls().to_list()
+        account_ids = dict(zip(accounts, self.ctx.account_ids(accounts), strict=True))
+        deals = frame.select(
+            row="number",
+            name="name",
+            external_id="external_id",
+            account_id=pl.col("account").replace_strict(
+                account_ids, default=None, return_dtype=pl.Int64
+            ),
+            owner_id="owner_id",
+            team_id=pl.coalesce("team_id", "owner_team"),
+            pipeline_id=pl.lit(self.pipeline.pk, dtype=pl.Int64),
+            amount=amount,
+            currency=pl.col("currency")
+            .fill_null(pl.lit(self.pipeline.currency))
+            .str.to_uppercase()
+            .str.slice(0, 3),
+            expected_close_date="expected",
+            lost_reason_id=pl.when(lost).then(
+                pl.coalesce("reason_id", pl.lit(self.other_reason, dtype=pl.Int64))
+            ),
+            lost_note=pl.when(lost & pl.col("reason_id").is_null())
+            .then(pl.col("lost_reason").fill_null(""))
+            .otherwise(pl.lit("")),
+            source=pl.col("source").fill_null(""),
+            forecast_category=pl.col("category").fill_null(""),
+            updated_at="updated_at_t",
+            last_activity_at="last_activity_at_t",
         )
-        expected = column("expected")
-        deals = list(
-            zip(
-                column("name").to_list(),
-                column("external_id").to_list(),
-                account_ids.to_list(),
-                column("owner_id").to_list(),
-                column("team_final").to_list(),
-                [self.pipeline.pk] * frame.height,
-                column("final_stage").to_list(),
-                datetime_column(connection, column("final_at")),
-                column("final_status").to_list(),
-                decimal_column(connection, amount),
-                column("currency_final").to_list(),
-                (
-                    expected.dt.strftime("%Y-%m-%d") if connection.vendor == "sqlite" else expected
-                ).to_list(),
-                datetime_column(connection, column("created_at_t")),
-                datetime_column(connection, column("closed_at_t")),
-                column("reason_final").to_list(),
-                column("note").to_list(),
-                column("source").fill_null("").to_list(),
-                column("category").fill_null("").to_list(),
-                datetime_column(connection, column("updated")),
-                datetime_column(connection, column("last_activity_at_t")),
-                strict=True,
-            )
-        )
-        position = frame.select("idx", position=pl.int_range(pl.len()))
-        events = events.join(position, on="idx").sort("position", "seq")
-        chains = list(
-            zip(
-                events.get_column("position").to_list(),
-                events.get_column("from_stage").to_list(),
-                events.get_column("stage").to_list(),
-                datetime_column(connection, events.get_column("at")),
-                [self.by] * events.height,
-                strict=True,
-            )
-        )
-        return Prepared(column("number").to_list(), deals, chains)
+        return Prepared(deals.cast({"row": pl.Int64, **NEW_COLUMNS}), events)

@@ -59,7 +59,7 @@ class CloseReopenTests(LoudouTestCase):
         self.assertEqual(deal.lost_note, "")
 
     def test_reopen_won_into_chosen_stage(self):
-        deal = self.make_deal()
+        deal = self.make_deal(stage=self.stages["negotiation"])
         services.win_deal(actor=self.admin, deal=deal, override_reason="paper contract")
         event = services.reopen_deal(actor=self.rep, deal=deal, to_stage=self.stages["needs"])
         self.assertEqual(event.from_stage.key, "won")

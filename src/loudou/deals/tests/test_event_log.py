@@ -10,12 +10,13 @@ from loudou.deals.models import StageEvent
 
 class EventLogTests(LoudouTestCase):
     def test_creation_event(self):
-        deal = self.make_deal(stage=self.stages["needs"], at=ago(2))
+        deal = self.make_deal(at=ago(2))
         [event] = StageEvent.objects.filter(deal=deal)
         self.assertIsNone(event.from_stage)
-        self.assertEqual(event.to_stage.key, "needs")
+        self.assertEqual(event.to_stage.key, "contact")
         self.assertEqual(event.at, deal.created_at)
         self.assertEqual(event.by, self.rep)
+        self.assertFalse(event.is_override or event.imported)
 
     def test_times_are_monotonic(self):
         deal = self.make_deal(stage=self.stages["proposal"], at=ago(5))

@@ -9,9 +9,12 @@ from unittest import mock
 
 from django.db import connection, transaction
 
+from loudou.deals import bulk
+from loudou.deals.bulk import DealLoad
 from loudou.deals.models import Deal, StageEvent
 from loudou.spreadsheets import services
 from loudou.spreadsheets.columns import DEAL_EXPORT_COLUMNS
+from loudou.spreadsheets.fast import FastPath
 
 from .base import SheetTestCase
 
@@ -103,7 +106,7 @@ class FastPathTests(SheetTestCase):
     def snapshot(self) -> tuple[list, list]:
         # The paths meet rows in another order, so an account written "Acme" and "acme"
         # may be created with either spelling, and get another id: compare lower names.
-        columns = [c if c != "account_id" else "account__name" for c in services.DEAL_COLUMNS]
+        columns = [c if c != "account_id" else "account__name" for c in bulk.DEAL_COLUMNS]
         position = columns.index("account__name")
         deals = sorted(
             (
@@ -166,17 +169,25 @@ class FastPathTests(SheetTestCase):
         self.assertEqual([row for row, *_ in found[1]], [3, 4])
 
     def test_the_fast_path_takes_plain_rows(self):
-        calls = []
-        original = services._insert_rows
+        fast_rows, slow_rows = [], []
+        prepare, apply = FastPath.prepare, DealLoad.apply
 
-        def spy(ctx, deals, chains, known=None, adapted=False, background=False):
-            calls.append((adapted, len(deals)))
-            return original(ctx, deals, chains, known, adapted, background)
+        def spy_prepare(path, rows):
+            prepared, rest = prepare(path, rows)
+            fast_rows.append(prepared.deals.height)
+            return prepared, rest
 
-        with mock.patch.object(services, "_insert_rows", spy):
+        def spy_apply(load, plans):
+            slow_rows.append(len(plans))
+            return apply(load, plans)
+
+        with (
+            mock.patch.object(FastPath, "prepare", spy_prepare),
+            mock.patch.object(DealLoad, "apply", spy_apply),
+        ):
             self.run_import(self.csv(_file(5, 200)), create_owners=True)
-        self.assertGreater(sum(n for adapted, n in calls if adapted), 20)
-        self.assertGreater(sum(n for adapted, n in calls if not adapted), 20)
+        self.assertGreater(sum(fast_rows), 20)
+        self.assertGreater(sum(slow_rows), 20)
 
     def test_errors_are_the_same_both_ways(self):
         text = (
@@ -212,12 +223,12 @@ class FastPathTests(SheetTestCase):
 
 
 class DeferredIndexTests(SheetTestCase):
-    def indexes(self) -> set[str]:
-        with connection.cursor() as cursor:
+    def indexes(self, db=connection) -> set[str]:
+        with db.cursor() as cursor:
             return {
                 t.name if hasattr(t, "name") else t
                 for table in ("deals_deal", "deals_stageevent")
-                for t in connection.introspection.get_constraints(cursor, table)
+                for t in db.introspection.get_constraints(cursor, table)
             }
 
     def test_a_big_load_rebuilds_every_index(self):
@@ -243,16 +254,16 @@ class DeferredIndexTests(SheetTestCase):
 
     def test_indexes_are_dropped_during_a_big_load_on_sqlite(self):
         seen = []
-        original = services._insert_rows
+        original = bulk.write_rows
 
-        def spy(ctx, *args, **kwargs):
-            seen.append(len(self.indexes()))
-            return original(ctx, *args, **kwargs)
+        def spy(db, *args):  # in the writer thread, on the import's connection
+            seen.append(len(self.indexes(db)))
+            return original(db, *args)
 
         with (
             mock.patch.object(services, "BULK_ROWS", 10),
             mock.patch.object(services, "FAST_BATCH", 25),
-            mock.patch.object(services, "_insert_rows", spy),
+            mock.patch.object(bulk, "write_rows", spy),
         ):
             self.run_import(self.csv(_file(9, 120)), create_owners=True)
         if connection.vendor == "sqlite":

@@ -1,4 +1,4 @@
-"""The external ids an import created are remembered compactly (fast.Hashes), and answer
+"""The external ids an import created are remembered compactly (bulkload.hashes.Hashes), and answer
 like a set."""
 
 import itertools
@@ -7,7 +7,7 @@ import random
 
 from django.test import SimpleTestCase
 
-from loudou.spreadsheets.fast import Hashes
+from loudou.bulkload.hashes import Hashes
 
 
 class HashesTests(SimpleTestCase):

@@ -49,7 +49,7 @@ class WebImportTests(SheetTestCase):
         self.client.force_login(self.manager)
         self.upload(b"name,owner,created_at\nTheirs,outsider,2024-01-01\n")
         preview = self.client.get("/import/preview/", headers={"accept-language": "en"})
-        self.assertContains(preview, "you may not import deals for this owner")
+        self.assertContains(preview, "You may not import deals for this owner")
 
     def test_wrong_file_type(self):
         self.client.force_login(self.manager)

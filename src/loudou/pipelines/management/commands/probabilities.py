@@ -8,7 +8,9 @@ loudou probabilities revert ID --user ADMIN
 import argparse
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 from loudou.core.errors import ServiceError
 from loudou.people.models import User
@@ -47,6 +49,11 @@ class Command(BaseCommand):
         return user
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Commands speak the organisation's language, whatever a caller left active.
+        with translation.override(settings.LANGUAGE_CODE):
+            self._handle(options)
+
+    def _handle(self, options: dict[str, Any]) -> None:
         action = options["action"]
         try:
             if action == "adopt":

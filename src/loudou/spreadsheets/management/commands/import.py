@@ -9,13 +9,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from loudou.people.models import User
+from loudou.spreadsheets.history import import_history
 from loudou.spreadsheets.reader import FileError
-from loudou.spreadsheets.services import (
-    ImportFailed,
-    ImportSummary,
-    import_deals,
-    import_history,
-)
+from loudou.spreadsheets.results import ImportFailed, ImportSummary
+from loudou.spreadsheets.services import import_deals
 
 SHOWN_ERRORS = 50
 

@@ -1,0 +1,123 @@
+"""Lookups for one import, loaded once: pipelines, stages, people, teams, accounts and
+lost reasons by the names files use; owners, teams and accounts created on request."""
+
+import zoneinfo
+
+from django.conf import settings
+from django.utils.crypto import get_random_string
+from django.utils.text import slugify
+
+from loudou.accounts.models import Account
+from loudou.deals.models import LostReason
+from loudou.people.models import Role, Team, User
+from loudou.pipelines.models import Pipeline, Stage, StageKind
+
+from .columns import Mapping, normalise
+from .reader import FileError
+from .results import ImportSummary
+
+WON_WORDS = {"won", "closed won", "closedwon", "赢单", "签约成单", "成交"}
+LOST_WORDS = {"lost", "closed lost", "closedlost", "输单", "丢单"}
+STATUS_WORDS = {
+    "open": "open",
+    "进行中": "open",
+    "跟进中": "open",
+    **dict.fromkeys(WON_WORDS, "won"),
+    **dict.fromkeys(LOST_WORDS, "lost"),
+}
+
+
+class Lookups:
+    """Lookups for one import, loaded once: pipelines, stages, people, accounts."""
+
+    def __init__(
+        self, *, actor: User | None, create_owners: bool, mapping: Mapping, pipeline_key: str | None
+    ) -> None:
+        self.tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+        self.actor = actor
+        self.create_owners = create_owners
+        self.mapping = mapping
+        self.pipelines = {p.key.lower(): p for p in Pipeline.objects.all()}
+        default = Pipeline.objects.filter(is_default=True).first() or Pipeline.objects.first()
+        if pipeline_key:
+            default = self.pipelines.get(pipeline_key.lower())
+            if default is None:
+                raise FileError(f"没有销售流程“{pipeline_key}”", f"no pipeline {pipeline_key!r}")
+        if default is None:
+            raise FileError("尚未配置销售流程", "no pipeline is configured")
+        self.default_pipeline = default
+        self.stages: dict[int, dict[str, Stage]] = {}
+        self.open_order: dict[int, list[Stage]] = {}
+        for stage in Stage.objects.all().order_by("position"):
+            names = self.stages.setdefault(stage.pipeline_id, {})
+            for label in (stage.key, stage.name_zh, stage.name_en):
+                names.setdefault(label.strip().lower(), stage)
+            if stage.kind == StageKind.WON:
+                for word in WON_WORDS:
+                    names.setdefault(word, stage)
+            if stage.kind == StageKind.LOST:
+                for word in LOST_WORDS:
+                    names.setdefault(word, stage)
+            if stage.kind == StageKind.OPEN:
+                self.open_order.setdefault(stage.pipeline_id, []).append(stage)
+        self.users: dict[str, User] = {}
+        for user in User.objects.all():
+            for label in (user.username, user.email, user.display_name, user.get_full_name()):
+                if label:
+                    self.users.setdefault(label.strip().lower(), user)
+        self.teams = {t.name.strip().lower(): t for t in Team.objects.all()}
+        self.accounts = {name.lower(): pk for pk, name in Account.objects.values_list("id", "name")}
+        self.reasons: dict[str, LostReason] = {}
+        for reason in LostReason.objects.all():
+            for label in (reason.key, reason.name_zh, reason.name_en):
+                self.reasons.setdefault(label.strip().lower(), reason)
+        self.other_reason = self.reasons.get("other")
+        self.summary = ImportSummary()
+
+    def stage(self, pipeline: Pipeline, label: str) -> Stage | None:
+        text = label.strip().lower()
+        mapped = self.mapping.stages.get(normalise(label))  # keys were normalised alike
+        return self.stages.get(pipeline.pk, {}).get((mapped or text).lower())
+
+    def owner(self, label: str, team: Team | None) -> User | None:
+        user = self.users.get(label.strip().lower())
+        if user is None and self.create_owners:
+            base = slugify(label, allow_unicode=False).replace("-", "_")[:30] or "owner"
+            username = base
+            while User.objects.filter(username=username).exists():
+                username = f"{base}_{get_random_string(4).lower()}"
+            user = User(username=username, display_name=label.strip(), role=Role.REP, team=team)
+            user.set_unusable_password()
+            user.save()
+            self.summary.owners_created += 1
+            for key in (username, label.strip()):
+                self.users[key.lower()] = user
+        return user
+
+    def team(self, label: str) -> Team | None:
+        team = self.teams.get(label.strip().lower())
+        if team is None and self.create_owners:
+            team = Team.objects.create(name=label.strip())
+            self.summary.teams_created += 1
+            self.teams[team.name.lower()] = team
+        return team
+
+    def account_ids(self, names: list[str | None]) -> list[int | None]:
+        """Ids of accounts by name (stripped), creating the missing ones in one insert."""
+        missing = {}
+        for name in names:
+            if name and name.lower() not in self.accounts:
+                missing.setdefault(name.lower(), name)
+        if missing:
+            created = Account.objects.bulk_create([Account(name=n) for n in missing.values()])
+            for key, account in zip(missing, created, strict=True):
+                self.accounts[key] = account.pk
+            self.summary.accounts_created += len(created)
+        return [self.accounts[name.lower()] if name else None for name in names]
+
+    def account_id(self, name: str) -> int:
+        key = name.strip().lower()
+        if key not in self.accounts:
+            self.accounts[key] = Account.objects.create(name=name.strip()).pk
+            self.summary.accounts_created += 1
+        return self.accounts[key]

@@ -1,0 +1,128 @@
+"""What an import reports: row errors (in zh-Hans and English), its summary, the errors
+file, and formula neutralisation for every spreadsheet the app writes."""
+
+import contextlib
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import translation
+from django.utils.functional import Promise
+
+from loudou.core.db import bulk_write
+from loudou.deals.bulk import DealLoad, Failure
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One reason a row (or the file, row 1) cannot be imported."""
+
+    row: int
+    column: str
+    value: str
+    zh: str
+    en: str
+
+    def message(self, lang: str) -> str:
+        return self.zh if lang.startswith("zh") else self.en
+
+
+def error(row: int, column: str, value: object, zh: str, en: str) -> RowError:
+    return RowError(row, column, "" if value is None else str(value), zh, en)
+
+
+def translated(row: int, column: str, value: object, message: Promise) -> RowError:
+    """A row error from a translatable message (the rules' and deals.bulk's)."""
+    texts = {}
+    for lang in ("zh-hans", "en"):
+        with translation.override(lang):
+            texts[lang] = str(message)
+    return error(row, column, value, texts["zh-hans"], texts["en"])
+
+
+def from_failure(failure: Failure, column: str) -> RowError:
+    """A ``deals.bulk`` failure as a row error, its message in both languages."""
+    return translated(failure.row, column, failure.value, failure.message)
+
+
+@dataclass
+class ImportSummary:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    events_added: int = 0
+    accounts_created: int = 0
+    owners_created: int = 0
+    teams_created: int = 0
+    ignored_columns: list[str] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    dry_run: bool = False
+    errors_file: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class ImportFailed(Exception):
+    """Nothing was imported; ``summary.errors`` says why."""
+
+    def __init__(self, summary: ImportSummary) -> None:
+        super().__init__(f"{len(summary.errors)} errors")
+        self.summary = summary
+
+
+def finish(summary: ImportSummary, path: Path, lang: str | None) -> ImportSummary:
+    """The summary of a successful import; raise ``ImportFailed`` (with the errors written
+    to ``FILE.errors.csv``) if there were errors."""
+    if summary.errors:
+        summary.errors.sort(key=lambda e: (e.row, e.column))
+        summary.errors_file = write_errors(summary.errors, Path(f"{path}.errors.csv"), lang)
+        raise ImportFailed(summary)
+    return summary
+
+
+def write_errors(errors: list[RowError], path: Path, lang: str | None = None) -> Path:
+    """Every error as a CSV row: row, column, value, reason (in the user's language)."""
+    lang = lang or settings.LANGUAGE_CODE
+    zh = lang.startswith("zh")
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["行", "列", "值", "原因"] if zh else ["row", "column", "value", "reason"])
+        for item in errors:
+            writer.writerow([item.row, item.column, neutralise(item.value), item.message(lang)])
+    return path
+
+
+def neutralise(value: object) -> object:
+    """Keep spreadsheet programs from running a cell as a formula (CSV/formula injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+@contextlib.contextmanager
+def all_or_nothing(summary: ImportSummary) -> Iterator[None]:
+    """One transaction for the whole import, rolled back on any error or for a dry run.
+    (The rollback is decided after bulk_write has re-created its triggers.)"""
+    with transaction.atomic():
+        with bulk_write(connection):
+            yield
+        if summary.errors or summary.dry_run:
+            transaction.set_rollback(True)
+
+
+def collect(summary: ImportSummary, load: DealLoad, headers: dict[str, str]) -> None:
+    """Take a deal load's counts and failures (as row errors, under the file's headers)."""
+    summary.errors += [from_failure(f, headers.get(f.field, f.field)) for f in load.failures]
+    load.failures.clear()
+    counts = load.counts
+    summary.created += counts.created
+    summary.updated += counts.updated
+    summary.unchanged += counts.unchanged
+    summary.events_added += counts.events_added
+    load.counts = type(counts)()

@@ -1,0 +1,312 @@
+"""From a spreadsheet row to a plan of a deal (``deals.bulk.PlannedDeal``): every cell
+checked, every problem reported with its row and column in zh-Hans and English; the
+deal's history rebuilt from the file's dates as METRICS.md says."""
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django.utils.text import slugify
+
+from loudou.deals.bulk import PlannedDeal, Step
+from loudou.pipelines.models import Pipeline, Stage, StageKind
+
+from .lookups import STATUS_WORDS, Lookups
+from .parsing import CellError, parse_amount, parse_date, parse_datetime
+from .results import RowError, error
+
+
+def text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # Excel gives ids and numbers as floats
+    return str(value).strip()
+
+
+def parse_row(
+    ctx: Lookups,
+    number: int,
+    cells: dict[str, Any],
+    headers: dict[str, str],
+    errors: list[RowError],
+    history: list[Step] | None,
+) -> PlannedDeal | None:
+    """Check one row; append its errors; return its plan if it has none. Who may import
+    it, and whether its history may be written, is ``deals.bulk``'s to decide."""
+    before = len(errors)
+
+    def fail(column: str, zh: str, en: str) -> None:
+        errors.append(error(number, headers.get(column, column), cells.get(column), zh, en))
+
+    def read(column: str, parser: Callable[[object], Any]) -> Any:
+        try:
+            return parser(cells.get(column))
+        except CellError as exc:
+            fail(column, exc.zh, exc.en)
+            return None
+
+    name = text(cells.get("name"))
+    if not name:
+        fail("name", "商机名称不能为空", "a deal needs a name")
+    pipeline = ctx.default_pipeline
+    if text(cells.get("pipeline")):
+        pipeline = ctx.pipelines.get(text(cells["pipeline"]).lower()) or ctx.pipelines.get(
+            slugify(text(cells["pipeline"]))
+        )
+        if pipeline is None:
+            pipeline = next(
+                (
+                    p
+                    for p in ctx.pipelines.values()
+                    if text(cells["pipeline"]).lower() in (p.name_zh.lower(), p.name_en.lower())
+                ),
+                None,
+            )
+        if pipeline is None:
+            fail("pipeline", "没有这个销售流程", "no such pipeline")
+            return None
+    team = None
+    if text(cells.get("team")):
+        team = ctx.team(text(cells["team"]))
+        if team is None:
+            fail(
+                "team",
+                "没有这个团队（可加 --create-owners 创建）",
+                "no such team (--create-owners creates it)",
+            )
+    owner = None
+    if text(cells.get("owner")):
+        owner = ctx.owner(text(cells["owner"]), team)
+        if owner is None:
+            fail(
+                "owner",
+                "找不到这个负责人（按用户名、邮箱或姓名匹配；可加 --create-owners 创建）",
+                "unknown owner (matched by username, e-mail or name; --create-owners creates it)",
+            )
+    elif ctx.actor is not None:
+        owner = ctx.actor
+    else:
+        fail("owner", "负责人不能为空", "a deal needs an owner")
+    amount = read("amount", parse_amount)
+    created_at = read("created_at", lambda v: parse_datetime(v, ctx.tz))
+    expected = read("expected_close_date", lambda v: parse_date(v, ctx.tz))
+    closed_at = read("closed_at", lambda v: parse_datetime(v, ctx.tz))
+    close_date = read("close_date", lambda v: parse_datetime(v, ctx.tz))
+    won_time = read("won_time", lambda v: parse_datetime(v, ctx.tz))
+    lost_time = read("lost_time", lambda v: parse_datetime(v, ctx.tz))
+    updated_at = read("updated_at", lambda v: parse_datetime(v, ctx.tz))
+    last_activity_at = read("last_activity_at", lambda v: parse_datetime(v, ctx.tz))
+    category = text(cells.get("forecast_category")).lower()
+    if category and category not in ("pipeline", "best_case", "commit", "omitted"):
+        fail(
+            "forecast_category",
+            "预测类别应为 pipeline/best_case/commit/omitted",
+            "forecast category must be pipeline, best_case, commit or omitted",
+        )
+    status = None
+    if text(cells.get("status")):
+        status = STATUS_WORDS.get(text(cells["status"]).lower())
+        if status is None:
+            fail(
+                "status",
+                "状态应为 open/won/lost 或 进行中/赢单/输单",
+                "status must be open, won or lost (进行中, 赢单, 输单)",
+            )
+    stage = None
+    if text(cells.get("stage")):
+        stage = ctx.stage(pipeline, text(cells["stage"]))
+        if stage is None:
+            fail(
+                "stage",
+                "没有这个阶段（可用阶段标识、中文或英文名称，或在映射文件中对应）",
+                "no such stage (use a stage key or its zh/en name, or map it in a mapping file)",
+            )
+    entered: dict[Stage, dt.datetime] = {}
+    for column in cells:
+        if column.startswith("entered:") and cells[column] not in (None, ""):
+            when = read(column, lambda v: parse_datetime(v, ctx.tz))
+            target = ctx.stage(pipeline, column.removeprefix("entered:"))
+            if when is not None and target is not None:
+                entered[target] = when
+    if len(errors) > before:
+        return None
+
+    # Status and closing time, from whatever the file offers.
+    if status is None and stage is not None and stage.kind != StageKind.OPEN:
+        status = stage.kind
+    if status is None:
+        status = "won" if won_time else "lost" if lost_time else "open"
+    closed_at = closed_at or (won_time if status == "won" else lost_time)
+    for target, when in list(entered.items()):
+        if target.kind != StageKind.OPEN:  # e.g. HubSpot's "Date entered 'Closed won'"
+            closed_at = closed_at or when
+            del entered[target]
+    if close_date is not None:
+        if status == "open":
+            expected = expected or close_date.astimezone(ctx.tz).date()
+        else:
+            closed_at = closed_at or close_date
+    if status == "open" and closed_at is not None:
+        fail("closed_at", "进行中的商机不应有成交日期", "an open deal has no closing time")
+        return None
+    if status != "open" and closed_at is None and history is None:
+        fail(
+            "closed_at", "赢单或输单的商机需要成交日期", "a won or lost deal needs its closing time"
+        )
+        return None
+
+    if history is not None:
+        changes = history
+    else:
+        changes = changes_from_dates(
+            ctx,
+            number,
+            cells,
+            headers,
+            errors,
+            pipeline,
+            stage,
+            status,
+            created_at,
+            entered,
+            closed_at,
+        )
+        if changes is None:
+            return None
+    last = changes[-1]
+    if history is not None:
+        final = last.stage.kind if last.stage.kind != StageKind.OPEN else "open"
+        if final != status and text(cells.get("status")):
+            fail(
+                "status",
+                "状态与阶段历史的最后一步不一致",
+                "the status does not match the last step of the stage history",
+            )
+            return None
+        status = final
+    lost_reason, lost_note = None, ""
+    if status == "lost":
+        said = text(cells.get("lost_reason"))
+        lost_reason = ctx.reasons.get(said.lower()) if said else None
+        if lost_reason is None:
+            lost_reason, lost_note = ctx.other_reason, said
+    account_name = text(cells.get("account"))
+    return PlannedDeal(
+        number,
+        {
+            "name": name,
+            "external_id": text(cells.get("external_id")) or None,
+            "account_id": ctx.account_id(account_name) if account_name else None,
+            "owner": owner,
+            "team": team,
+            "pipeline": pipeline,
+            "amount": amount,
+            "currency": (text(cells.get("currency")) or pipeline.currency).upper()[:3],
+            "expected_close_date": expected,
+            "lost_reason": lost_reason,
+            "lost_note": lost_note,
+            "source": text(cells.get("source")),
+            "forecast_category": category,
+            "updated_at": updated_at,
+            "last_activity_at": last_activity_at,
+        },
+        changes,
+        # No time at all: the creation time is the clock's, which a re-import cannot match.
+        undated=history is None and created_at is None and not entered and closed_at is None,
+        stage_stated=stage is not None,
+        given={c: text(cells.get(c)) for c in ("owner", "team", "stage") if c in cells},
+    )
+
+
+def changes_from_dates(
+    ctx: Lookups,
+    number: int,
+    cells: dict[str, Any],
+    headers: dict[str, str],
+    errors: list[RowError],
+    pipeline: Pipeline,
+    stage: Stage | None,
+    status: str,
+    created_at: dt.datetime | None,
+    entered: dict[Stage, dt.datetime],
+    closed_at: dt.datetime | None,
+) -> list[Step] | None:
+    """METRICS.md's rebuild: creation at created_at into the earliest stage with a date (or
+    ``stage``), then each entered stage in time order, then won/lost at closed_at."""
+    order = ctx.open_order[pipeline.pk]
+    timeline = sorted(entered.items(), key=lambda kv: (kv[1], order.index(kv[0])))
+    current = stage if stage is not None and stage.kind == StageKind.OPEN else None
+    created_at = created_at or (timeline[0][1] if timeline else None) or closed_at
+    if created_at is None:
+        created_at = dt.datetime.now(tz=dt.UTC)
+    for target, when in timeline:
+        if when < created_at:
+            column = f"entered:{target.key}"
+            errors.append(
+                error(
+                    number,
+                    entered_header(headers, target),
+                    when,
+                    f"进入“{target.name_zh}”的时间早于创建时间",
+                    f"entered {target.name_en} before the deal was created",
+                )
+            )
+            headers.setdefault(column, column)
+    if closed_at is not None and closed_at < created_at:
+        errors.append(
+            error(
+                number,
+                headers.get("closed_at", "closed_at"),
+                closed_at,
+                "成交日期早于创建时间",
+                "closed before the deal was created",
+            )
+        )
+    if timeline and closed_at is not None and closed_at < timeline[-1][1]:
+        errors.append(
+            error(
+                number,
+                headers.get("closed_at", "closed_at"),
+                closed_at,
+                "成交日期早于最后一次阶段变更",
+                "closed before its last stage change",
+            )
+        )
+    if errors and errors[-1].row == number:
+        return None
+    first_stage = timeline[0][0] if timeline else (current or order[0])
+    changes = [Step(first_stage, created_at, ctx.actor)]
+    for target, when in timeline[1:]:
+        changes.append(Step(target, when, ctx.actor))
+    if current is not None and current != changes[-1].stage:
+        errors.append(
+            error(
+                number,
+                headers.get("stage", "stage"),
+                cells.get("stage"),
+                f"阶段“{current.name_zh}”与最后进入的阶段“{changes[-1].stage.name_zh}”不一致",
+                f"stage {current.name_en} differs from the last stage entered, "
+                f"{changes[-1].stage.name_en}",
+            )
+        )
+        return None
+    if status != "open":
+        outcome = next(s for s in ctx.stages[pipeline.pk].values() if s.kind == status)
+        changes.append(Step(outcome, closed_at, ctx.actor))
+    return changes
+
+
+def entered_header(headers: dict[str, str], stage: Stage) -> str:
+    for column, header in headers.items():
+        if column.startswith("entered:") and column.removeprefix("entered:").lower() in (
+            stage.key,
+            stage.name_zh.lower(),
+            stage.name_en.lower(),
+        ):
+            return header
+    return f"entered_{stage.key}"
+
+
+# ---------------------------------------------------------------------------------------
+# Writing a batch
