@@ -20,8 +20,6 @@ reported by the plan's row number (``Failure``); nothing here knows about spread
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any
 
 import polars as pl
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -33,67 +31,37 @@ from django.utils.translation import gettext_lazy as _
 
 from loudou.bulkload.hashes import Hashes
 from loudou.bulkload.indexes import DeferredIndexes
-from loudou.bulkload.sql import (
-    datetime_column,
-    decimal_column,
-    insert_many,
-    reserve_ids,
-)
+from loudou.bulkload.sql import datetime_adapter
 from loudou.bulkload.writer import BackgroundWriter
 from loudou.people.access import Scope
-from loudou.people.models import Team, User
-from loudou.pipelines.models import Pipeline, Stage
+from loudou.people.models import User
+from loudou.pipelines.models import Stage
 
-from . import rules
-from .models import Deal, LostReason, Payment, StageEvent
-
-UTC_US = pl.Datetime("us", "UTC")
-
-# A new deal's columns as a plan gives them (``insert_new``); the rules add the rest.
-NEW_COLUMNS = {
-    "name": pl.String,
-    "external_id": pl.String,
-    "account_id": pl.Int64,
-    "owner_id": pl.Int64,
-    "team_id": pl.Int64,
-    "pipeline_id": pl.Int64,
-    "amount": pl.String,  # plain decimal text with two places ("1234.50")
-    "currency": pl.String,
-    "expected_close_date": pl.Date,
-    "lost_reason_id": pl.Int64,
-    "lost_note": pl.String,
-    "source": pl.String,
-    "forecast_category": pl.String,
-    "updated_at": UTC_US,
-    "last_activity_at": UTC_US,
-}
-EVENT_COLUMNS = {"pos": pl.Int64, "stage_id": pl.Int64, "at": UTC_US, "by_id": pl.Int64}
-# The deals_deal columns written, in order (after id).
-DEAL_COLUMNS = (
-    "name",
-    "external_id",
-    "account_id",
-    "owner_id",
-    "team_id",
-    "pipeline_id",
-    "stage_id",
-    "stage_entered_at",
-    "status",
-    "amount",
-    "currency",
-    "expected_close_date",
-    "created_at",
-    "closed_at",
-    "lost_reason_id",
-    "lost_note",
-    "source",
-    "forecast_category",
-    "updated_at",
-    "last_activity_at",
+from . import bulk_rows, rules
+from .bulk_rows import (
+    DEAL_COLUMNS,
+    EVENT_COLUMNS,
+    NEW_COLUMNS,
+    PlannedDeal,
+    Step,
+    chain_rows_of,
+    deal_rows_of,
+    deal_values,
+    events_of,
+    plan_frames,
 )
-TIMES = ("stage_entered_at", "created_at", "closed_at", "updated_at", "last_activity_at")
+from .models import Deal, Payment, StageEvent
 
-# The same words whoever's deal holds the id: nothing about that deal is told.
+__all__ = [  # what importers use, defined beside the rows they become
+    "DEAL_COLUMNS",
+    "EVENT_COLUMNS",
+    "NEW_COLUMNS",
+    "DealLoad",
+    "Failure",
+    "PlannedDeal",
+    "Step",
+]
+
 NOT_YOURS = _("This external ID is not available to you; leave it out or use another one.")
 OWNER_NOT_YOURS = _("You may not import deals for this owner (managers: their teams' only).")
 TEAM_NOT_OWNERS = _("A deal belongs to its owner's team.")
@@ -102,42 +70,6 @@ HISTORY_DIFFERS = _(
     "The stage history in the file differs from the one recorded (stage changes can only "
     "be added, not edited)."
 )
-
-
-@dataclass(frozen=True)
-class Step:
-    """One entry of a planned history: into ``stage`` at ``at`` (recorded as by ``by``)."""
-
-    stage: Stage
-    at: dt.datetime
-    by: User | None = None
-
-
-@dataclass
-class PlannedDeal:
-    """A deal as a plan describes it: its fields and its whole history.
-
-    ``fields``: name, external_id (or None), account_id, owner (User), team (Team or
-    None: the owner's), pipeline, amount (Decimal or None), currency, expected_close_date,
-    lost_reason (LostReason or None), lost_note, source, forecast_category, updated_at,
-    last_activity_at. ``undated``: the plan gave no time at all, so the creation time is
-    the clock's: a known deal keeps its own history, and moves now into the plan's last
-    stage if the plan states one (``stage_stated``) and it is elsewhere."""
-
-    row: int
-    fields: dict[str, Any]
-    steps: list[Step]
-    undated: bool = False
-    stage_stated: bool = True
-    # The plan's words for its fields, as its source wrote them (for messages).
-    given: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def external_id(self) -> str | None:
-        return self.fields.get("external_id")
-
-    def natural_key(self) -> tuple:
-        return (self.fields["name"], self.fields["account_id"])
 
 
 @dataclass(frozen=True)
@@ -364,7 +296,7 @@ class DealLoad:
                 new.append(plan)
             else:
                 events += self._extend(plan, match)
-        self.insert_new(*self._frames(new), known_events=events)
+        self.insert_new(*plan_frames(new), known_events=events)
 
     def _extend(self, plan: PlannedDeal, known: _Known) -> list[tuple]:
         """Update a known deal from its plan; its new events (the history must extend the
@@ -378,7 +310,7 @@ class DealLoad:
             now = max(steps[0].at, recorded[-1].at)
             moved = plan.stage_stated and steps[-1].stage.pk != recorded[-1].stage.pk
             steps = recorded + ([Step(steps[-1].stage, now, steps[-1].by)] if moved else [])
-        planned = _events_of(steps)
+        planned = events_of(steps)
         if planned[: len(have)] != have:
             self._fail(
                 plan.row, "external_id", plan.external_id or plan.fields["name"], HISTORY_DIFFERS
@@ -391,7 +323,7 @@ class DealLoad:
         if problem is not None:
             self._fail(plan.row, "stage", steps[-1].stage.key, problem)
             return []
-        values = _deal_values(plan.fields)
+        values = deal_values(plan.fields)
         state = rules.state_after(steps[-1].stage, steps[-1].at)
         values.update(
             stage_id=state["stage"].pk,
@@ -421,30 +353,6 @@ class DealLoad:
         ]
         self.counts.events_added += len(new_events)
         return new_events
-
-    def _frames(self, plans: list[PlannedDeal]) -> tuple[pl.DataFrame, pl.DataFrame]:
-        """New deals' plans as the columns ``insert_new`` takes."""
-        rows = [p.row for p in plans]
-        values = [_deal_values(p.fields) for p in plans]
-        data: dict[str, Any] = {"row": rows}
-        for column in NEW_COLUMNS:
-            column_values = [v[column] for v in values]
-            if column == "amount":
-                column_values = [None if a is None else str(a) for a in column_values]
-            elif NEW_COLUMNS[column] == UTC_US:
-                column_values = [None if t is None else t.astimezone(dt.UTC) for t in column_values]
-            data[column] = column_values
-        deals = pl.DataFrame(data, schema={"row": pl.Int64, **NEW_COLUMNS})
-        events = pl.DataFrame(
-            {
-                "pos": [i for i, p in enumerate(plans) for _ in p.steps],
-                "stage_id": [s.stage.pk for p in plans for s in p.steps],
-                "at": [s.at.astimezone(dt.UTC) for p in plans for s in p.steps],
-                "by_id": [s.by.pk if s.by else None for p in plans for s in p.steps],
-            },
-            schema=EVENT_COLUMNS,
-        )
-        return deals, events
 
     def _scope_mask(self, deals: pl.DataFrame) -> pl.Series:
         """Which new deals the scope allows: its owner may be given the deal, and the deal
@@ -515,125 +423,22 @@ class DealLoad:
             updated_at=pl.select(pl.max_horizontal(updated, created)).to_series(),
         )
         db = self.db
-        columns = {c: frame.get_column(c) for c in DEAL_COLUMNS}
-        for c in TIMES:
-            columns[c] = datetime_column(db, columns[c])
-        columns["amount"] = decimal_column(db, columns["amount"])
-        expected = columns["expected_close_date"]
-        columns["expected_close_date"] = (
-            expected.dt.strftime("%Y-%m-%d") if db.vendor == "sqlite" else expected
-        ).to_list()
-        deal_rows = list(
-            zip(
-                *[v if isinstance(v, list) else v.to_list() for v in columns.values()],
-                strict=True,
-            )
-        )
-        chains = kinds.select(
-            "deal",
-            from_stage=pl.col("stage_id").shift(1).over("deal"),
-            stage_id="stage_id",
-            at="at",
-            by_id="by_id",
-        )
-        chain_rows = list(
-            zip(
-                chains.get_column("deal").to_list(),
-                chains.get_column("from_stage").to_list(),
-                chains.get_column("stage_id").to_list(),
-                datetime_column(db, chains.get_column("at")),
-                chains.get_column("by_id").to_list(),
-                strict=True,
-            )
-        )
-        known_rows = [
-            (d, f, t, datetime_column(db, pl.Series([at], dtype=UTC_US))[0], b)
-            for d, f, t, at, b in known_events or []
-        ]
+        deal_rows, external_ids = deal_rows_of(frame, db)
+        chain_rows = chain_rows_of(kinds, db)
+        when = datetime_adapter(db)
+        known_rows = [(d, f, t, when(at), b) for d, f, t, at, b in known_events or []]
         self.counts.created += len(deal_rows)
         self.counts.events_added += len(chain_rows)
         ids = None  # PostgreSQL: reserved from the sequence by the thread that writes
         if self.next_deal_id is not None:  # SQLite: ids counted from the start
             ids = list(range(self.next_deal_id, self.next_deal_id + len(deal_rows)))
             self.next_deal_id += len(deal_rows)
-        self.created_ids.add([e for e in columns["external_id"].to_list() if e is not None])
+        self.created_ids.add(external_ids)
         if not (deal_rows or known_rows):
             return
         if self.writer is not None:
-            self.writer.submit(lambda db: write_rows(db, ids, deal_rows, chain_rows, known_rows))
+            self.writer.submit(
+                lambda db: bulk_rows.write_rows(db, ids, deal_rows, chain_rows, known_rows)
+            )
         else:
-            write_rows(db, ids, deal_rows, chain_rows, known_rows)
-
-
-def write_rows(
-    db: BaseDatabaseWrapper,
-    ids: list[int] | None,
-    deals: list[tuple],
-    chains: list[tuple],
-    known: list[tuple],
-) -> None:
-    """The SQL of ``DealLoad.insert_new``, on the connection ``db`` (the load's own, also
-    when called by the writer thread): deals (values adapted, in ``DEAL_COLUMNS`` order),
-    each one's events (position in ``deals``, from, to, at, by) and events of known deals
-    (deal id, from, to, at, by), many rows per statement (``bulkload.sql.insert_many``):
-    the ORM's per-object work cost five times the database's."""
-    if ids is None:
-        ids = reserve_ids(db, "deals_deal", len(deals))
-    deal_rows = [(deal_id, *values) for deal_id, values in zip(ids, deals, strict=True)]
-    event_rows = list(known) + [(ids[p], f, t, at, b) for p, f, t, at, b in chains]
-    with db.cursor() as cursor:
-        # No custom fields and version 1; imported, no override: one literal for every row.
-        insert_many(
-            cursor,
-            "deals_deal",
-            ["id", *DEAL_COLUMNS],
-            deal_rows,
-            literals={"custom": "'{}'", "version": "1"},
-        )
-        # Ids are assigned in this order: a deal's events get increasing ids with time.
-        insert_many(
-            cursor,
-            "deals_stageevent",
-            ["deal_id", "from_stage_id", "to_stage_id", "at", "by_id"],
-            event_rows,
-            literals={
-                "override_reason": "''",
-                "overridden": "'[]'",
-                "note": "''",
-                "imported": "TRUE",
-            },
-        )
-
-
-def _events_of(steps: list[Step]) -> list[tuple[int | None, int, dt.datetime]]:
-    """(from_stage_id, to_stage_id, at) of each step of a history."""
-    planned, previous = [], None
-    for step in steps:
-        planned.append((previous, step.stage.pk, step.at))
-        previous = step.stage.pk
-    return planned
-
-
-def _deal_values(fields: dict[str, Any]) -> dict[str, Any]:
-    """A plan's fields as deal column values (those a plan gives; the rules give the rest)."""
-    team: Team | None = fields["team"]
-    reason: LostReason | None = fields["lost_reason"]
-    pipeline: Pipeline = fields["pipeline"]
-    amount: Decimal | None = fields["amount"]
-    return {
-        "name": fields["name"],
-        "external_id": fields["external_id"],
-        "account_id": fields["account_id"],
-        "owner_id": fields["owner"].pk,
-        "team_id": team.pk if team else fields["owner"].team_id,
-        "pipeline_id": pipeline.pk,
-        "amount": amount,
-        "currency": fields["currency"],
-        "expected_close_date": fields["expected_close_date"],
-        "lost_reason_id": reason.pk if reason else None,
-        "lost_note": fields["lost_note"],
-        "source": fields["source"],
-        "forecast_category": fields.get("forecast_category", ""),
-        "updated_at": fields.get("updated_at"),
-        "last_activity_at": fields.get("last_activity_at"),
-    }
+            bulk_rows.write_rows(db, ids, deal_rows, chain_rows, known_rows)

@@ -10,13 +10,13 @@ what the deal becomes, and a ``StageEvent`` is appended.
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import File
 from django.db import transaction
-from django.db.models import F, QuerySet, Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,8 +25,6 @@ from loudou.core.errors import Conflict, InvalidInput, NotAllowed
 from loudou.people.access import Scope
 from loudou.people.models import Team, User
 from loudou.pipelines.models import (
-    CustomField,
-    FieldType,
     ForecastCategory,
     Pipeline,
     Stage,
@@ -35,6 +33,14 @@ from loudou.pipelines.models import (
 
 from . import rules
 from .criteria import UnmetCriterion
+from .guards import (
+    can_act_on,
+    check_after_last_event,
+    deals_visible_to,
+    lock_deal,
+    require_can_act,
+    resolve_time,
+)
 from .models import (
     Attachment,
     AttachmentKind,
@@ -46,66 +52,10 @@ from .models import (
     StageEvent,
 )
 from .rules import CriteriaNotMet
+from .values import merge_custom, parse_amount
 
-__all__ = ["CriteriaNotMet"]  # raised by the services; defined with the rules
-
-
-# ---------------------------------------------------------------------------------------
-# Visibility and permissions: people.access.Scope decides; these are its deal-side words.
-
-
-def deals_visible_to(user: User) -> QuerySet[Deal]:
-    """The deals ``user`` may see (``Scope``): the query every list and export starts from."""
-    return Scope.of(user).filter(Deal.objects.all())
-
-
-def can_act_on(user: User, deal: Deal) -> bool:
-    """True if ``user`` may change ``deal`` (same rule as visibility)."""
-    return Scope.of(user).can_act(deal)
-
-
-def require_can_act(user: User, deal: Deal) -> None:
-    if not Scope.of(user).can_act(deal):
-        raise NotAllowed(_("You may only change your own deals (managers: their teams' deals)."))
-
-
-# ---------------------------------------------------------------------------------------
-# Helpers
-
-
-def resolve_time(at: dt.datetime | None) -> dt.datetime:
-    now = timezone.now()
-    if at is None:
-        return now
-    if timezone.is_naive(at):
-        raise InvalidInput({"at": _("The time must include a time zone.")})
-    if at > now + dt.timedelta(minutes=5):
-        raise InvalidInput({"at": _("The time cannot be in the future.")})
-    return at
-
-
-def _locked(deal: Deal | int, expected_version: int | None) -> Deal:
-    """Re-read the deal under a row lock; refuse if the caller's version is stale."""
-    pk = deal.pk if isinstance(deal, Deal) else deal
-    try:
-        locked = Deal.objects.select_for_update().select_related("stage", "pipeline").get(pk=pk)
-    except Deal.DoesNotExist as exc:
-        raise InvalidInput({"deal": _("This deal does not exist (any more).")}) from exc
-    if expected_version is not None and locked.version != expected_version:
-        raise Conflict()
-    return locked
-
-
-def _last_event(deal: Deal) -> StageEvent | None:
-    return StageEvent.objects.filter(deal=deal).order_by("-at", "-id").first()
-
-
-def _check_after_last_event(deal: Deal, at: dt.datetime) -> None:
-    last = _last_event(deal)
-    if last is not None and at < last.at:
-        raise InvalidInput(
-            {"at": _("A stage change cannot be dated before the deal's previous stage change.")}
-        )
+# Raised or used by callers of the services; defined beside the rules and guards.
+__all__ = ["CriteriaNotMet", "can_act_on", "deals_visible_to", "require_can_act", "resolve_time"]
 
 
 def _append_event(
@@ -141,9 +91,9 @@ def _lock_for_transition(
 ) -> Deal:
     """The deal, row-locked, after the checks every stage change shares: permission,
     version, and that ``at`` does not precede the deal's last stage change."""
-    locked = _locked(deal, expected_version)
+    locked = lock_deal(deal, expected_version)
     require_can_act(actor, locked)
-    _check_after_last_event(locked, at)
+    check_after_last_event(locked, at)
     return locked
 
 
@@ -173,61 +123,6 @@ def _transition(
     Deal.objects.filter(pk=locked.pk).update(**state, version=F("version") + 1)
     _refresh(deal)
     return event
-
-
-def _parse_amount(value: Any, field: str = "amount") -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError) as exc:
-        raise InvalidInput({field: _("Not a number.")}) from exc
-    if not amount.is_finite():
-        raise InvalidInput({field: _("Not a number.")})
-    if amount < 0:
-        raise InvalidInput({field: _("The amount cannot be negative.")})
-    return amount.quantize(Decimal("0.01"))
-
-
-def _clean_custom(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Validate custom field values against their definitions; None removes a value."""
-    defs = {cf.key: cf for cf in CustomField.objects.filter(key__in=list(values))}
-    cleaned: dict[str, Any] = {}
-    for key, value in values.items():
-        cf = defs.get(key)
-        if cf is None:
-            raise InvalidInput({f"custom.{key}": _("No such custom field.")})
-        if value is None or value == "":
-            cleaned[key] = None
-            continue
-        if cf.type == FieldType.NUMBER:
-            try:
-                number = Decimal(str(value))
-            except (InvalidOperation, ValueError) as exc:
-                raise InvalidInput({f"custom.{key}": _("Not a number.")}) from exc
-            cleaned[key] = int(number) if number == number.to_integral() else float(number)
-        elif cf.type == FieldType.BOOLEAN:
-            if not isinstance(value, bool):
-                raise InvalidInput({f"custom.{key}": _("Must be yes or no.")})
-            cleaned[key] = value
-        elif cf.type == FieldType.DATE:
-            try:
-                cleaned[key] = dt.date.fromisoformat(str(value)).isoformat()
-            except ValueError as exc:
-                raise InvalidInput({f"custom.{key}": _("Not a date (YYYY-MM-DD).")}) from exc
-        else:
-            cleaned[key] = str(value)
-    return cleaned
-
-
-def _merge_custom(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
-    merged = dict(current or {})
-    for key, value in _clean_custom(changes).items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = value
-    return merged
 
 
 def default_pipeline() -> Pipeline:
@@ -298,13 +193,13 @@ def create_deal(
         pipeline=pipeline,
         stage=stage,
         stage_entered_at=at,
-        amount=_parse_amount(amount),
+        amount=parse_amount(amount),
         currency=(currency or pipeline.currency or settings.LOUDOU_CURRENCY).upper(),
         expected_close_date=expected_close_date,
         account=account,
         contact=contact,
         source=(source or "").strip(),
-        custom=_merge_custom({}, custom or {}),
+        custom=merge_custom({}, custom or {}),
         external_id=external_id or None,
         created_at=at,
         updated_at=at,
@@ -363,7 +258,7 @@ def update_deal(
             if not value:
                 raise InvalidInput({"name": _("A deal needs a name.")})
         elif key == "amount":
-            value = _parse_amount(value)
+            value = parse_amount(value)
         elif key == "currency":
             value = (value or "").strip().upper()
             if len(value) != 3:
@@ -388,7 +283,7 @@ def update_deal(
             ):
                 raise InvalidInput({"forecast_category": _("Not a forecast category.")})
         elif key == "custom":
-            value = _merge_custom(current.custom, value or {})
+            value = merge_custom(current.custom, value or {})
         elif key == "source":
             value = (value or "").strip()
         elif key == "external_id":
@@ -655,11 +550,11 @@ def record_payment(
 ) -> Payment:
     """Record a payment collected (回款) against a won deal. The total paid may not exceed
     the won amount."""
-    locked = _locked(deal, None)
+    locked = lock_deal(deal, None)
     require_can_act(actor, locked)
     if locked.status != DealStatus.WON:
         raise InvalidInput({"deal": _("Payments are recorded against won deals only.")})
-    value = _parse_amount(amount)
+    value = parse_amount(amount)
     if value is None or value <= 0:
         raise InvalidInput({"amount": _("A payment must be more than zero.")})
     if paid_on > timezone.localdate():

@@ -9,7 +9,7 @@ from unittest import mock
 
 from django.db import connection, transaction
 
-from loudou.deals import bulk
+from loudou.deals import bulk, bulk_rows
 from loudou.deals.bulk import DealLoad
 from loudou.deals.models import Deal, StageEvent
 from loudou.spreadsheets import services
@@ -254,7 +254,7 @@ class DeferredIndexTests(SheetTestCase):
 
     def test_indexes_are_dropped_during_a_big_load_on_sqlite(self):
         seen = []
-        original = bulk.write_rows
+        original = bulk_rows.write_rows
 
         def spy(db, *args):  # in the writer thread, on the import's connection
             seen.append(len(self.indexes(db)))
@@ -263,7 +263,7 @@ class DeferredIndexTests(SheetTestCase):
         with (
             mock.patch.object(services, "BULK_ROWS", 10),
             mock.patch.object(services, "FAST_BATCH", 25),
-            mock.patch.object(bulk, "write_rows", spy),
+            mock.patch.object(bulk_rows, "write_rows", spy),
         ):
             self.run_import(self.csv(_file(9, 120)), create_owners=True)
         if connection.vendor == "sqlite":

@@ -7,7 +7,7 @@ from unittest import mock
 from django.db import IntegrityError
 
 from loudou.accounts.models import Account
-from loudou.deals import bulk
+from loudou.deals import bulk_rows
 from loudou.deals.models import Deal, StageEvent
 from loudou.people.models import User
 from loudou.spreadsheets import services
@@ -19,14 +19,14 @@ from .test_import_fast_path import _file
 class WriterThreadTests(SheetTestCase):
     def test_batches_are_written_in_order_by_the_writer_thread(self):
         calls = []
-        original = bulk.write_rows
+        original = bulk_rows.write_rows
 
         def spy(db, ids, deals, *rest):
             calls.append((threading.get_ident(), len(deals), ids))
             return original(db, ids, deals, *rest)
 
         with (
-            mock.patch.object(bulk, "write_rows", spy),
+            mock.patch.object(bulk_rows, "write_rows", spy),
             mock.patch.object(services, "FAST_BATCH", 40),
         ):
             summary = self.run_import(self.csv(_file(4, 200)), create_owners=True)
@@ -43,7 +43,7 @@ class WriterThreadTests(SheetTestCase):
             self.assertEqual(times, sorted(times))
 
     def test_an_insert_failing_in_the_writer_thread_undoes_the_whole_import(self):
-        original, seen = bulk.write_rows, []
+        original, seen = bulk_rows.write_rows, []
         before = (Deal.objects.count(), Account.objects.count(), User.objects.count())
 
         def failing(db, ids, deals, *rest):
@@ -53,7 +53,7 @@ class WriterThreadTests(SheetTestCase):
             return original(db, ids, deals, *rest)
 
         with (
-            mock.patch.object(bulk, "write_rows", failing),
+            mock.patch.object(bulk_rows, "write_rows", failing),
             mock.patch.object(services, "FAST_BATCH", 40),
             self.assertRaisesMessage(IntegrityError, "disk says no"),
         ):

@@ -1,0 +1,66 @@
+"""Deal field values as users give them, checked: amounts and custom fields."""
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from loudou.core.errors import InvalidInput
+from loudou.pipelines.models import CustomField, FieldType
+
+
+def parse_amount(value: Any, field: str = "amount") -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise InvalidInput({field: _("Not a number.")}) from exc
+    if not amount.is_finite():
+        raise InvalidInput({field: _("Not a number.")})
+    if amount < 0:
+        raise InvalidInput({field: _("The amount cannot be negative.")})
+    return amount.quantize(Decimal("0.01"))
+
+
+def clean_custom(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate custom field values against their definitions; None removes a value."""
+    defs = {cf.key: cf for cf in CustomField.objects.filter(key__in=list(values))}
+    cleaned: dict[str, Any] = {}
+    for key, value in values.items():
+        cf = defs.get(key)
+        if cf is None:
+            raise InvalidInput({f"custom.{key}": _("No such custom field.")})
+        if value is None or value == "":
+            cleaned[key] = None
+            continue
+        if cf.type == FieldType.NUMBER:
+            try:
+                number = Decimal(str(value))
+            except (InvalidOperation, ValueError) as exc:
+                raise InvalidInput({f"custom.{key}": _("Not a number.")}) from exc
+            cleaned[key] = int(number) if number == number.to_integral() else float(number)
+        elif cf.type == FieldType.BOOLEAN:
+            if not isinstance(value, bool):
+                raise InvalidInput({f"custom.{key}": _("Must be yes or no.")})
+            cleaned[key] = value
+        elif cf.type == FieldType.DATE:
+            try:
+                cleaned[key] = dt.date.fromisoformat(str(value)).isoformat()
+            except ValueError as exc:
+                raise InvalidInput({f"custom.{key}": _("Not a date (YYYY-MM-DD).")}) from exc
+        else:
+            cleaned[key] = str(value)
+    return cleaned
+
+
+def merge_custom(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(current or {})
+    for key, value in clean_custom(changes).items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
