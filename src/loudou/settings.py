@@ -158,6 +158,13 @@ MEDIA_ROOT = Path(os.environ.get("LOUDOU_MEDIA_ROOT", WORK_DIR / "loudou-media")
 MEDIA_URL = "media/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 LOUDOU_MAX_ATTACHMENT_BYTES = int(os.environ.get("LOUDOU_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024))
+# Workbooks read by the import (docs/spreadsheets.md): beyond these, refused before reading.
+LOUDOU_IMPORT_LIMITS = {
+    "rows": int(os.environ.get("LOUDOU_IMPORT_MAX_ROWS", 1_048_576)),  # Excel's own limit
+    "columns": int(os.environ.get("LOUDOU_IMPORT_MAX_COLUMNS", 256)),
+    "cells": int(os.environ.get("LOUDOU_IMPORT_MAX_CELLS", 20_000_000)),
+    "unpacked_bytes": int(os.environ.get("LOUDOU_IMPORT_MAX_UNPACKED_BYTES", 1 << 30)),
+}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

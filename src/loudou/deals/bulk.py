@@ -263,13 +263,13 @@ class DealLoad:
 
     def apply(self, plans: list[PlannedDeal]) -> None:
         """Create the new deals and extend the known ones, in plan order. A deal named twice
-        is applied in two steps, so that its second row finds the first one written."""
+        is applied in two steps, so that its second row finds the first one written. (Rows
+        without any date never name the same deal twice: the n-th takes the n-th.)"""
         start, keys = 0, set()
         for i, plan in enumerate(plans):
-            key = plan.external_id or (
-                *plan.natural_key(),
-                None if plan.undated else plan.steps[0].at,
-            )
+            if plan.undated and not plan.external_id:
+                continue
+            key = plan.external_id or (*plan.natural_key(), plan.steps[0].at)
             if key in keys:
                 self._apply_distinct(plans[start:i])
                 start, keys = i, set()

@@ -1,18 +1,50 @@
 """Web forms for deals. They only parse input; the services decide."""
 
+import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from loudou.activities.models import ActivityOutcome, ActivityType
+from loudou.limits import FIRST_DATE, LAST_DATE, MAX_AMOUNT
 from loudou.people.access import Scope
 from loudou.people.models import User
 from loudou.pipelines.models import CustomField, FieldType, ForecastCategory, Pipeline, Stage
 
 from .models import AttachmentKind, Deal, LostReason
+from .values import amount_too_large
 
 NOTE_WIDGET = forms.Textarea(attrs={"rows": 2})
+
+
+def amount_field(label: str, *, required: bool, minimum: Decimal = Decimal(0)) -> forms.Field:
+    """An amount: two places, from ``minimum`` to ``limits.MAX_AMOUNT``."""
+    return forms.DecimalField(
+        label=label,
+        required=required,
+        min_value=minimum,
+        max_value=MAX_AMOUNT,
+        decimal_places=2,
+        error_messages={
+            # Lazy: the message is in the language of the request that shows it.
+            "max_value": lazy(amount_too_large, str)(),
+            "min_value": _("The amount cannot be negative.")
+            if minimum == 0
+            else _("A payment must be more than zero."),
+        },
+    )
+
+
+def date_range(value: dt.date | dt.datetime | None) -> None:
+    """Dates typed in forms lie between 1900 and 2199 (``loudou.limits``)."""
+    if value is None:
+        return
+    day = value.date() if isinstance(value, dt.datetime) else value
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise forms.ValidationError(_("Use a date from 1900 to 2199."))
 
 
 def date_widget() -> forms.DateInput:
@@ -44,7 +76,9 @@ def custom_form_fields() -> dict[str, forms.Field]:
         elif cf.type == FieldType.BOOLEAN:
             fields[name] = forms.NullBooleanField(label=cf.name, required=False)
         elif cf.type == FieldType.DATE:
-            fields[name] = forms.DateField(label=cf.name, required=False, widget=date_widget())
+            fields[name] = forms.DateField(
+                label=cf.name, required=False, widget=date_widget(), validators=[date_range]
+            )
         else:
             fields[name] = forms.CharField(label=cf.name, required=False, max_length=200)
     return fields
@@ -65,10 +99,13 @@ def custom_values(cleaned: dict[str, Any]) -> dict[str, Any]:
 class DealFieldsForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     account_name = forms.CharField(label=_("Account"), max_length=200, required=False)
-    amount = forms.DecimalField(label=_("Amount"), required=False, min_value=0, decimal_places=2)
+    amount = amount_field(_("Amount"), required=False)
     currency = forms.CharField(label=_("Currency"), max_length=3, required=False)
     expected_close_date = forms.DateField(
-        label=_("Expected close date"), required=False, widget=date_widget()
+        label=_("Expected close date"),
+        required=False,
+        widget=date_widget(),
+        validators=[date_range],
     )
     source = forms.CharField(label=_("Source"), max_length=50, required=False)
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none())
@@ -186,7 +223,9 @@ class ApproveForm(forms.Form):
 
 class ActivityForm(forms.Form):
     type = forms.ChoiceField(label=_("Type"), choices=ActivityType.choices)
-    at = forms.DateTimeField(label=_("Time"), required=False, widget=datetime_widget())
+    at = forms.DateTimeField(
+        label=_("Time"), required=False, widget=datetime_widget(), validators=[date_range]
+    )
     outcome = forms.ChoiceField(label=_("Outcome"), choices=ActivityOutcome.choices, required=False)
     note = forms.CharField(label=_("Note"), required=False, widget=NOTE_WIDGET)
 
@@ -197,6 +236,6 @@ class AttachmentForm(forms.Form):
 
 
 class PaymentForm(forms.Form):
-    amount = forms.DecimalField(label=_("Amount"), min_value=0, decimal_places=2)
-    paid_on = forms.DateField(label=_("Paid on"), widget=date_widget())
+    amount = amount_field(_("Amount"), required=True, minimum=Decimal("0.01"))
+    paid_on = forms.DateField(label=_("Paid on"), widget=date_widget(), validators=[date_range])
     note = forms.CharField(label=_("Note"), required=False, max_length=200)

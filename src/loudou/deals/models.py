@@ -1,11 +1,15 @@
 """Deals (商机), their append-only stage-change log, attachments, approvals and payments."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from loudou.limits import MAX_AMOUNT
 from loudou.pipelines.models import ForecastCategory, localized
 
 
@@ -94,7 +98,12 @@ class Deal(models.Model):
         _("status"), max_length=4, choices=DealStatus.choices, default=DealStatus.OPEN
     )
     amount = models.DecimalField(
-        _("amount"), max_digits=16, decimal_places=2, null=True, blank=True
+        _("amount"),
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(MAX_AMOUNT)],
     )
     currency = models.CharField(_("currency"), max_length=3)
     expected_close_date = models.DateField(_("expected close date"), null=True, blank=True)
@@ -139,6 +148,10 @@ class Deal(models.Model):
             models.CheckConstraint(
                 condition=Q(amount__isnull=True) | Q(amount__gte=0),
                 name="deals_deal_amount_gte_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__lte=MAX_AMOUNT),
+                name="deals_deal_amount_lte_max",
             ),
             models.CheckConstraint(
                 condition=(Q(status="open") & Q(closed_at__isnull=True))
@@ -355,7 +368,12 @@ class Payment(models.Model):
     deal = models.ForeignKey(
         Deal, verbose_name=_("deal"), on_delete=models.PROTECT, related_name="payments"
     )
-    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2)
+    amount = models.DecimalField(
+        _("amount"),
+        max_digits=16,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(MAX_AMOUNT)],
+    )
     paid_on = models.DateField(_("paid on"))
     note = models.CharField(_("note"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(
@@ -368,7 +386,10 @@ class Payment(models.Model):
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="deals_payment_amount_gt_0")
+            models.CheckConstraint(condition=Q(amount__gt=0), name="deals_payment_amount_gt_0"),
+            models.CheckConstraint(
+                condition=Q(amount__lte=MAX_AMOUNT), name="deals_payment_amount_lte_max"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -8,10 +8,12 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from loudou.core.errors import InvalidInput
+from loudou.limits import MAX_AMOUNT, MAX_AMOUNT_TEXT
 from loudou.pipelines.models import CustomField, FieldType
 
 
 def parse_amount(value: Any, field: str = "amount") -> Decimal | None:
+    """An amount of money with two places, from 0 to ``limits.MAX_AMOUNT``; None if empty."""
     if value is None or value == "":
         return None
     try:
@@ -22,7 +24,13 @@ def parse_amount(value: Any, field: str = "amount") -> Decimal | None:
         raise InvalidInput({field: _("Not a number.")})
     if amount < 0:
         raise InvalidInput({field: _("The amount cannot be negative.")})
+    if amount > MAX_AMOUNT:
+        raise InvalidInput({field: amount_too_large()})
     return amount.quantize(Decimal("0.01"))
+
+
+def amount_too_large() -> str:
+    return _("The amount is too large: at most %(max)s.") % {"max": MAX_AMOUNT_TEXT}
 
 
 def clean_custom(values: Mapping[str, Any]) -> dict[str, Any]:

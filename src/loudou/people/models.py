@@ -5,9 +5,12 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from loudou.limits import MAX_AMOUNT
 
 
 class Role(models.TextChoices):
@@ -104,7 +107,12 @@ class Quota(models.Model):
     )
     period_start = models.DateField(_("period start"))
     period_end = models.DateField(_("period end (exclusive)"))
-    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2)
+    amount = models.DecimalField(
+        _("amount"),
+        max_digits=16,
+        decimal_places=2,
+        validators=[MinValueValidator(0), MaxValueValidator(MAX_AMOUNT)],
+    )
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
 
     class Meta:
@@ -122,6 +130,9 @@ class Quota(models.Model):
                 name="people_quota_period_order",
             ),
             models.CheckConstraint(condition=Q(amount__gte=0), name="people_quota_amount_gte_0"),
+            models.CheckConstraint(
+                condition=Q(amount__lte=MAX_AMOUNT), name="people_quota_amount_lte_max"
+            ),
             models.UniqueConstraint(
                 fields=["user", "period_start", "period_end"],
                 condition=Q(user__isnull=False),

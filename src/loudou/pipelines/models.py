@@ -3,10 +3,13 @@
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from loudou.limits import MAX_AMOUNT
 
 
 def localized(zh: str, en: str) -> str:
@@ -192,7 +195,12 @@ class ExitCriterion(models.Model):
     field_name = models.CharField(_("field"), max_length=80, blank=True)
     field_check = models.CharField(_("check"), max_length=8, choices=FieldCheck.choices, blank=True)
     min_value = models.DecimalField(
-        _("minimum value"), max_digits=16, decimal_places=2, null=True, blank=True
+        _("minimum value"),
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-MAX_AMOUNT), MaxValueValidator(MAX_AMOUNT)],
     )
     activity_type = models.CharField(_("activity type"), max_length=10, blank=True)
     min_count = models.PositiveIntegerField(_("minimum count"), default=1)
@@ -219,6 +227,11 @@ class ExitCriterion(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(min_count__gte=1), name="pipelines_criterion_min_count_gte_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_value__isnull=True)
+                | (Q(min_value__gte=-MAX_AMOUNT) & Q(min_value__lte=MAX_AMOUNT)),
+                name="pipelines_criterion_min_value_range",
             ),
             models.CheckConstraint(
                 condition=Q(kind__in=["field", "activity", "attachment", "approval"]),

@@ -20,9 +20,10 @@ from loudou.spreadsheets.columns import DEAL_EXPORT_COLUMNS
 from loudou.spreadsheets.feeder import text_frame
 
 # Shapes the per-row parser reads the same way (parsing.parse_datetime's fast path).
-_ISO_TIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?$"
-_ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
-_PLAIN_AMOUNT = r"^\d{1,14}(\.\d{1,2})?$"
+# Years 1900-2199 only (limits.FIRST_DATE, LAST_DATE); others get the per-row message.
+_ISO_TIME = r"^(19|20|21)\d{2}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?$"
+_ISO_DATE = r"^(19|20|21)\d{2}-\d{2}-\d{2}$"
+_PLAIN_AMOUNT = r"^\d{1,13}(\.\d{1,2})?$"  # limits.MAX_AMOUNT: 13 digits before the point
 _TIMES = ("created_at", "closed_at", "updated_at", "last_activity_at")
 # Columns this path understands (Loudou's own, as exported); a file with any other field
 # uses the per-row path.

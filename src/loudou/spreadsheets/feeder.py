@@ -21,6 +21,7 @@ from typing import Any
 import polars as pl
 
 HEADER = struct.Struct("<Qd")  # bytes of the frame that follows, share of the file read
+FILE_ERROR = 3  # the child's exit status when the file cannot be read (reader.FileError)
 
 
 def text_frame(
@@ -64,7 +65,12 @@ class Feeder:
         while head := stream.read(HEADER.size):
             size, self.done = HEADER.unpack(head)
             yield pl.read_ipc_stream(io.BytesIO(stream.read(size)))
-        if self.process.wait() != 0:
+        code = self.process.wait()
+        if code == FILE_ERROR:  # the file itself: the child said why, in both languages
+            from .reader import FileError
+
+            raise FileError(**json.loads(self.process.stderr.read()))
+        if code != 0:
             raise RuntimeError(f"reading the file failed:\n{self.process.stderr.read().decode()}")
 
     def close(self) -> None:
@@ -77,16 +83,21 @@ class Feeder:
 
 
 def main(path: str, width: int, columns: dict[str, int | None], batch: int) -> None:
-    from .reader import read_table
+    from .reader import FileError, read_table
 
-    table = read_table(Path(path))
-    rows = iter(table.rows)
     out = sys.stdout.buffer
-    while chunk := list(islice(rows, batch)):
-        buffer = io.BytesIO()
-        text_frame(chunk, width, columns).write_ipc_stream(buffer)
-        out.write(HEADER.pack(buffer.tell(), table.done()))
-        out.write(buffer.getvalue())
+    try:
+        table = read_table(Path(path))
+        rows = iter(table.rows)
+        while chunk := list(islice(rows, batch)):
+            buffer = io.BytesIO()
+            text_frame(chunk, width, columns).write_ipc_stream(buffer)
+            out.write(HEADER.pack(buffer.tell(), table.done()))
+            out.write(buffer.getvalue())
+    except FileError as exc:
+        out.flush()
+        sys.stderr.write(json.dumps({"zh": exc.zh, "en": exc.en}))
+        sys.exit(FILE_ERROR)
     out.flush()
 
 

@@ -8,6 +8,8 @@ import re
 import zoneinfo
 from decimal import Decimal, InvalidOperation
 
+from loudou.limits import FIRST_DATE, LAST_DATE, MAX_AMOUNT, MAX_AMOUNT_TEXT
+
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)  # Excel's day 0 (with its 1900 leap-year quirk)
 
 
@@ -42,7 +44,18 @@ def _bad_date(text: str) -> CellError:
 
 
 def parse_datetime(value: object, tz: zoneinfo.ZoneInfo) -> dt.datetime | None:
-    """A point in time (aware). Naive values are in ``tz``; a bare date is its start."""
+    """A point in time (aware), from 1900 to 2199. Naive values are in ``tz``; a bare date
+    is its start."""
+    moment = _parse_datetime(value, tz)
+    if moment is not None and not FIRST_DATE <= moment.date() <= LAST_DATE:
+        raise CellError(
+            f"日期超出范围：“{value}”（应在 1900 年到 2199 年之间）",
+            f"the date is out of range: “{value}” (use a date from 1900 to 2199)",
+        )
+    return moment
+
+
+def _parse_datetime(value: object, tz: zoneinfo.ZoneInfo) -> dt.datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, dt.datetime):
@@ -136,4 +149,9 @@ def parse_amount(value: object) -> Decimal | None:
         raise CellError(f"无法识别的金额“{value}”", f"not an amount: “{value}”")
     if amount < 0:
         raise CellError(f"金额不能为负数：“{value}”", f"an amount cannot be negative: “{value}”")
+    if amount > MAX_AMOUNT:
+        raise CellError(
+            f"金额过大：“{value}”（最多 {MAX_AMOUNT_TEXT}）",
+            f"the amount is too large: “{value}” (at most {MAX_AMOUNT_TEXT})",
+        )
     return amount.quantize(Decimal("0.01"))

@@ -23,6 +23,7 @@ from loudou.pipelines.models import Pipeline
 from .columns import Mapping, field_for, field_label
 from .export import KINDS, rows, write_csv, write_xlsx
 from .reader import FileError, read_table
+from .results import error
 from .services import ImportFailed, ImportSummary, import_deals
 
 PREVIEW_ROWS = 10
@@ -73,6 +74,10 @@ def _run(request: HttpRequest, pending: dict[str, Any], *, dry_run: bool) -> Imp
         )
     except ImportFailed as failed:
         return failed.summary
+    except FileError as exc:  # found while reading (a bad line, a workbook over the limits)
+        summary = ImportSummary(dry_run=dry_run)
+        summary.errors.append(error(1, "", "", exc.zh, exc.en))
+        return summary
 
 
 @login_required
@@ -116,10 +121,13 @@ def import_preview(request: HttpRequest) -> HttpResponse:
         field = field_for(header, mapping)
         detected.append((header, field_label(field, lang) if field else None))
     preview = []
-    for _number, row in table.rows:
-        preview.append(row)
-        if len(preview) >= PREVIEW_ROWS:
-            break
+    try:
+        for _number, row in table.rows:
+            preview.append(row)
+            if len(preview) >= PREVIEW_ROWS:
+                break
+    except FileError:
+        pass  # the check below reports it, with the rest
     summary = _run(request, pending, dry_run=True)
     return render(
         request,

@@ -18,6 +18,11 @@ class SheetTestCase(LoudouTestCase):
         path.write_bytes(text.encode(encoding))
         return path
 
+    def csv_bytes(self, data: bytes, name: str = "deals.csv") -> Path:
+        path = self.dir / name
+        path.write_bytes(data)
+        return path
+
     def xlsx(self, rows: list[list[object]], name: str = "deals.xlsx") -> Path:
         workbook = Workbook()
         sheet = workbook.active
