@@ -155,7 +155,8 @@ class PipelineData:
     deals: id, owner_id, team_id, stage_id, status, amount_cents, expected_close_date,
       created_at, closed_at, source, forecast_category, last_touch, stage_entered_at,
       cur_idx (open stage index now, else null), max_stage (highest open index ever
-      entered, or n+1 if won now), rot_days (of the current stage)
+      entered, or n+1 if ever won, even if reopened since: METRICS.md), rot_days (of the
+      current stage). status is the status now: win rates count it, not max_stage.
     open_deals: the open subset of deals (snapshot and forecast read only these)
     events: deal_id, to_stage_id, at, from_idx, to_idx, from_kind, to_kind, created
       (true for the creation event), sorted by deal and time
@@ -314,6 +315,8 @@ def derive(frames: Frames, pipeline_id: int) -> PipelineData:
     )
     per_deal = events.group_by("deal_id").agg(
         pl.col("to_idx").filter(pl.col("to_kind") == "open").max().alias("max_open_idx"),
+        # METRICS.md: a deal won once reached every stage, even if it was reopened later.
+        (pl.col("to_kind") == "won").any().alias("ever_won"),
         pl.col("at").first().alias("created_at"),
         pl.col("at").last().alias("stage_entered_at"),
     )
@@ -330,7 +333,7 @@ def derive(frames: Frames, pipeline_id: int) -> PipelineData:
             pl.when(pl.col("status") == "open")
             .then(pl.col("stage_id").replace_strict(idx, default=None, return_dtype=pl.Int8))
             .alias("cur_idx"),
-            pl.when(pl.col("status") == "won")
+            pl.when(pl.col("ever_won") | (pl.col("status") == "won"))
             .then(pl.lit(n + 1, dtype=pl.Int8))
             .otherwise(pl.col("max_open_idx"))
             .alias("max_stage"),
@@ -340,7 +343,7 @@ def derive(frames: Frames, pipeline_id: int) -> PipelineData:
             .replace_strict({s.id: s.rot_days for s in stages}, default=14, return_dtype=pl.Int32)
             .alias("rot_days"),
         )
-        .drop("max_open_idx")
+        .drop("max_open_idx", "ever_won")
     )
     # Events are sorted by deal, then time: the next row of the same deal ends a stay.
     next_at = pl.when(pl.col("deal_id").shift(-1) == pl.col("deal_id")).then(pl.col("at").shift(-1))

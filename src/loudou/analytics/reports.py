@@ -2,8 +2,9 @@
 
 Choices where METRICS.md is silent (also in docs/reports.md):
 
-- "Won" means the deal's status is won now: a won deal that was reopened is not won.
-  Reached open stages are never undone (history counts).
+- A deal ever won reached every stage and won (METRICS.md), even if reopened since;
+  reached open stages are never undone (history counts). Win rates count the status
+  now: a deal won then reopened is open (not closed); won, reopened and lost is lost.
 - Periods: funnel by creation time, flow by event time, time_in_stage by the time a stay
   ended, cycle and win_rate by closing time, forecast by expected close date (already won
   by closing time). Default period: the 365 days up to and including today; forecast's

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from loudou.analytics.insights import (
+    _decided,
     activities,
     collection,
     diagnosis,
@@ -75,6 +76,37 @@ def test_stage_probability_flags_a_configured_value_outside_the_interval():
     assert needs["flagged"] is True  # 3/3: (0.4385, 1) leaves out 0.25
     empty = stage_probability(FrameBuilder().frames().pipeline(1), params()).rows[0]
     assert empty["historical_probability"] is None and empty["flagged"] is None
+
+
+def test_stage_probability_counts_the_status_now_of_deals_won_once():
+    """A deal won, reopened and lost reached every stage (it was won once) and is lost;
+    a deal won and reopened is open again, not closed: no sample at all."""
+    b = FrameBuilder()
+    b.deal(
+        [
+            ("contact", "2026-03-01T00:00"),
+            ("won", "2026-03-10T00:00"),
+            ("needs", "2026-03-20T00:00"),
+            ("lost", "2026-04-01T00:00"),
+        ]
+    )
+    b.deal([("contact", "2026-03-01T00:00"), ("won", "2026-03-10T00:00")])
+    b.deal(
+        [("contact", "2026-03-01T00:00"), ("won", "2026-03-10T00:00"), ("contact", "2026-04-01")]
+    )
+    rows = stage_probability(b.frames().pipeline(1), params()).rows
+    assert [(r["sample"], r["won"], r["lost"]) for r in rows] == [(2, 1, 1)] * 4
+
+
+def test_diagnosis_conversion_counts_a_deal_won_once_as_past_every_stage():
+    """_decided (bottleneck, rep_outlier): a deal won and reopened into contact went past
+    every stage, so it is decided there, not "still open at contact"."""
+    b = FrameBuilder()
+    b.deal([("contact", days_ago(30)), ("won", days_ago(20)), ("contact", days_ago(10))])
+    b.deal([("contact", days_ago(30))])  # still open at contact: not decided
+    data = b.frames().pipeline(1)
+    decided = _decided(data.deals, [], data).sort("k")
+    assert decided.rows() == [(1, 1, 1), (2, 1, 1), (3, 1, 1), (4, 1, 1)]
 
 
 # ---------------------------------------------------------------------------------------
