@@ -298,10 +298,22 @@ def flow(data: PipelineData, params: ReportParams) -> ReportResult:
     date_from, date_to, start, end = _period_instants(params)
     deals = visible_deals(data, params)
     n = data.n
-    events = data.events.filter(_within("at", start, end)).join(
-        deals.select(pl.col("id").alias("deal_id")), on="deal_id", how="semi"
+    # A reopening's previous event is the deal's closing one, whose from_idx is the stage
+    # the deal closed from (read before the period filter: it may have closed earlier).
+    same_deal = pl.col("deal_id").shift(1) == pl.col("deal_id")
+    events = (
+        data.events.with_columns(
+            pl.when(same_deal).then(pl.col("from_idx").shift(1)).alias("closed_from_idx")
+        )
+        .filter(_within("at", start, end))
+        .join(deals.select(pl.col("id").alias("deal_id")), on="deal_id", how="semi")
     )
     forward_from_open = (pl.col("from_kind") == "open") & (pl.col("from_idx") < pl.col("to_idx"))
+    # METRICS.md treats reopening into a stage after the one the deal closed from as a
+    # move from that stage: a jump, passing the stages between (the funnel reaches them).
+    reopened_forward = (pl.col("from_kind") != "open") & (
+        pl.col("closed_from_idx") < pl.col("to_idx")
+    )
     lo = (
         pl.when(pl.col("to_kind") == "open")
         .then(
@@ -309,7 +321,9 @@ def flow(data: PipelineData, params: ReportParams) -> ReportResult:
             .then(1)  # created straight into a later stage: it passed the earlier ones
             .when(forward_from_open)
             .then(pl.col("from_idx") + 1)
-            .otherwise(pl.col("to_idx"))  # backward move or reopening
+            .when(reopened_forward)
+            .then(pl.col("closed_from_idx") + 1)
+            .otherwise(pl.col("to_idx"))  # backward move, or reopening at or below
         )
         .when((pl.col("to_kind") == "won") & (pl.col("from_kind") == "open"))
         .then(pl.col("from_idx") + 1)
