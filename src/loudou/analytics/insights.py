@@ -607,7 +607,8 @@ DISCIPLINE_SORTS = ("owner", *DISCIPLINE_FIELDS)
 
 def _events_of(data: PipelineData, deals: pl.DataFrame) -> pl.DataFrame:
     """The pipeline's events of these deals, still by deal and time, each with the time,
-    open-stage index and kind of the deal's next stage change (null for the last)."""
+    open-stage index, kind and imported flag of the deal's next stage change (null for
+    the last)."""
     nxt = pl.col("deal_id").shift(-1) == pl.col("deal_id")
     return data.events.join(
         deals.select(pl.col("id").alias("deal_id")), on="deal_id", how="semi"
@@ -615,13 +616,15 @@ def _events_of(data: PipelineData, deals: pl.DataFrame) -> pl.DataFrame:
         pl.when(nxt).then(pl.col("at").shift(-1)).alias("next_at"),
         pl.when(nxt).then(pl.col("to_idx").shift(-1)).alias("next_idx"),
         pl.when(nxt).then(pl.col("to_kind").shift(-1)).alias("next_kind"),
+        pl.when(nxt).then(pl.col("imported").shift(-1)).alias("next_imported"),
     )
 
 
 def _bounces(events: pl.DataFrame, start: dt.datetime, end: dt.datetime) -> pl.DataFrame:
     """Forward moves between open stages in the period that the deal's next stage change,
     within BOUNCE_DAYS, took back to a lower open stage: deal_id, at (``events`` as
-    ``_events_of`` gives them)."""
+    ``_events_of`` gives them). Both moves must be made in Loudou: an imported event is
+    history from another system, not a rep's move forward or back."""
     return events.filter(
         (pl.col("from_kind") == "open")
         & (pl.col("to_kind") == "open")
@@ -630,6 +633,8 @@ def _bounces(events: pl.DataFrame, start: dt.datetime, end: dt.datetime) -> pl.D
         & (pl.col("next_kind") == "open")
         & (pl.col("next_idx") < pl.col("to_idx"))
         & (pl.col("next_at") - pl.col("at") <= pl.duration(days=BOUNCE_DAYS))
+        & ~pl.col("imported")
+        & ~pl.col("next_imported")
     ).select("deal_id", "at")
 
 
@@ -663,8 +668,10 @@ def discipline(data: PipelineData, params: ReportParams) -> ReportResult:
         .alias("since_touch"),
     )
     events = _events_of(data, deals)
+    # An imported event is never a forced move, even if a frame from elsewhere says so
+    # (the database refuses an imported event with an override reason).
     forced = (
-        events.filter(pl.col("forced") & _within("at", start, end))
+        events.filter(pl.col("forced") & ~pl.col("imported") & _within("at", start, end))
         .group_by("deal_id")
         .len("forced")
     )

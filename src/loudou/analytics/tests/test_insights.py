@@ -363,6 +363,39 @@ def test_discipline_per_rep_and_team():
         discipline(b.frames().pipeline(1), params(sort="nonsense"))
 
 
+def test_discipline_leaves_imported_history_out():
+    """Imported events are history from another system: never a forced move, and never
+    half of a bounce (neither the move forward nor the move back is a rep's)."""
+    b = FrameBuilder()
+    # Imported forward move, reversed by the rep 2 days later: no bounce.
+    b.deal(
+        [("contact", days_ago(30)), ("proposal", days_ago(20)), ("needs", days_ago(18))],
+        imported=(0, 1),
+        touched=days_ago(1),
+    )
+    # The rep's forward move, reversed 2 days later by an imported event: no bounce.
+    b.deal(
+        [("contact", days_ago(30)), ("proposal", days_ago(20)), ("needs", days_ago(18))],
+        imported=(2,),
+        touched=days_ago(1),
+    )
+    # An imported event flagged forced (frames from elsewhere; the database forbids it).
+    b.deal(
+        [("contact", days_ago(30)), ("needs", days_ago(20))],
+        forced=(1,),
+        imported=(1,),
+        touched=days_ago(1),
+    )
+    # The same moves made by the rep: one forced move and one bounce, to compare.
+    b.deal(
+        [("contact", days_ago(30)), ("proposal", days_ago(20)), ("needs", days_ago(18))],
+        forced=(1,),
+        touched=days_ago(1),
+    )
+    alice, _team = discipline(b.frames().pipeline(1), params()).rows
+    assert (alice["open_deals"], alice["forced_moves"], alice["bounces"]) == (4, 1, 1)
+
+
 def test_collection_per_period_owner_and_deal():
     b = FrameBuilder()
     first = b.deal([("contact", "2026-04-01T00:00"), ("won", "2026-05-10T00:00")], amount=1000)
