@@ -7,15 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from loudou.analytics.insights import (
-    _decided,
-    activities,
-    collection,
-    diagnosis,
-    discipline,
-    plan,
-    stage_probability,
-)
+from loudou.analytics.diagnosis import _decided, diagnosis
+from loudou.analytics.discipline import discipline
+from loudou.analytics.insights import activities, collection, plan, stage_probability
 from loudou.analytics.params import ParamError, ReportParams
 from loudou.analytics.reports import forecast
 
