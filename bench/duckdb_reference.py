@@ -64,14 +64,16 @@ def connect(tables: dict[str, pa.Table]) -> duckdb.DuckDBPyConnection:
     return con
 
 
-# Each deal with its max stage (METRICS.md: the highest open stage entered, or n + 1 if won).
+# Each deal with its max stage (METRICS.md: the highest open stage entered, or n + 1 if it
+# was ever won, even if reopened since). Status stays the status now, for the win rates.
 MAX_STAGE = """WITH reached AS (
-            SELECT e.deal_id, max(s.idx) FILTER (WHERE s.kind = 'open') AS max_open
+            SELECT e.deal_id, max(s.idx) FILTER (WHERE s.kind = 'open') AS max_open,
+                   bool_or(s.kind = 'won') AS ever_won
             FROM events e JOIN stages s ON s.id = e.to_stage_id GROUP BY e.deal_id),
         n AS (SELECT count(*) AS n FROM stages WHERE kind = 'open'),
         deal_max AS (
             SELECT d.*,
-                   CASE WHEN d.status = 'won' THEN (SELECT n + 1 FROM n) ELSE r.max_open END
+                   CASE WHEN r.ever_won THEN (SELECT n + 1 FROM n) ELSE r.max_open END
                        AS max_stage
             FROM deals d JOIN reached r ON r.deal_id = d.id),"""
 

@@ -4,11 +4,11 @@
     python bench/generate.py --deals 100000 --db postgresql://postgres@127.0.0.1:5432/bench
 
 200 reps in 20 teams, deals created over 3 years, ~3 stage events per deal: skipped
-stages, slip-backs, losses at every stage, reopened deals, and open deals left untouched
-(stale). Also, for the management reports: 3% of moves forced past exit criteria, 0-4
-activities per deal, payments against won deals, quarterly quotas per rep. Seeded: the
-same arguments give the same data. The database is migrated first
-and must hold no deals.
+stages, slip-backs, losses at every stage, reopened lost and won deals, and open deals left
+untouched (stale). Also, for the management reports: 3% of moves forced past exit
+criteria, 0-4 activities per deal, payments against won deals, quarterly quotas per rep.
+Seeded: the same arguments give the same data. The database is migrated first and must
+hold no deals.
 """
 
 import argparse
@@ -29,6 +29,7 @@ ADVANCE = [0.62, 0.64, 0.55, 0.70]  # leave stage k forward (else lost), k = 1..
 SKIP = 0.05
 SLIP_BACK = 0.06
 REOPEN = 0.03
+REOPEN_WON = 0.02  # won, then reopened into the stage it was won from (METRICS.md: "ever won")
 DWELL_DAYS = [9.0, 14.0, 18.0, 12.0]
 SOURCES = ["web", "fair", "referral", "outbound", "partner"]
 
@@ -51,6 +52,9 @@ def configure(db: str) -> None:
 def generate(n_deals: int, seed: int) -> tuple[list, list, list, list]:
     """(teams, users, deals, events) as tuples ready for insertion."""
     rng = random.Random(seed)
+    # Reopening won deals draws from its own stream, and so does the rest of a reopened
+    # won deal's walk: every other deal keeps the path of earlier benchmark runs.
+    reopen_won = random.Random(seed + 2)
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -79,30 +83,36 @@ def generate(n_deals: int, seed: int) -> tuple[list, list, list, list]:
         at = created
         k = 1 if rng.random() < 0.9 else 2
         path = [(None, open_ids[k - 1], at)]
-        status, reopened = "open", False
+        status, reopened, walk = "open", False, rng
         while True:
-            leave = at + dt.timedelta(days=rng.expovariate(1 / DWELL_DAYS[k - 1]) + 0.01)
+            leave = at + dt.timedelta(days=walk.expovariate(1 / DWELL_DAYS[k - 1]) + 0.01)
             if leave >= NOW:
                 break
-            roll = rng.random()
+            roll = walk.random()
             if roll >= ADVANCE[k - 1]:
                 path.append((open_ids[k - 1], lost_id, leave))
                 status, at = "lost", leave
-                if not reopened and rng.random() < REOPEN:
-                    back = leave + dt.timedelta(days=rng.uniform(10, 60))
+                if not reopened and walk.random() < REOPEN:
+                    back = leave + dt.timedelta(days=walk.uniform(10, 60))
                     if back < NOW:
                         reopened, status, at = True, "open", back
                         path.append((lost_id, open_ids[k - 1], back))
                         continue
                 break
-            if k >= 3 and rng.random() < SLIP_BACK:
+            if k >= 3 and walk.random() < SLIP_BACK:
                 path.append((open_ids[k - 1], open_ids[k - 2], leave))
                 k, at = k - 1, leave
                 continue
-            step = 2 if k <= 2 and rng.random() < SKIP else 1
+            step = 2 if k <= 2 and walk.random() < SKIP else 1
             if k + step > 4:
                 path.append((open_ids[k - 1], won_id, leave))
                 status, at = "won", leave
+                if not reopened and reopen_won.random() < REOPEN_WON:
+                    back = leave + dt.timedelta(days=reopen_won.uniform(10, 60))
+                    if back < NOW:
+                        reopened, status, at, walk = True, "open", back, reopen_won
+                        path.append((won_id, open_ids[k - 1], back))
+                        continue
                 break
             path.append((open_ids[k - 1], open_ids[k + step - 1], leave))
             k, at = k + step, leave

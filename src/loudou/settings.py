@@ -6,6 +6,7 @@ needs editing for a deployment. See README.md for the list.
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -47,11 +48,29 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("LOUDOU_TEST_DATABASE_NAME") or None}
 
 
+def _inside_package(directory: Path) -> bool:
+    """Whether ``directory`` is the installed package's folder or a folder within it."""
+    return directory == PACKAGE_DIR or PACKAGE_DIR in directory.parents
+
+
 def _secret_key() -> str:
+    """LOUDOU_SECRET_KEY; else, for local use, the key kept in the working directory
+    (generated once); never a key file inside the package (see below)."""
     key = os.environ.get("LOUDOU_SECRET_KEY", "")
     if key:
         return key
     if USING_LOCAL_DEFAULT or DEBUG:
+        if _inside_package(WORK_DIR):
+            # A key file here would be packaged and shipped (one was committed once), and
+            # one found here may be anybody's. Commands run from the package, such as
+            # makemessages, need no lasting key: this process gets a throw-away one. Said
+            # on stderr, because a server started here would log everyone out on restart.
+            sys.stderr.write(
+                f"loudou: {WORK_DIR} is inside the loudou package: using a throw-away "
+                "secret key for this process (no key file is read or written there; set "
+                "LOUDOU_HOME to another folder, or LOUDOU_SECRET_KEY, to keep one).\n"
+            )
+            return secrets.token_urlsafe(50)
         # Local single-machine use: generate once, keep it beside the data.
         path = WORK_DIR / ".loudou-secret-key"
         if path.exists():

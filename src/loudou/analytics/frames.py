@@ -9,7 +9,7 @@ Input frame schemas (times are ``Datetime("us", "UTC")``, money is integer cents
   activity). created_at and closed_at are not read: they are the times of the deal's
   creation event and of its closing event (services keep them so), derived here.
 - events: id, deal_id, from_stage_id, to_stage_id, at, forced (moved with an override of
-  exit criteria)
+  exit criteria), imported (written by a spreadsheet import: history from another system)
 - stages: id, pipeline_id, key, kind ("open"|"won"|"lost"), position, probability
   (decimal string), forecast_category, rot_days, name_zh, name_en
 - users: id, username, team_id
@@ -58,6 +58,7 @@ EVENTS_SCHEMA = {
     "to_stage_id": pl.Int64,
     "at": UTC_US,
     "forced": pl.Boolean,
+    "imported": pl.Boolean,
 }
 STAGES_SCHEMA = {
     "id": pl.Int64,
@@ -108,7 +109,7 @@ def conform(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame
         return pl.DataFrame(schema=schema)
     columns = []
     for name, dtype in schema.items():
-        if name not in frame.columns:  # e.g. events without "forced": none were
+        if name not in frame.columns:  # e.g. events without "forced"/"imported": none were
             columns.append(pl.lit(False if dtype == pl.Boolean else None, dtype).alias(name))
             continue
         col = pl.col(name)
@@ -155,10 +156,11 @@ class PipelineData:
     deals: id, owner_id, team_id, stage_id, status, amount_cents, expected_close_date,
       created_at, closed_at, source, forecast_category, last_touch, stage_entered_at,
       cur_idx (open stage index now, else null), max_stage (highest open index ever
-      entered, or n+1 if won now), rot_days (of the current stage)
+      entered, or n+1 if ever won, even if reopened since: METRICS.md), rot_days (of the
+      current stage). status is the status now: win rates count it, not max_stage.
     open_deals: the open subset of deals (snapshot and forecast read only these)
     events: deal_id, to_stage_id, at, from_idx, to_idx, from_kind, to_kind, created
-      (true for the creation event), sorted by deal and time
+      (true for the creation event), forced, imported, sorted by deal and time
     stays: completed stays in open stages: deal_id, stage_idx, exited_at, days
     payments: deal_id, amount_cents, paid_on, of this pipeline's deals
     activities: deal_id, type, at, of this pipeline's deals
@@ -311,9 +313,12 @@ def derive(frames: Frames, pipeline_id: int) -> PipelineData:
         .alias("to_kind"),
         pl.col("from_stage_id").is_null().alias("created"),
         pl.col("forced").fill_null(False),
+        pl.col("imported").fill_null(False),
     )
     per_deal = events.group_by("deal_id").agg(
         pl.col("to_idx").filter(pl.col("to_kind") == "open").max().alias("max_open_idx"),
+        # METRICS.md: a deal won once reached every stage, even if it was reopened later.
+        (pl.col("to_kind") == "won").any().alias("ever_won"),
         pl.col("at").first().alias("created_at"),
         pl.col("at").last().alias("stage_entered_at"),
     )
@@ -330,7 +335,7 @@ def derive(frames: Frames, pipeline_id: int) -> PipelineData:
             pl.when(pl.col("status") == "open")
             .then(pl.col("stage_id").replace_strict(idx, default=None, return_dtype=pl.Int8))
             .alias("cur_idx"),
-            pl.when(pl.col("status") == "won")
+            pl.when(pl.col("ever_won") | (pl.col("status") == "won"))
             .then(pl.lit(n + 1, dtype=pl.Int8))
             .otherwise(pl.col("max_open_idx"))
             .alias("max_stage"),
@@ -340,7 +345,7 @@ def derive(frames: Frames, pipeline_id: int) -> PipelineData:
             .replace_strict({s.id: s.rot_days for s in stages}, default=14, return_dtype=pl.Int32)
             .alias("rot_days"),
         )
-        .drop("max_open_idx")
+        .drop("max_open_idx", "ever_won")
     )
     # Events are sorted by deal, then time: the next row of the same deal ends a stay.
     next_at = pl.when(pl.col("deal_id").shift(-1) == pl.col("deal_id")).then(pl.col("at").shift(-1))

@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import polars as pl
 
+from .common import visible_deals
 from .frames import PipelineData
 from .params import ParamError, ReportParams
 
@@ -73,8 +74,6 @@ def probabilities_for(data: PipelineData, params: ReportParams, default: str) ->
     sample = {s.id: 0 for s in data.stages}
     if choice == "configured":
         return Probabilities(configured, source, sample)
-    from .reports import visible_deals  # reports imports this module
-
     start, end, *_ = window(params)
     counts = stage_win_counts(data, closed_in(visible_deals(data, params), start, end))
     by_idx = {r["idx"]: r for r in counts.iter_rows(named=True)}

@@ -25,7 +25,9 @@ def queries(vendor: str) -> dict[str, str]:
         ),
         "events": (
             "SELECT id, deal_id, from_stage_id, to_stage_id, at, "
-            "CASE WHEN override_reason <> '' THEN 1 ELSE 0 END AS forced FROM deals_stageevent"
+            "CASE WHEN override_reason <> '' THEN 1 ELSE 0 END AS forced, "
+            # 0/1 on both databases (SQLite stores booleans as integers anyway).
+            "CASE WHEN imported THEN 1 ELSE 0 END AS imported FROM deals_stageevent"
         ),
         "stages": (
             "SELECT id, pipeline_id, key, kind, position, "

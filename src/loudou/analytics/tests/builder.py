@@ -51,10 +51,12 @@ class FrameBuilder:
         touched: str | None = None,
         activity: str | None = None,
         forced: tuple[int, ...] = (),
+        imported: tuple[int, ...] = (),
     ) -> int:
         """A deal created into ``path[0]`` and moved through the rest of ``path``;
         each step is (stage key, time). Its status follows the last step; the steps
-        numbered in ``forced`` were moved with an override of exit criteria."""
+        numbered in ``forced`` were moved with an override of exit criteria, those in
+        ``imported`` came from a spreadsheet import (history from another system)."""
         owner_id = self.user(owner, team)
         deal_id = len(self.deals) + 1
         previous = None
@@ -67,6 +69,7 @@ class FrameBuilder:
                     "to_stage_id": STAGE_IDS[key],
                     "at": t(when),
                     "forced": step in forced,
+                    "imported": step in imported,
                 }
             )
             previous = key

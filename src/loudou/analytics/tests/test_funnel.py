@@ -57,7 +57,8 @@ def cohort() -> FrameBuilder:
         owner="bob",
         amount=None,
     )
-    # D5 created in needs, won, reopened into negotiation: open, not won
+    # D5 created in needs, won, reopened into negotiation: it reached won (it was won once),
+    # but it is open now, so win rates leave it out until it closes again
     b.deal(
         [
             ("needs", "2026-02-01T10:00+08:00"),
@@ -113,15 +114,15 @@ def test_hand_computed_cohort_funnel():
         "negotiation",
         "won",
     ]
-    assert [rows[k]["reached"] for k in rows] == [9, 7, 5, 3, 1]
+    assert [rows[k]["reached"] for k in rows] == [9, 7, 5, 3, 2]
     assert [rows[k]["amount"] for k in rows] == [
         Decimal("1220.00"),
         Decimal("1190.00"),
         Decimal("1150.00"),
         Decimal("650.00"),
-        Decimal("100.00"),
+        Decimal("600.00"),
     ]
-    assert [rows[k]["conversion"] for k in rows] == [7 / 9, 5 / 7, 3 / 5, 1 / 3, None]
+    assert [rows[k]["conversion"] for k in rows] == [7 / 9, 5 / 7, 3 / 5, 2 / 3, None]
     assert [rows[k]["win_rate_from"] for k in rows] == [1 / 6, 1 / 5, 1 / 4, 1 / 2, None]
     assert [rows[k]["open"] for k in rows] == [1, 1, 0, 1, 0]
     assert [rows[k]["lost_at"] for k in rows] == [1, 1, 2, 1, 0]
@@ -167,3 +168,41 @@ def test_filters():
     assert bob.rows[0]["reached"] == 5
     nobody = funnel(data, ReportParams(now=NOW, owner="carol", **Q1))
     assert nobody.rows[0]["reached"] == 0
+
+
+def test_a_deal_ever_won_reached_every_stage_and_won():
+    """METRICS.md: a deal won once reached every stage and won, even if reopened later;
+    win rates still count the status now (won then reopened is open, not closed; won,
+    reopened and lost is lost)."""
+    b = FrameBuilder()
+    # R1 won straight from contact, reopened back into contact: open now
+    b.deal(
+        [
+            ("contact", "2026-01-05T10:00+08:00"),
+            ("won", "2026-01-10T10:00+08:00"),
+            ("contact", "2026-01-20T10:00+08:00"),
+        ],
+        amount=100,
+    )
+    # R2 won from needs, reopened into needs, then lost: lost now, with max stage won
+    b.deal(
+        [
+            ("contact", "2026-01-06T10:00+08:00"),
+            ("needs", "2026-01-07T10:00+08:00"),
+            ("won", "2026-01-08T10:00+08:00"),
+            ("needs", "2026-01-15T10:00+08:00"),
+            ("lost", "2026-01-25T10:00+08:00"),
+        ],
+        amount=200,
+    )
+    # R3 lost at contact
+    b.deal([("contact", "2026-01-07T10:00+08:00"), ("lost", "2026-01-08T10:00+08:00")], amount=10)
+    rows = rows_by_stage(funnel(b.frames().pipeline(1), ReportParams(now=NOW, **Q1)))
+    assert [rows[k]["reached"] for k in rows] == [3, 2, 2, 2, 2]
+    assert [rows[k]["amount"] for k in rows] == [Decimal("310.00")] + [Decimal("300.00")] * 4
+    assert [rows[k]["conversion"] for k in rows] == [2 / 3, 1.0, 1.0, 1.0, None]
+    # Closed now: R2 (lost) and R3 (lost); R1 is open again and left out.
+    assert [rows[k]["win_rate_from"] for k in rows] == [0.0, 0.0, 0.0, 0.0, None]
+    assert [rows[k]["open"] for k in rows] == [1, 0, 0, 0, 0]
+    # R2 was lost with max stage won: it counts on the won row, not at an open stage.
+    assert [rows[k]["lost_at"] for k in rows] == [1, 0, 0, 0, 1]

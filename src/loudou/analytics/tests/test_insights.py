@@ -7,14 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from loudou.analytics.insights import (
-    activities,
-    collection,
-    diagnosis,
-    discipline,
-    plan,
-    stage_probability,
-)
+from loudou.analytics.diagnosis import _decided, diagnosis
+from loudou.analytics.discipline import discipline
+from loudou.analytics.insights import activities, collection, plan, stage_probability
 from loudou.analytics.params import ParamError, ReportParams
 from loudou.analytics.reports import forecast
 
@@ -75,6 +70,37 @@ def test_stage_probability_flags_a_configured_value_outside_the_interval():
     assert needs["flagged"] is True  # 3/3: (0.4385, 1) leaves out 0.25
     empty = stage_probability(FrameBuilder().frames().pipeline(1), params()).rows[0]
     assert empty["historical_probability"] is None and empty["flagged"] is None
+
+
+def test_stage_probability_counts_the_status_now_of_deals_won_once():
+    """A deal won, reopened and lost reached every stage (it was won once) and is lost;
+    a deal won and reopened is open again, not closed: no sample at all."""
+    b = FrameBuilder()
+    b.deal(
+        [
+            ("contact", "2026-03-01T00:00"),
+            ("won", "2026-03-10T00:00"),
+            ("needs", "2026-03-20T00:00"),
+            ("lost", "2026-04-01T00:00"),
+        ]
+    )
+    b.deal([("contact", "2026-03-01T00:00"), ("won", "2026-03-10T00:00")])
+    b.deal(
+        [("contact", "2026-03-01T00:00"), ("won", "2026-03-10T00:00"), ("contact", "2026-04-01")]
+    )
+    rows = stage_probability(b.frames().pipeline(1), params()).rows
+    assert [(r["sample"], r["won"], r["lost"]) for r in rows] == [(2, 1, 1)] * 4
+
+
+def test_diagnosis_conversion_counts_a_deal_won_once_as_past_every_stage():
+    """_decided (bottleneck, rep_outlier): a deal won and reopened into contact went past
+    every stage, so it is decided there, not "still open at contact"."""
+    b = FrameBuilder()
+    b.deal([("contact", days_ago(30)), ("won", days_ago(20)), ("contact", days_ago(10))])
+    b.deal([("contact", days_ago(30))])  # still open at contact: not decided
+    data = b.frames().pipeline(1)
+    decided = _decided(data.deals, [], data).sort("k")
+    assert decided.rows() == [(1, 1, 1), (2, 1, 1), (3, 1, 1), (4, 1, 1)]
 
 
 # ---------------------------------------------------------------------------------------
@@ -329,6 +355,39 @@ def test_discipline_per_rep_and_team():
     assert [r["owner"] for r in by_name[:2]] == ["alice", "bob"]
     with pytest.raises(ParamError):
         discipline(b.frames().pipeline(1), params(sort="nonsense"))
+
+
+def test_discipline_leaves_imported_history_out():
+    """Imported events are history from another system: never a forced move, and never
+    half of a bounce (neither the move forward nor the move back is a rep's)."""
+    b = FrameBuilder()
+    # Imported forward move, reversed by the rep 2 days later: no bounce.
+    b.deal(
+        [("contact", days_ago(30)), ("proposal", days_ago(20)), ("needs", days_ago(18))],
+        imported=(0, 1),
+        touched=days_ago(1),
+    )
+    # The rep's forward move, reversed 2 days later by an imported event: no bounce.
+    b.deal(
+        [("contact", days_ago(30)), ("proposal", days_ago(20)), ("needs", days_ago(18))],
+        imported=(2,),
+        touched=days_ago(1),
+    )
+    # An imported event flagged forced (frames from elsewhere; the database forbids it).
+    b.deal(
+        [("contact", days_ago(30)), ("needs", days_ago(20))],
+        forced=(1,),
+        imported=(1,),
+        touched=days_ago(1),
+    )
+    # The same moves made by the rep: one forced move and one bounce, to compare.
+    b.deal(
+        [("contact", days_ago(30)), ("proposal", days_ago(20)), ("needs", days_ago(18))],
+        forced=(1,),
+        touched=days_ago(1),
+    )
+    alice, _team = discipline(b.frames().pipeline(1), params()).rows
+    assert (alice["open_deals"], alice["forced_moves"], alice["bounces"]) == (4, 1, 1)
 
 
 def test_collection_per_period_owner_and_deal():

@@ -118,3 +118,18 @@ def test_grouped_rows_sum_to_the_ungrouped_rows(data, by):
 def test_flow_partitions_entered(data):
     for row in flow(data, ReportParams(now=NOW, **PERIOD)).rows:
         assert row["advanced"] + row["lost"] + row["still_open"] == row["entered"]
+
+
+ALL_TIME = {"date_from": dt.date(2025, 1, 1), "date_to": dt.date(2028, 1, 1)}
+
+
+@CHECK
+@given(logs())
+def test_funnel_and_flow_agree_on_reached_over_all_time(data):
+    """Over a period holding every event, the deals flow saw entering stage k are the
+    deals the funnel says reached k, and those that advanced past k reached k + 1."""
+    params = ReportParams(now=NOW, **ALL_TIME)
+    reached = [r["reached"] for r in funnel(data, params).rows]
+    rows = flow(data, params).rows
+    assert [r["entered"] for r in rows] == reached[:-1]
+    assert [r["advanced"] for r in rows] == reached[1:]

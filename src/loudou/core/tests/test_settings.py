@@ -1,5 +1,6 @@
 """Settings come from the environment; the secret key rule; SQLite in WAL mode."""
 
+import hashlib
 import json
 import os
 import subprocess
@@ -8,6 +9,8 @@ from pathlib import Path
 
 from django.db import connection
 from django.test import TestCase
+
+import loudou
 
 PROBE = (
     "import json, django; from django.conf import settings as s; "
@@ -57,6 +60,45 @@ def test_environment_overrides(tmp_path):
         "x",
     )
     assert not (tmp_path / ".loudou-secret-key").exists()
+
+
+KEY_PROBE = (
+    "import hashlib, django; from django.conf import settings as s; "
+    "print(hashlib.sha256(s.SECRET_KEY.encode()).hexdigest())"
+)
+
+
+def key_in(cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    """A process's SECRET_KEY (hashed), run in ``cwd`` with LOUDOU_HOME unset unless given."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("LOUDOU_")}
+    base.update(DJANGO_SETTINGS_MODULE="loudou.settings", **env)
+    return subprocess.run(
+        [sys.executable, "-c", KEY_PROBE], env=base, capture_output=True, text=True, cwd=cwd
+    )
+
+
+def test_no_key_file_is_read_or_written_inside_the_package():
+    """A key file in the package would ship with it (one was committed once). Run from
+    the package (README: makemessages from src/loudou/), or with LOUDOU_HOME in it, a
+    process uses a throw-away key, says so on stderr, and leaves no file behind."""
+    package = Path(loudou.__file__).resolve().parent
+    first = key_in(package)
+    assert first.returncode == 0, first.stderr
+    assert "throw-away secret key" in first.stderr
+    assert not (package / ".loudou-secret-key").exists()
+    second = key_in(package)
+    assert second.stdout != first.stdout  # nothing kept between processes
+    # A key file already there (an old checkout, a copy) is not read either.
+    planted = package / "locale" / ".loudou-secret-key"
+    planted.write_text("planted")
+    try:
+        result = key_in(package, LOUDOU_HOME=str(package / "locale"))
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() != hashlib.sha256(b"planted").hexdigest()
+        assert planted.read_text() == "planted"
+    finally:
+        planted.unlink()
+    assert not (package / "locale" / ".loudou-secret-key").exists()
 
 
 def test_secret_key_required_for_a_configured_database(tmp_path):
