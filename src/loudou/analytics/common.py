@@ -31,12 +31,8 @@ def visible_deals(
 ) -> pl.DataFrame:
     """The pipeline's deals the asking user may see, after the owner/team/source filters."""
     deals = data.deals if deals is None else deals
-    vis = params.visibility
-    if not vis.all:
-        allowed = pl.col("owner_id") == (vis.user_id if vis.user_id is not None else -1)
-        if vis.team_ids:
-            allowed = allowed | pl.col("team_id").is_in(sorted(vis.team_ids))
-        deals = deals.filter(allowed)
+    if not params.visibility.all:
+        deals = deals.filter(params.visibility.allows())
     if params.owner:
         deals = deals.filter(pl.col("owner_id") == _id_of(data.owner_names, params.owner))
     if params.team:

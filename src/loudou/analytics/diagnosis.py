@@ -84,13 +84,9 @@ def _team_target(
     the people and teams the user sees (prorated by days), else none."""
     if params.target is not None:
         return Fraction(int(params.target * 100))
-    vis = params.visibility
     quotas = data.quotas.filter((pl.col("period_start") < end) & (pl.col("period_end") > start))
-    if not vis.all:
-        quotas = quotas.filter(
-            (pl.col("user_id") == (vis.user_id or -1))
-            | pl.col("team_id").is_in(sorted(vis.team_ids))
-        )
+    if not params.visibility.all:
+        quotas = quotas.filter(params.visibility.allows(user="user_id"))
     team_quota = quotas.filter(pl.col("team_id").is_not_null())
     # Team quotas, where there are any, already cover their members' personal quotas.
     chosen = team_quota if team_quota.height else quotas

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import polars as pl
+
 GROUPINGS = ("owner", "team", "source")
 BY_DEAL = "deal"  # collection only: one row per deal
 PROBABILITY_SOURCES = ("configured", "historical")
@@ -14,11 +16,22 @@ PROBABILITY_SOURCES = ("configured", "historical")
 @dataclass(frozen=True)
 class Visibility:
     """Which deals the asking user may count: all, or owned by ``user_id``, or in a team
-    of ``team_ids`` (a manager's teams)."""
+    of ``team_ids`` (a manager's teams). Made by ``people.access.Scope.visibility``: the
+    same rule as the deal pages, as data."""
 
     all: bool = True
     user_id: int | None = None
     team_ids: frozenset[int] = frozenset()
+
+    def allows(self, user: str = "owner_id", team: str = "team_id") -> pl.Expr:
+        """The rows whose ``user`` column is the user or whose ``team`` column is one of
+        their teams (every row when ``all``)."""
+        if self.all:
+            return pl.lit(True)
+        allowed = pl.col(user) == (self.user_id if self.user_id is not None else -1)
+        if self.team_ids:
+            allowed = allowed | pl.col(team).is_in(sorted(self.team_ids))
+        return allowed
 
 
 class ParamError(ValueError):
