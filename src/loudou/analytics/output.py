@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
@@ -175,12 +176,24 @@ def to_json(result: ReportResult) -> str:
     return json.dumps(to_data(result), ensure_ascii=False, indent=2)
 
 
+_NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$")
+
+
+def neutralise(value: Any) -> Any:
+    """Keep spreadsheet programs from running a text cell as a formula (CSV/formula
+    injection): text starting with =, +, -, @, tab or CR gets a leading quote. Numbers,
+    and text that is a plain number ("-12.50"), stay as they are. Every CSV or XLSX the
+    app writes passes its cells through here."""
+    risky = isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r")
+    return "'" + value if risky and not _NUMBER.match(value) else value
+
+
 def _csv_value(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, dict | list):
-        return json.dumps(_plain(value), ensure_ascii=False)
-    return _plain(value)
+        return neutralise(json.dumps(_plain(value), ensure_ascii=False))
+    return neutralise(_plain(value))
 
 
 def to_csv(result: ReportResult) -> str:
@@ -189,7 +202,7 @@ def to_csv(result: ReportResult) -> str:
     writer = csv.DictWriter(
         buffer, fieldnames=result.columns, extrasaction="ignore", lineterminator="\n"
     )
-    writer.writeheader()
+    writer.writerow({c: neutralise(c) for c in result.columns})
     for row in result.rows:
         writer.writerow({k: _csv_value(v) for k, v in row.items()})
     return buffer.getvalue()

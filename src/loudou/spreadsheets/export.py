@@ -11,13 +11,12 @@ from django.conf import settings
 from openpyxl import Workbook
 
 from loudou.activities.models import Activity
+from loudou.analytics.output import neutralise
 from loudou.deals.models import Deal, Payment, StageEvent
 from loudou.deals.services import deals_visible_to
 from loudou.people.models import User
 from loudou.pipelines.models import Pipeline, StageKind
 from loudou.spreadsheets.columns import DEAL_EXPORT_COLUMNS
-
-from .results import neutralise
 
 KINDS = ("deals", "history", "activities", "payments")
 

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import translation
 from django.utils.functional import Promise
 
+from loudou.analytics.output import neutralise
 from loudou.core.db import bulk_write
 from loudou.deals.bulk import DealLoad, Failure
 
@@ -96,13 +97,6 @@ def write_errors(errors: list[RowError], path: Path, lang: str | None = None) ->
         for item in errors:
             writer.writerow([item.row, item.column, neutralise(item.value), item.message(lang)])
     return path
-
-
-def neutralise(value: object) -> object:
-    """Keep spreadsheet programs from running a cell as a formula (CSV/formula injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 @contextlib.contextmanager
