@@ -8,6 +8,8 @@ from typing import Any
 
 import polars as pl
 
+from loudou.limits import FIRST_DATE, LAST_DATE, MAX_AMOUNT, MAX_AMOUNT_TEXT
+
 GROUPINGS = ("owner", "team", "source")
 BY_DEAL = "deal"  # collection only: one row per deal
 PROBABILITY_SOURCES = ("configured", "historical")
@@ -78,6 +80,8 @@ class ReportParams:
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:
             raise ParamError("now: give a time zone", "now：请带上时区")
+        if not FIRST_DATE <= self.now.date() <= LAST_DATE:
+            raise ParamError("now: a time from 1900 to 2199", "now：时间应在 1900 年到 2199 年之间")
         # Frames hold UTC times; Polars compares only like time zones.
         object.__setattr__(self, "now", self.now.astimezone(dt.UTC))
         if self.by is not None and self.by not in (*GROUPINGS, BY_DEAL):
@@ -101,6 +105,17 @@ class ReportParams:
             )
         if self.grain not in ("month", "quarter"):
             raise ParamError("grain: month or quarter", "grain：只能是 month 或 quarter")
+        for name, day in (("from", self.date_from), ("to", self.date_to), ("as_of", self.as_of)):
+            if day is not None and not FIRST_DATE <= day <= LAST_DATE:
+                raise ParamError(
+                    f"{name}: a date from 1900 to 2199", f"{name}：日期应在 1900 年到 2199 年之间"
+                )
+        if self.target is not None and self.target > MAX_AMOUNT:
+            raise ParamError(
+                f"target: at most {MAX_AMOUNT_TEXT}", f"target：目标金额最多 {MAX_AMOUNT_TEXT}"
+            )
+        if not -(2**63) <= self.seed < 2**63:
+            raise ParamError("seed: a whole number of at most 19 digits", "seed：最多 19 位整数")
         if self.date_from and self.date_to and self.date_to <= self.date_from:
             raise ParamError(
                 "to: must be after from (the period is [from, to))",

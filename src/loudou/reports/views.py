@@ -115,11 +115,13 @@ def report_page(request: HttpRequest) -> HttpResponse:
     if name == "collection":
         groupings[BY_DEAL] = gettext_lazy("Deal")
     grid = result = None
+    status = 200
     try:
         result = run_report(name=name, user=request.user, **_options(request))
         grid = to_grid(result, get_language())
     except ParamError as exc:
         messages.error(request, exc.message(get_language()))
+        status = 400  # the form again, saying which option and why
     return render(
         request,
         "reports/report.html",
@@ -142,6 +144,7 @@ def report_page(request: HttpRequest) -> HttpResponse:
             "params": result.params if result else {},
             "query": request.GET.urlencode(),
         },
+        status=status,
     )
 
 

@@ -101,6 +101,13 @@ class ReportCommandTests(TransactionTestCase):
             (("funnel", "--user", "nobody"), "--user: no user"),
             (("funnel", "--pipeline", "nope"), "pipeline: no pipeline"),
             (("funnel", "--now", "yesterday"), "--now: not an ISO"),
+            # Out of every range (issue 11): a message each, never a traceback.
+            (("funnel", "--from", "0001-01-01"), "from: a date from 1900"),
+            (("snapshot", "--as-of", "9999-12-31"), "as_of: a date from 1900"),
+            (("funnel", "--now", "0001-01-01T00:00:00+08:00"), "now: a time from 1900"),
+            (("plan", "--target", "1e999"), "--target: the amount is too large"),
+            (("plan", "--target", "9" * 27), "--target: the amount is too large"),
+            (("forecast", "--simulate", "--seed", "9" * 30), "seed: a whole number"),
         ]:
             with pytest.raises(CommandError, match=message):
                 report(*args, "--lang", "en")
