@@ -44,7 +44,7 @@ class ReportPageTests(TransactionTestCase):
 
     def test_bad_options_are_messages(self):
         page = self.client.get("/reports/?name=funnel&from=2026-13-01")
-        self.assertEqual(page.status_code, 200)
+        self.assertEqual(page.status_code, 400)  # the form again, with the message
         self.assertTrue(list(page.context["messages"]))
         self.assertEqual(self.client.get("/reports/funnel.csv?from=nope").status_code, 400)
         self.assertEqual(self.client.get("/reports/?name=secret").status_code, 404)
@@ -91,7 +91,7 @@ class ManagementReportPageTests(TransactionTestCase):
         self.client.force_login(self.rep)
         for query in ("name=plan", "name=plan&target=lots"):
             page = self.client.get(f"/reports/?{query}", headers={"accept-language": "en"})
-            self.assertEqual(page.status_code, 200)
+            self.assertEqual(page.status_code, 400)
             self.assertTrue(list(page.context["messages"]), query)
         self.assertEqual(self.client.get("/reports/plan.csv").status_code, 400)
 
