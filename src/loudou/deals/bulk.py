@@ -20,6 +20,7 @@ reported by the plan's row number (``Failure``); nothing here knows about spread
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -104,14 +105,24 @@ class DealLoad:
     inside the caller's transaction (``transaction.atomic``).
 
     ``background``: new deals are inserted by a writer thread while the caller prepares
-    the next batch. ``bulk``: the load may be big, and on SQLite the plain indexes may be
-    dropped for it (``defer_indexes``) and rebuilt by ``finish``."""
+    the next batch. A big load may drop SQLite's plain indexes (``defer_indexes``) and
+    rebuild them in ``finish``.
 
-    def __init__(self, *, actor: User | None, background: bool = False) -> None:
+    ``check``: everything is checked and counted, nothing is written, and no transaction
+    is needed (a dry run takes no write lock, so other users are never kept waiting).
+    Deals it would create or change are kept in memory, so that a later row naming the
+    same deal is checked against them as the import would. (Not kept: deals the
+    vectorised path would create; a later row repeating one of their external ids is
+    counted as an update without comparing histories. The import compares them.)"""
+
+    def __init__(
+        self, *, actor: User | None, background: bool = False, check: bool = False
+    ) -> None:
         self.actor = actor
+        self.check = check
         self.scope = Scope.of(actor) if actor is not None else Scope.unrestricted()
         self.db: BaseDatabaseWrapper = connections[DEFAULT_DB_ALIAS]
-        self.background = background
+        self.background = background and not check
         self.failures: list[Failure] = []
         self.counts = Counts()
         self.writer: BackgroundWriter | None = None
@@ -127,13 +138,17 @@ class DealLoad:
         self.stage_kinds = {pk: str(s.kind) for pk, s in self.stages.items()}
         self.started_at = timezone.now()
         self.matched_ids: set[int] = set()
-        self._user_teams: dict[int, int | None] | None = None
+        # check: deals as they would be after this load (by stand-in id for new ones), and
+        # how new ones are named (external id; name, account and creation time).
+        self.virtual: dict[int, _Known] = {}
+        self.virtual_names: dict[tuple, int] = {}
+        self._stand_in = 0
 
     def __enter__(self) -> "DealLoad":
-        if not self.db.in_atomic_block:
+        if not (self.check or self.db.in_atomic_block):
             raise RuntimeError("DealLoad must run inside transaction.atomic()")
         self.existing = Deal.objects.count()
-        if self.db.vendor == "sqlite":
+        if self.db.vendor == "sqlite" and not self.check:
             self.next_deal_id = (Deal.objects.aggregate(m=Max("id"))["m"] or 0) + 1
             self.table_was_empty = self.existing == 0
         if self.background:
@@ -153,7 +168,7 @@ class DealLoad:
 
     def defer_indexes(self, expected_rows: float, threshold: int) -> None:
         """A big load into a smaller table: its plain indexes are built at the end."""
-        if expected_rows >= threshold and expected_rows >= self.existing:
+        if not self.check and expected_rows >= threshold and expected_rows >= self.existing:
             self.indexes.drop()
 
     def _fail(self, row: int, field: str, value: object, message: Promise) -> None:
@@ -181,10 +196,12 @@ class DealLoad:
         preparation of a long IN list cost more than the query). Into a table that was
         empty, only this load's own deals: their hashes are kept, and a rare collision just
         sends a row to ``apply``, which looks it up."""
-        if self.table_was_empty:
-            seen = self.created_ids.contains(external_ids)
-            return {e for e, known in zip(external_ids, seen, strict=True) if known}
         found: set[str] = set()
+        if self.table_was_empty or self.check:  # check: nothing written, so ask the hashes
+            seen = self.created_ids.contains(external_ids)
+            found = {e for e, known in zip(external_ids, seen, strict=True) if known}
+            if self.table_was_empty:
+                return found
         with self.db.cursor() as cursor:
             for start in range(0, len(external_ids), 1000):
                 chunk = external_ids[start : start + 1000]
@@ -242,6 +259,8 @@ class DealLoad:
                     deal = exact.get((*plan.natural_key(), plan.steps[0].at))
                 if deal is not None:
                     matched[i] = deal
+        if self.check:
+            self._match_virtual(plans, matched)
         known = {i: _Known(deal) for i, deal in matched.items()}
         self.matched_ids.update(deal.pk for deal in matched.values())
         if known:
@@ -257,7 +276,35 @@ class DealLoad:
             )
             for k in known.values():
                 k.has_payments = k.deal.pk in paid
+        if self.check:  # a deal this check already changed: as it would be by now
+            known = {i: self.virtual.get(k.deal.pk, k) for i, k in known.items()}
         return known
+
+    def _match_virtual(self, plans: list[PlannedDeal], matched: dict[int, Deal]) -> None:
+        """check: plans naming a deal an earlier row of this check would have created."""
+        failed = {f.row for f in self.failures}
+        for i, plan in enumerate(plans):
+            if i in matched or plan.row in failed:
+                continue
+            pk = None
+            if plan.external_id:
+                pk = self.virtual_names.get(("ext", plan.external_id))
+            if pk is None and not plan.undated:
+                pk = self.virtual_names.get(("nat", *plan.natural_key(), plan.steps[0].at))
+            if pk is not None and pk not in self.matched_ids:
+                matched[i] = self.virtual[pk].deal
+
+    def _remember(
+        self, plan: PlannedDeal, deal: Deal, events: list[tuple], has_payments: bool = False
+    ) -> None:
+        """check: keep a deal as this load would leave it."""
+        if deal.pk is None:
+            self._stand_in -= 1
+            deal.pk = self._stand_in
+            if plan.external_id:
+                self.virtual_names[("ext", plan.external_id)] = deal.pk
+            self.virtual_names[("nat", *plan.natural_key(), plan.steps[0].at)] = deal.pk
+        self.virtual[deal.pk] = _Known(deal, events, has_payments)
 
     # -- applying plans --------------------------------------------------------------------
 
@@ -296,6 +343,9 @@ class DealLoad:
                 new.append(plan)
             else:
                 events += self._extend(plan, match)
+        if self.check:
+            for plan in new:
+                self._remember(plan, Deal(**_virtual_fields(plan)), events_of(plan.steps))
         self.insert_new(*plan_frames(new), known_events=events)
 
     def _extend(self, plan: PlannedDeal, known: _Known) -> list[tuple]:
@@ -324,6 +374,7 @@ class DealLoad:
             self._fail(plan.row, "stage", steps[-1].stage.key, problem)
             return []
         values = deal_values(plan.fields)
+        values.pop("owner_team")
         state = rules.state_after(steps[-1].stage, steps[-1].at)
         values.update(
             stage_id=state["stage"].pk,
@@ -342,11 +393,17 @@ class DealLoad:
         else:
             values.pop("external_id")
         changed = {k: v for k, v in values.items() if getattr(deal, k) != v}
-        if changed:
+        if changed and self.check:
+            for k, v in changed.items():
+                setattr(deal, k, v)
+        elif changed:
             Deal.objects.filter(pk=deal.pk).update(**changed, version=deal.version + 1)
+        if changed:
             self.counts.updated += 1
         else:
             self.counts.unchanged += 1
+        if self.check:
+            self._remember(plan, deal, planned, known.has_payments)
         new_events = [
             (deal.pk, f, t, at, step.by.pk if step.by else None)
             for (f, t, at), step in zip(planned[len(have) :], steps[len(have) :], strict=True)
@@ -359,13 +416,7 @@ class DealLoad:
         is in the owner's team (``Scope.can_own``, ``Scope.can_place``, column-wise)."""
         if self.scope.everything:
             return pl.Series([True] * deals.height)
-        if self._user_teams is None:
-            self._user_teams = dict(User.objects.values_list("pk", "team_id"))
-        owner_team = deals.get_column("owner_id").replace_strict(
-            self._user_teams, default=None, return_dtype=pl.Int64
-        )
-        frame = deals.select("owner_id", "team_id").with_columns(owner_team=owner_team)
-        return frame.select(
+        return deals.select(
             (
                 (pl.col("owner_id") == (self.scope.user_id or -1))
                 | pl.col("owner_team").is_in(sorted(self.scope.team_ids))
@@ -402,15 +453,7 @@ class DealLoad:
                 deal=pl.col("pos").replace_strict(renumber, return_dtype=pl.Int64)
             )
         states = rules.final_states(kinds).sort("deal")
-        if self._user_teams is None and deals.get_column("team_id").null_count():
-            self._user_teams = dict(User.objects.values_list("pk", "team_id"))
-        team = deals.get_column("team_id")
-        if team.null_count():
-            team = team.fill_null(
-                deals.get_column("owner_id").replace_strict(
-                    self._user_teams, default=None, return_dtype=pl.Int64
-                )
-            )
+        team = deals.get_column("team_id").fill_null(deals.get_column("owner_team"))
         created = states.get_column("created_at")
         updated = deals.get_column("updated_at").fill_null(created)
         frame = deals.with_columns(
@@ -422,6 +465,11 @@ class DealLoad:
             closed_at=states.get_column("closed_at"),
             updated_at=pl.select(pl.max_horizontal(updated, created)).to_series(),
         )
+        if self.check:  # counted, never written
+            self.counts.created += frame.height
+            self.counts.events_added += kinds.height + len(known_events or [])
+            self.created_ids.add(frame.get_column("external_id").drop_nulls().to_list())
+            return
         db = self.db
         deal_rows, external_ids = deal_rows_of(frame, db)
         chain_rows = chain_rows_of(kinds, db)
@@ -442,3 +490,20 @@ class DealLoad:
             )
         else:
             bulk_rows.write_rows(db, ids, deal_rows, chain_rows, known_rows)
+
+
+def _virtual_fields(plan: PlannedDeal) -> dict[str, Any]:
+    """check: the fields of the deal a new plan would create, as a Deal takes them."""
+    values = deal_values(plan.fields)
+    values.pop("owner_team")
+    state = rules.state_after(plan.steps[-1].stage, plan.steps[-1].at)
+    values.update(
+        stage_id=state["stage"].pk,
+        stage_entered_at=state["stage_entered_at"],
+        status=state["status"],
+        closed_at=state["closed_at"],
+        created_at=plan.steps[0].at,
+        version=1,
+    )
+    values["updated_at"] = max(values["updated_at"] or values["created_at"], values["created_at"])
+    return values

@@ -23,6 +23,7 @@ NEW_COLUMNS = {
     "external_id": pl.String,
     "account_id": pl.Int64,
     "owner_id": pl.Int64,
+    "owner_team": pl.Int64,  # the owner's team (not a deal column): placement, default team
     "team_id": pl.Int64,
     "pipeline_id": pl.Int64,
     "amount": pl.String,  # plain decimal text with two places ("1234.50")
@@ -225,6 +226,7 @@ def deal_values(fields: dict[str, Any]) -> dict[str, Any]:
         "external_id": fields["external_id"],
         "account_id": fields["account_id"],
         "owner_id": fields["owner"].pk,
+        "owner_team": fields["owner"].team_id,
         "team_id": team.pk if team else fields["owner"].team_id,
         "pipeline_id": pipeline.pk,
         "amount": amount,

@@ -334,6 +334,7 @@ class FastPath:
                 account_ids, default=None, return_dtype=pl.Int64
             ),
             owner_id="owner_id",
+            owner_team="owner_team",
             team_id=pl.coalesce("team_id", "owner_team"),
             pipeline_id=pl.lit(self.pipeline.pk, dtype=pl.Int64),
             amount=amount,

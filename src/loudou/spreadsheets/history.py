@@ -103,7 +103,11 @@ def import_history(
     A deal's recorded events must be the start of its changes in the file; the deal then
     takes the stage and status of its last change (``deals.bulk``)."""
     ctx = Lookups(
-        actor=actor, create_owners=False, mapping=Mapping.load(mapping), pipeline_key=pipeline
+        actor=actor,
+        create_owners=False,
+        mapping=Mapping.load(mapping),
+        pipeline_key=pipeline,
+        check=dry_run,
     )
     summary = ctx.summary
     summary.dry_run = dry_run
@@ -112,7 +116,7 @@ def import_history(
     if errors:
         return finish(summary, path, lang)
     scope = Scope.of(actor) if actor is not None else Scope.unrestricted()
-    with all_or_nothing(summary), DealLoad(actor=actor) as load:
+    with all_or_nothing(summary), DealLoad(actor=actor, check=dry_run) as load:
         deals = {
             d.external_id: d
             for d in scope.filter(Deal.objects.filter(external_id__in=list(steps))).select_related(

@@ -28,11 +28,22 @@ STATUS_WORDS = {
 
 
 class Lookups:
-    """Lookups for one import, loaded once: pipelines, stages, people, accounts."""
+    """Lookups for one import, loaded once: pipelines, stages, people, accounts.
+
+    ``check``: a check that writes nothing (a dry run): owners, teams and accounts that
+    the import would create get stand-in ids (negative) instead of rows."""
 
     def __init__(
-        self, *, actor: User | None, create_owners: bool, mapping: Mapping, pipeline_key: str | None
+        self,
+        *,
+        actor: User | None,
+        create_owners: bool,
+        mapping: Mapping,
+        pipeline_key: str | None,
+        check: bool = False,
     ) -> None:
+        self.check = check
+        self._stand_in = 0
         self.tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
         self.actor = actor
         self.create_owners = create_owners
@@ -74,6 +85,11 @@ class Lookups:
         self.other_reason = self.reasons.get("other")
         self.summary = ImportSummary()
 
+    def stand_in(self) -> int:
+        """A new stand-in id for a row a check would have created."""
+        self._stand_in -= 1
+        return self._stand_in
+
     def stage(self, pipeline: Pipeline, label: str) -> Stage | None:
         text = label.strip().lower()
         mapped = self.mapping.stages.get(normalise(label))  # keys were normalised alike
@@ -88,7 +104,10 @@ class Lookups:
                 username = f"{base}_{get_random_string(4).lower()}"
             user = User(username=username, display_name=label.strip(), role=Role.REP, team=team)
             user.set_unusable_password()
-            user.save()
+            if self.check:
+                user.pk = self.stand_in()
+            else:
+                user.save()
             self.summary.owners_created += 1
             for key in (username, label.strip()):
                 self.users[key.lower()] = user
@@ -97,7 +116,11 @@ class Lookups:
     def team(self, label: str) -> Team | None:
         team = self.teams.get(label.strip().lower())
         if team is None and self.create_owners:
-            team = Team.objects.create(name=label.strip())
+            team = Team(name=label.strip())
+            if self.check:
+                team.pk = self.stand_in()
+            else:
+                team.save()
             self.summary.teams_created += 1
             self.teams[team.name.lower()] = team
         return team
@@ -109,7 +132,10 @@ class Lookups:
             if name and name.lower() not in self.accounts:
                 missing.setdefault(name.lower(), name)
         if missing:
-            created = Account.objects.bulk_create([Account(name=n) for n in missing.values()])
+            if self.check:
+                created = [Account(pk=self.stand_in(), name=n) for n in missing.values()]
+            else:
+                created = Account.objects.bulk_create([Account(name=n) for n in missing.values()])
             for key, account in zip(missing, created, strict=True):
                 self.accounts[key] = account.pk
             self.summary.accounts_created += len(created)
@@ -118,6 +144,5 @@ class Lookups:
     def account_id(self, name: str) -> int:
         key = name.strip().lower()
         if key not in self.accounts:
-            self.accounts[key] = Account.objects.create(name=name.strip()).pk
-            self.summary.accounts_created += 1
+            self.account_ids([name.strip()])
         return self.accounts[key]

@@ -101,8 +101,12 @@ def write_errors(errors: list[RowError], path: Path, lang: str | None = None) ->
 
 @contextlib.contextmanager
 def all_or_nothing(summary: ImportSummary) -> Iterator[None]:
-    """One transaction for the whole import, rolled back on any error or for a dry run.
-    (The rollback is decided after bulk_write has re-created its triggers.)"""
+    """One transaction for the whole import, rolled back on any error. (The rollback is
+    decided after bulk_write has re-created its triggers.) A dry run writes nothing and
+    needs no transaction: it never takes the database's write lock."""
+    if summary.dry_run:
+        yield
+        return
     with transaction.atomic():
         with bulk_write(connection):
             yield

@@ -103,6 +103,7 @@ def import_deals(
         create_owners=create_owners,
         mapping=Mapping.load(mapping),
         pipeline_key=pipeline,
+        check=dry_run,
     )
     summary = ctx.summary
     summary.dry_run = dry_run
@@ -147,7 +148,10 @@ def import_deals(
                 plans.append(plan)
         load.apply(plans)
 
-    with all_or_nothing(summary), DealLoad(actor=actor, background=vectorised) as load:
+    with (
+        all_or_nothing(summary),
+        DealLoad(actor=actor, background=vectorised, check=dry_run) as load,
+    ):
         fast = FastPath(ctx, columns, STATUS_WORDS, load) if vectorised else None
         fast = fast if fast is not None and fast.usable else None
 
