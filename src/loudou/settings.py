@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_tasks",
     "loudou.core",
     "loudou.people",
     "loudou.pipelines",
@@ -177,6 +178,11 @@ MEDIA_ROOT = Path(os.environ.get("LOUDOU_MEDIA_ROOT", WORK_DIR / "loudou-media")
 MEDIA_URL = "media/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 LOUDOU_MAX_ATTACHMENT_BYTES = int(os.environ.get("LOUDOU_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024))
+# Web imports: the largest upload, and how long uploads and errors files are kept.
+LOUDOU_IMPORT_MAX_UPLOAD_BYTES = int(
+    os.environ.get("LOUDOU_IMPORT_MAX_UPLOAD_BYTES", 200 * 1024 * 1024)
+)
+LOUDOU_IMPORT_KEEP_HOURS = int(os.environ.get("LOUDOU_IMPORT_KEEP_HOURS", 24))
 # Workbooks read by the import (docs/spreadsheets.md): beyond these, refused before reading.
 LOUDOU_IMPORT_LIMITS = {
     "rows": int(os.environ.get("LOUDOU_IMPORT_MAX_ROWS", 1_048_576)),  # Excel's own limit

@@ -1,8 +1,7 @@
-"""Web import (upload, preview, dry run, confirm) and export downloads."""
+"""Web import (upload; a background check; confirm; a background import) and export
+downloads. The work itself is in ``jobs`` and ``tasks``."""
 
 import io
-import secrets
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -18,16 +17,13 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from loudou.core.errors import ServiceError
+from loudou.people.access import Scope
 from loudou.pipelines.models import Pipeline
 
-from .columns import Mapping, field_for, field_label
+from . import jobs
 from .export import KINDS, rows, write_csv, write_xlsx
-from .reader import FileError, read_table
-from .results import error
-from .services import ImportFailed, ImportSummary, import_deals
-
-PREVIEW_ROWS = 10
-SHOWN_ERRORS = 100
+from .models import ImportJob
 
 
 class UploadForm(forms.Form):
@@ -42,146 +38,109 @@ class UploadForm(forms.Form):
         label=gettext_lazy("Create unknown owners and teams (administrators)"), required=False
     )
 
+    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not Scope.of(actor).everything:
+            del self.fields["create_owners"]
+
 
 def _require_importer(request: HttpRequest) -> None:
-    if not (request.user.is_loudou_admin or request.user.is_manager):
+    if not Scope.of(request.user).may_override:
         raise PermissionDenied(_("Only managers and administrators can import."))
 
 
-def _upload_dir() -> Path:
-    path = Path(settings.MEDIA_ROOT) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _pending(request: HttpRequest) -> dict[str, Any]:
-    pending = request.session.get("loudou_import")
-    if not pending or not Path(pending["path"]).exists():
-        raise Http404(_("No import is waiting; upload the file again."))
-    return pending
-
-
-def _run(request: HttpRequest, pending: dict[str, Any], *, dry_run: bool) -> ImportSummary:
-    pipeline = Pipeline.objects.filter(pk=pending["pipeline"]).first()
-    try:
-        return import_deals(
-            path=Path(pending["path"]),
-            actor=request.user,
-            lang=get_language(),
-            dry_run=dry_run,
-            create_owners=pending["create_owners"] and request.user.is_loudou_admin,
-            pipeline=pipeline.key if pipeline else None,
-        )
-    except ImportFailed as failed:
-        return failed.summary
-    except FileError as exc:  # found while reading (a bad line, a workbook over the limits)
-        summary = ImportSummary(dry_run=dry_run)
-        summary.errors.append(error(1, "", "", exc.zh, exc.en))
-        return summary
+def _job(request: HttpRequest, token: str) -> ImportJob:
+    _require_importer(request)
+    job = jobs.job_of(request.user, token)
+    if job is None:
+        raise Http404(_("No such import; upload the file again."))
+    return job
 
 
 @login_required
 def import_deals_view(request: HttpRequest) -> HttpResponse:
-    """Step 1: upload. Step 2 (same page, after upload): preview and dry-run result."""
+    """Upload a file: it is stored and checked in the background (see ``jobs``)."""
     _require_importer(request)
-    form = UploadForm(request.POST or None, request.FILES or None)
+    form = UploadForm(request.POST or None, request.FILES or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        suffix = Path(upload.name).suffix.lower()
-        if suffix not in (".csv", ".xlsx", ".xls", ".tsv", ".txt"):
-            messages.error(request, _("Upload a .csv or .xlsx file."))
-            return render(request, "spreadsheets/import.html", {"form": form})
-        path = _upload_dir() / f"{secrets.token_hex(12)}{suffix}"
-        with open(path, "wb") as handle:
-            shutil.copyfileobj(upload, handle)
-        pipeline = form.cleaned_data["pipeline"]
-        request.session["loudou_import"] = {
-            "path": str(path),
-            "name": upload.name,
-            "pipeline": pipeline.pk if pipeline else None,
-            "create_owners": form.cleaned_data["create_owners"],
-        }
-        return redirect("import_preview")
-    return render(request, "spreadsheets/import.html", {"form": form})
+        try:
+            job = jobs.start(
+                actor=request.user,
+                upload=upload,
+                name=upload.name,
+                size=upload.size,
+                pipeline=form.cleaned_data["pipeline"],
+                create_owners=form.cleaned_data.get("create_owners", False),
+                lang=get_language(),
+            )
+        except ServiceError as exc:
+            for message in getattr(exc, "errors", {"": exc.message}).values():
+                messages.error(request, str(message))
+        else:
+            return redirect("import_job", token=job.token)
+    recent = ImportJob.objects.filter(user=request.user)[:5]
+    return render(
+        request,
+        "spreadsheets/import.html",
+        {
+            "form": form,
+            "recent": recent,
+            "max_mb": settings.LOUDOU_IMPORT_MAX_UPLOAD_BYTES // 2**20,
+        },
+    )
+
+
+def _job_context(request: HttpRequest, job: ImportJob) -> dict[str, Any]:
+    """What the job page shows, in the reader's language (the job keeps both)."""
+    zh = get_language().lower().startswith("zh")
+    pick = 0 if zh else 1
+    columns = [(c[0], c[1:][pick]) for c in job.preview.get("columns", [])]
+    return {
+        "job": job,
+        "progress": jobs.progress(job),
+        "columns": columns,
+        "header": job.preview.get("header", []),
+        "rows": job.preview.get("rows", []),
+        "summary": job.summary,
+        "errors": [
+            (r, c, v, zh_text if zh else en_text) for r, c, v, zh_text, en_text in job.errors
+        ],
+        "more_errors": max(0, job.error_count - len(job.errors)),
+        "problem": (job.problem.get("zh") if zh else job.problem.get("en")) if job.problem else "",
+    }
 
 
 @login_required
-def import_preview(request: HttpRequest) -> HttpResponse:
-    _require_importer(request)
-    pending = _pending(request)
-    try:
-        table = read_table(Path(pending["path"]))
-    except FileError as exc:
-        messages.error(request, exc.zh if get_language().startswith("zh") else exc.en)
-        return redirect("import_deals")
-    mapping = Mapping()
-    lang = get_language()
-    detected = []
-    for header in table.header:
-        field = field_for(header, mapping)
-        detected.append((header, field_label(field, lang) if field else None))
-    preview = []
-    try:
-        for _number, row in table.rows:
-            preview.append(row)
-            if len(preview) >= PREVIEW_ROWS:
-                break
-    except FileError:
-        pass  # the check below reports it, with the rest
-    summary = _run(request, pending, dry_run=True)
-    return render(
-        request,
-        "spreadsheets/preview.html",
-        {
-            "name": pending["name"],
-            "detected": detected,
-            "header": table.header,
-            "preview": preview,
-            "summary": summary,
-            "errors": [
-                (e.row, e.column, e.value, e.message(lang)) for e in summary.errors[:SHOWN_ERRORS]
-            ],
-            "more_errors": max(0, len(summary.errors) - SHOWN_ERRORS),
-        },
-    )
+def import_job(request: HttpRequest, token: str) -> HttpResponse:
+    """An import: its progress while a task works (the page polls), then the check's
+    result and the button to import, then the outcome."""
+    job = _job(request, token)
+    context = _job_context(request, job)
+    if request.htmx:
+        return render(request, "spreadsheets/_job.html", context)
+    return render(request, "spreadsheets/job.html", context)
 
 
 @login_required
 @require_POST
-def import_confirm(request: HttpRequest) -> HttpResponse:
-    _require_importer(request)
-    pending = _pending(request)
-    summary = _run(request, pending, dry_run=False)
-    if summary.errors:
-        messages.error(request, _("Nothing was imported: the file has errors."))
-        return redirect("import_preview")
-    Path(pending["path"]).unlink(missing_ok=True)
-    del request.session["loudou_import"]
-    messages.success(
-        request,
-        _(
-            "Imported %(rows)d rows: %(created)d deals created, %(updated)d updated, "
-            "%(events)d stage changes added."
-        )
-        % {
-            "rows": summary.rows,
-            "created": summary.created,
-            "updated": summary.updated,
-            "events": summary.events_added,
-        },
-    )
-    return redirect("deal_list")
+def import_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    job = _job(request, token)
+    try:
+        jobs.confirm(actor=request.user, job=job)
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+    return redirect("import_job", token=job.token)
 
 
 @login_required
-def import_errors(request: HttpRequest) -> FileResponse:
-    _require_importer(request)
-    pending = _pending(request)
-    path = Path(f"{pending['path']}.errors.csv")
-    if not path.exists():
+def import_errors(request: HttpRequest, token: str) -> FileResponse:
+    job = _job(request, token)
+    path = Path(f"{job.path}.errors.csv")
+    if not job.error_count or not path.exists():
         raise Http404(_("There are no errors to download."))
     return FileResponse(
-        open(path, "rb"), as_attachment=True, filename=f"{Path(pending['name']).stem}.errors.csv"
+        open(path, "rb"), as_attachment=True, filename=f"{Path(job.name).stem}.errors.csv"
     )
 
 

@@ -162,9 +162,14 @@ class TextFileTests(SheetTestCase):
         )
 
     def test_the_web_preview_shows_a_file_error_not_a_server_error(self):
+        from loudou.spreadsheets.models import ImportJob
+
         self.client.force_login(self.manager)
         data = b"name,owner\n" + b"x" * (200 * 1024) + b",rep\n"
-        self.client.post("/import/", {"file": SimpleUploadedFile("big.csv", data)})
-        preview = self.client.get("/import/preview/", headers={"accept-language": "en"})
+        with self.captureOnCommitCallbacks(execute=True):
+            self.client.post("/import/", {"file": SimpleUploadedFile("big.csv", data)})
+        token = ImportJob.objects.get().token
+        preview = self.client.get(f"/import/{token}/", headers={"accept-language": "en"})
         self.assertEqual(preview.status_code, 200)
         self.assertContains(preview, "too long")
+        self.assertNotContains(preview, "Import now")

@@ -108,14 +108,18 @@ class ImportScopeTests(SheetTestCase):
         self.assert_untouched()
 
     def test_the_web_preview_says_nothing_about_it(self):
+        from loudou.spreadsheets.models import ImportJob
+
         self.client.force_login(self.manager)
         content = b"external_id,name,owner,created_at\nEXT-1,Renamed,rep,2024-01-01\n"
-        self.client.post("/import/", {"file": SimpleUploadedFile("d.csv", content)})
-        preview = self.client.get("/import/preview/", headers={"accept-language": "en"})
+        with self.captureOnCommitCallbacks(execute=True):
+            self.client.post("/import/", {"file": SimpleUploadedFile("d.csv", content)})
+        token = ImportJob.objects.get().token
+        preview = self.client.get(f"/import/{token}/", headers={"accept-language": "en"})
         self.assertContains(preview, "not available to you")
         self.assertNotContains(preview, "南方大单")
         self.assertNotContains(preview, "differs")
-        self.client.post("/import/confirm/")
+        self.client.post(f"/import/{token}/confirm/")
         self.assert_untouched()
 
     def test_history_import_treats_it_as_unknown(self):
