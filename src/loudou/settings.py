@@ -6,6 +6,7 @@ needs editing for a deployment. See README.md for the list.
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -24,6 +25,20 @@ def env_bool(name: str, default: bool = False) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    """Read a whole-number environment variable; a clear error if it is not one."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}.")
+    return number
 
 
 DEBUG = env_bool("LOUDOU_DEBUG")
@@ -84,6 +99,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "axes",
     "loudou.core",
     "loudou.people",
     "loudou.pipelines",
@@ -105,6 +121,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a throttled login into the lockout page, and the
+    # middleware above (language) still see that page on its way out.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "loudou.urls"
@@ -165,9 +184,44 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("LOUDOU_SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
+# Reverse proxies in front of Loudou that append the client's address to X-Forwarded-For.
+# Login throttling counts failures per client address; without this it would see only the
+# proxy's address (core/throttle.py).
+LOUDOU_PROXY_COUNT = env_int("LOUDOU_PROXY_COUNT", 0)
+
+# Login throttling (django-axes, core/throttle.py). Failures count per account and per
+# client address within the cool-off window; at LOUDOU_LOGIN_FAILURE_LIMIT failures of one
+# account, or LOUDOU_LOGIN_ADDRESS_FAILURE_LIMIT from one address (higher: an office's
+# users share one address), logins for it are refused, the right password included, until
+# the window has passed or an administrator unlocks it (`loudou axes_reset_username NAME`,
+# `loudou axes_reset_ip ADDRESS`, `loudou axes_reset`).
+AUTHENTICATION_BACKENDS = [
+    # First: it refuses a throttled login before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "loudou.core.throttle.LoginThrottle"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = env_int("LOUDOU_LOGIN_FAILURE_LIMIT", 10, minimum=1)
+LOUDOU_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOUDOU_LOGIN_ADDRESS_FAILURE_LIMIT", 50, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOUDOU_LOGIN_COOLOFF_MINUTES", 60, minimum=1))
+# A good login clears that account's failures (LoginThrottle says which ones).
+AXES_RESET_ON_SUCCESS = True
+# Attempts refused during a lockout are not counted: the time the page promises holds, and
+# a user who keeps trying the right password from a locked address does not lock their own
+# account too.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "loudou.core.throttle.client_address"
+AXES_LOCKOUT_CALLABLE = "loudou.core.views.locked_out"
+# No start-up banner on every `loudou` command; failures and lockouts are still logged.
+AXES_VERBOSE = False
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOUDOU_LOG_LEVEL", "INFO")},
+    # django-axes says several things at INFO on every login; failures and lockouts are
+    # WARNINGs, and those are what an operator wants to see.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
