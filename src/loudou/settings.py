@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "axes",
+    "csp",
     "loudou.core",
     "loudou.people",
     "loudou.pipelines",
@@ -120,9 +121,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it turns a throttled login into the lockout page, and the
-    # middleware above (language) still see that page on its way out.
+    # middleware above (CSP, language) still see that page on its way out.
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -188,6 +190,22 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # Login throttling counts failures per client address; without this it would see only the
 # proxy's address (core/throttle.py).
 LOUDOU_PROXY_COUNT = env_int("LOUDOU_PROXY_COUNT", 0)
+
+# Content-Security-Policy (django-csp): everything from this site only, and no inline
+# script or style at all (behaviour lives in static JS files, looks in app.css; htmx is
+# told not to inject its indicator <style>, see base.html). No framing, forms post here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 
 # Login throttling (django-axes, core/throttle.py). Failures count per account and per
 # client address within the cool-off window; at LOUDOU_LOGIN_FAILURE_LIMIT failures of one
