@@ -182,14 +182,34 @@ LOUDOU_MAX_ATTACHMENT_BYTES = int(os.environ.get("LOUDOU_MAX_ATTACHMENT_BYTES", 
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# HTTPS. `loudou serve` speaks plain HTTP; in production a reverse proxy terminates TLS in
+# front of it. LOUDOU_HTTPS=1 says the site is served that way: secure cookies, HSTS, a
+# redirect of plain-HTTP requests, and trust in the proxy's X-Forwarded-Proto header (the
+# proxy must set it, overwriting what a client sent). /healthz stays reachable over plain
+# HTTP for load balancers that probe the backend directly.
+HTTPS = env_bool("LOUDOU_HTTPS")
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("LOUDOU_SECURE_COOKIES")
+# LOUDOU_SECURE_COOKIES, the older and narrower switch, still turns on just the cookies.
+SESSION_COOKIE_SECURE = HTTPS or env_bool("LOUDOU_SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = 365 * 24 * 60 * 60
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # Preloading is a commitment for the whole domain that browsers keep for months after
+    # it is withdrawn: only on request. Without it Django's deploy check warns (W021) that
+    # the site could not be submitted to the preload list, which is then the intent.
+    SECURE_HSTS_PRELOAD = env_bool("LOUDOU_HSTS_PRELOAD")
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
-# Reverse proxies in front of Loudou that append the client's address to X-Forwarded-For.
+# Reverse proxies in front of Loudou that append the client's address to X-Forwarded-For
+# (behind LOUDOU_HTTPS, one is assumed).
 # Login throttling counts failures per client address; without this it would see only the
 # proxy's address (core/throttle.py).
-LOUDOU_PROXY_COUNT = env_int("LOUDOU_PROXY_COUNT", 0)
+LOUDOU_PROXY_COUNT = env_int("LOUDOU_PROXY_COUNT", 1 if HTTPS else 0)
 
 # Content-Security-Policy (django-csp): everything from this site only, and no inline
 # script or style at all (behaviour lives in static JS files, looks in app.css; htmx is
