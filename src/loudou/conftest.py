@@ -19,3 +19,11 @@ def django_db_modify_db_settings(tmp_path_factory: pytest.TempPathFactory) -> No
 def _media_in_tmp(settings, tmp_path_factory: pytest.TempPathFactory) -> None:
     # Uploads made by tests go to a throw-away folder, never the working tree.
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture
+def client():
+    # pytest-style tests get the same throttled-login test client as LoudouTestCase.
+    from loudou.core.testing import LoudouClient
+
+    return LoudouClient()

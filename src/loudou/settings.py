@@ -7,6 +7,7 @@ needs editing for a deployment. See README.md for the list.
 import os
 import secrets
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -25,6 +26,20 @@ def env_bool(name: str, default: bool = False) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    """Read a whole-number environment variable; a clear error if it is not one."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}.")
+    return number
 
 
 DEBUG = env_bool("LOUDOU_DEBUG")
@@ -104,6 +119,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_tasks",
+    "axes",
+    "csp",
     "loudou.core",
     "loudou.people",
     "loudou.pipelines",
@@ -124,7 +141,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a throttled login into the lockout page, and the
+    # middleware above (CSP, language) still see that page on its way out.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "loudou.urls"
@@ -193,13 +214,84 @@ LOUDOU_IMPORT_LIMITS = {
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# HTTPS. `loudou serve` speaks plain HTTP; in production a reverse proxy terminates TLS in
+# front of it. LOUDOU_HTTPS=1 says the site is served that way: secure cookies, HSTS, a
+# redirect of plain-HTTP requests, and trust in the proxy's X-Forwarded-Proto header (the
+# proxy must set it, overwriting what a client sent). /healthz stays reachable over plain
+# HTTP for load balancers that probe the backend directly.
+HTTPS = env_bool("LOUDOU_HTTPS")
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("LOUDOU_SECURE_COOKIES")
+# LOUDOU_SECURE_COOKIES, the older and narrower switch, still turns on just the cookies.
+SESSION_COOKIE_SECURE = HTTPS or env_bool("LOUDOU_SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = 365 * 24 * 60 * 60
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # Preloading is a commitment for the whole domain that browsers keep for months after
+    # it is withdrawn: only on request. Without it Django's deploy check warns (W021) that
+    # the site could not be submitted to the preload list, which is then the intent.
+    SECURE_HSTS_PRELOAD = env_bool("LOUDOU_HSTS_PRELOAD")
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# Reverse proxies in front of Loudou that append the client's address to X-Forwarded-For
+# (behind LOUDOU_HTTPS, one is assumed).
+# Login throttling counts failures per client address; without this it would see only the
+# proxy's address (core/throttle.py).
+LOUDOU_PROXY_COUNT = env_int("LOUDOU_PROXY_COUNT", 1 if HTTPS else 0)
+
+# Content-Security-Policy (django-csp): everything from this site only, and no inline
+# script or style at all (behaviour lives in static JS files, looks in app.css; htmx is
+# told not to inject its indicator <style>, see base.html). No framing, forms post here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
+# Login throttling (django-axes, core/throttle.py). Failures count per account and per
+# client address within the cool-off window; at LOUDOU_LOGIN_FAILURE_LIMIT failures of one
+# account, or LOUDOU_LOGIN_ADDRESS_FAILURE_LIMIT from one address (higher: an office's
+# users share one address), logins for it are refused, the right password included, until
+# the window has passed or an administrator unlocks it (`loudou axes_reset_username NAME`,
+# `loudou axes_reset_ip ADDRESS`, `loudou axes_reset`).
+AUTHENTICATION_BACKENDS = [
+    # First: it refuses a throttled login before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "loudou.core.throttle.LoginThrottle"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = env_int("LOUDOU_LOGIN_FAILURE_LIMIT", 10, minimum=1)
+LOUDOU_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOUDOU_LOGIN_ADDRESS_FAILURE_LIMIT", 50, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOUDOU_LOGIN_COOLOFF_MINUTES", 60, minimum=1))
+# A good login clears that account's failures (LoginThrottle says which ones).
+AXES_RESET_ON_SUCCESS = True
+# Attempts refused during a lockout are not counted: the time the page promises holds, and
+# a user who keeps trying the right password from a locked address does not lock their own
+# account too.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "loudou.core.throttle.client_address"
+AXES_LOCKOUT_CALLABLE = "loudou.core.views.locked_out"
+# No start-up banner on every `loudou` command; failures and lockouts are still logged.
+AXES_VERBOSE = False
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOUDOU_LOG_LEVEL", "INFO")},
+    # django-axes says several things at INFO on every login; failures and lockouts are
+    # WARNINGs, and those are what an operator wants to see.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -29,6 +29,11 @@
   document.addEventListener("DOMContentLoaded", function () {
     var board = document.getElementById("board");
     if (board) { bind(board); }
+    // The pipeline picker shows another pipeline's board as soon as one is chosen (here,
+    // not in an onchange attribute: the Content-Security-Policy forbids inline script).
+    document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+      select.addEventListener("change", function () { select.form.submit(); });
+    });
   });
   document.body.addEventListener("htmx:afterSwap", function (ev) {
     var board = document.getElementById("board");
