@@ -36,7 +36,7 @@ def test_demo_serves_the_login_page(tmp_path: Path) -> None:
         text=True,
     )
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 180  # migrations and seeding on a busy machine
         status = None
         while time.monotonic() < deadline and process.poll() is None:
             try:
