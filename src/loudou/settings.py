@@ -103,6 +103,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
     "loudou.core",
     "loudou.people",
     "loudou.pipelines",
@@ -111,6 +113,7 @@ INSTALLED_APPS = [
     "loudou.activities",
     "loudou.reports",
     "loudou.spreadsheets",
+    "loudou.jobs",
 ]
 
 MIDDLEWARE = [
@@ -186,6 +189,11 @@ LOUDOU_IMPORT_LIMITS = {
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background work (loudou.jobs): django-tasks with its database backend, in the same
+# database (no other service to run); `loudou worker` runs the tasks and the schedules.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+LOUDOU_TASK_RETENTION_DAYS = int(os.environ.get("LOUDOU_TASK_RETENTION_DAYS", 14))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("LOUDOU_SECURE_COOKIES")
