@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "axes",
     "csp",
+    "django_tasks_db",
     "loudou.core",
     "loudou.people",
     "loudou.pipelines",
@@ -129,6 +130,7 @@ INSTALLED_APPS = [
     "loudou.activities",
     "loudou.reports",
     "loudou.spreadsheets",
+    "loudou.jobs",
 ]
 
 MIDDLEWARE = [
@@ -213,6 +215,11 @@ LOUDOU_IMPORT_LIMITS = {
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background work (loudou.jobs): django-tasks with its database backend, in the same
+# database (no other service to run); `loudou worker` runs the tasks and the schedules.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+LOUDOU_TASK_RETENTION_DAYS = int(os.environ.get("LOUDOU_TASK_RETENTION_DAYS", 14))
 
 # HTTPS. `loudou serve` speaks plain HTTP; in production a reverse proxy terminates TLS in
 # front of it. LOUDOU_HTTPS=1 says the site is served that way: secure cookies, HSTS, a

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from loudou.core.errors import InvalidInput, NotAllowed
+from loudou.jobs.queue import enqueue_on_commit
 from loudou.people.access import Scope
 from loudou.people.models import User
 from loudou.pipelines.models import Pipeline
@@ -90,7 +91,7 @@ def start(
     job.path, job.size = str(path), copied
     with transaction.atomic():
         job.save()
-        transaction.on_commit(lambda: _enqueue("check", job.pk))
+        _enqueue("check", job.pk)
     return job
 
 
@@ -114,16 +115,17 @@ def confirm(*, actor: User, job: ImportJob) -> ImportJob:
         )
         if not updated or not job.can_confirm:
             raise InvalidInput({"file": _("This import cannot be started (any more).")})
-        transaction.on_commit(lambda: _enqueue("import", job.pk))
+        _enqueue("import", job.pk)
     job.refresh_from_db()
     _write_progress(job, 0, 0.0)
     return job
 
 
 def _enqueue(kind: str, job_id: int) -> None:
+    """Queue the job's check or import once the request's transaction commits."""
     from . import tasks  # the task module imports this one
 
-    (tasks.check_import if kind == "check" else tasks.run_import).enqueue(job_id)
+    enqueue_on_commit(tasks.check_import if kind == "check" else tasks.run_import, job_id)
 
 
 # ---------------------------------------------------------------------------------------

@@ -33,6 +33,6 @@ def run_import(job_id: int) -> None:
 
 
 @task()
-def clean_imports() -> int:
-    """Remove old uploads, errors files and finished jobs (scheduled daily)."""
+def clean_imports(due: str | None = None) -> int:
+    """Remove old uploads, errors files and finished jobs (scheduled hourly)."""
     return jobs.clean_old()

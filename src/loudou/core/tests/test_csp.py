@@ -10,6 +10,7 @@ from django.test import TransactionTestCase
 
 from loudou.core.testing import LoudouClient, LoudouTestCase
 from loudou.deals import services
+from loudou.jobs.testing import run_tasks
 from loudou.people.models import Role, User
 from loudou.pipelines.models import Pipeline
 from loudou.reports import loader
@@ -109,8 +110,9 @@ class PageTests(PolicyChecks, LoudouTestCase):
         upload = SimpleUploadedFile(
             "deals.csv", b"name,owner,created_at\nA,rep,2024-01-01\n,rep,x\n"
         )
-        with self.captureOnCommitCallbacks(execute=True):  # the check task runs at once
+        with self.captureOnCommitCallbacks(execute=True):  # the check task is queued
             self.client.post("/import/", {"file": upload})
+        run_tasks()
         from loudou.spreadsheets.models import ImportJob
 
         token = ImportJob.objects.get().token

@@ -1,6 +1,8 @@
-"""`loudou demo` seeds and serves: started on a free port, it answers its login page."""
+"""`loudou demo` seeds and serves: started on a free port, it answers its login page, with
+a background worker beside it that stops with it."""
 
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -47,6 +49,11 @@ def test_demo_serves_the_login_page(tmp_path: Path) -> None:
             except OSError:
                 time.sleep(0.3)
         assert status == 200, process.stdout.read() if process.poll() is not None else "timeout"
+        seen = ""
+        while "Loudou worker started" not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([process.stdout], [], [], 1)
+            if ready:
+                seen += process.stdout.readline()
         assert "漏斗" in body
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/loudou/app.css") as r:
             assert r.status == 200
@@ -57,9 +64,12 @@ def test_demo_serves_the_login_page(tmp_path: Path) -> None:
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=30)
+        output = seen + output
     assert (tmp_path / "loudou-demo.sqlite3").exists()
     assert "demo-admin" in output
     assert "loudou-demo" in output  # the password is printed with the logins
+    assert "Loudou worker started" in output
+    assert "Loudou worker stopped" in output  # stopped by the server on its way out
 
 
 @pytest.mark.slow

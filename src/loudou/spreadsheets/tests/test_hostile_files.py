@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
 from loudou.deals.models import Deal
+from loudou.jobs.testing import run_tasks
 from loudou.spreadsheets import services
 from loudou.spreadsheets.reader import FileError, read_table
 
@@ -168,6 +169,7 @@ class TextFileTests(SheetTestCase):
         data = b"name,owner\n" + b"x" * (200 * 1024) + b",rep\n"
         with self.captureOnCommitCallbacks(execute=True):
             self.client.post("/import/", {"file": SimpleUploadedFile("big.csv", data)})
+        run_tasks()
         token = ImportJob.objects.get().token
         preview = self.client.get(f"/import/{token}/", headers={"accept-language": "en"})
         self.assertEqual(preview.status_code, 200)

@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 from loudou.core.testing import ago
 from loudou.deals import services
 from loudou.deals.models import Deal
+from loudou.jobs.testing import run_tasks
 
 from .base import SheetTestCase
 
@@ -114,6 +115,7 @@ class ImportScopeTests(SheetTestCase):
         content = b"external_id,name,owner,created_at\nEXT-1,Renamed,rep,2024-01-01\n"
         with self.captureOnCommitCallbacks(execute=True):
             self.client.post("/import/", {"file": SimpleUploadedFile("d.csv", content)})
+        run_tasks()
         token = ImportJob.objects.get().token
         preview = self.client.get(f"/import/{token}/", headers={"accept-language": "en"})
         self.assertContains(preview, "not available to you")

@@ -2,12 +2,12 @@
 
 import datetime as dt
 from pathlib import Path
-from unittest import mock
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from loudou.deals.models import Deal
+from loudou.jobs.testing import run_tasks
 from loudou.spreadsheets import jobs
 from loudou.spreadsheets.models import ImportJob
 
@@ -28,6 +28,7 @@ class WebImportTests(SheetTestCase):
                 {"file": SimpleUploadedFile(name, content)},
                 headers={"accept-language": lang},
             )
+        run_tasks()  # the worker's part: the check
         return response
 
     def job(self) -> ImportJob:
@@ -53,6 +54,8 @@ class WebImportTests(SheetTestCase):
         self.assertFalse(Deal.objects.exists())  # the check writes nothing
         with self.captureOnCommitCallbacks(execute=True):
             response = self.client.post(f"/import/{job.token}/confirm/")
+        self.assertEqual(self.job().state, "importing")
+        run_tasks()  # the worker's part: the import
         self.assertRedirects(response, f"/import/{job.token}/")
         deal = Deal.objects.get(name="Web deal")
         self.assertEqual((deal.owner, deal.stage.key), (self.rep, "needs"))
@@ -64,10 +67,7 @@ class WebImportTests(SheetTestCase):
 
     def test_a_running_job_shows_its_progress_and_polls(self):
         self.client.force_login(self.manager)
-        with (
-            mock.patch("loudou.spreadsheets.jobs._enqueue"),  # no worker yet
-            self.captureOnCommitCallbacks(execute=True),
-        ):
+        with self.captureOnCommitCallbacks(execute=True):  # queued; no worker has run yet
             self.client.post("/import/", {"file": SimpleUploadedFile("d.csv", GOOD)})
         page = self.page("en")
         self.assertContains(page, "Checking every row")

@@ -27,6 +27,9 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=42, help="Random seed (default 42).")
         parser.add_argument("--now", help="Fix the clock of the seed (ISO date-time).")
         parser.add_argument("--no-serve", action="store_true", help="Seed only; do not serve.")
+        parser.add_argument(
+            "--no-worker", action="store_true", help="Serve without a background worker."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         now = None
@@ -58,4 +61,5 @@ class Command(BaseCommand):
                 workers=1,
                 threads=4,
                 stdout=self.stdout,
+                task_worker=not options["no_worker"],
             )

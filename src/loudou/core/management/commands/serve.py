@@ -8,9 +8,14 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connections
 
+from loudou.jobs.process import start_worker, stop_worker
 
-def run_server(*, host: str, port: int, workers: int, threads: int, stdout: Any) -> None:
-    """Serve the WSGI app in the foreground until interrupted."""
+
+def run_server(
+    *, host: str, port: int, workers: int, threads: int, stdout: Any, task_worker: bool = True
+) -> None:
+    """Serve the WSGI app in the foreground until interrupted, with one background task
+    worker (`loudou worker`) beside it unless ``task_worker`` is false."""
     from gunicorn.app.base import BaseApplication
 
     from loudou.wsgi import application
@@ -31,7 +36,12 @@ def run_server(*, host: str, port: int, workers: int, threads: int, stdout: Any)
     connections.close_all()
     stdout.write(f"Loudou is serving on http://{host}:{port}/  (Ctrl+C stops it)")
     stdout.flush()
-    _Server().run()
+    worker = start_worker() if task_worker else None
+    try:
+        _Server().run()
+    finally:
+        if worker is not None:
+            stop_worker(worker)
 
 
 class Command(BaseCommand):
@@ -48,6 +58,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--threads", type=int, default=4)
         parser.add_argument("--no-migrate", action="store_true")
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="do not start a background worker (run `loudou worker` elsewhere)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not options["no_migrate"]:
@@ -60,4 +75,5 @@ class Command(BaseCommand):
             workers=workers,
             threads=options["threads"],
             stdout=self.stdout,
+            task_worker=not options["no_worker"],
         )
