@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.http import HttpRequest
 from django.test import Client, TestCase
 from django.utils import timezone
@@ -94,8 +94,9 @@ class LoudouTestCase(TestCase):
 
     @contextlib.contextmanager
     def assertDatabaseRefuses(self) -> Iterator[None]:
-        """The block must fail with an IntegrityError; its transaction is rolled back."""
-        with self.assertRaises(IntegrityError), transaction.atomic():
+        """The block must fail with an IntegrityError (a constraint) or a DataError (a value
+        the column cannot hold); its transaction is rolled back."""
+        with self.assertRaises((IntegrityError, DataError)), transaction.atomic():
             yield
 
     def make_deal(self, owner: User | None = None, **kwargs: Any) -> Deal:
