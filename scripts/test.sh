@@ -17,6 +17,16 @@ python3 -m venv "$VENV"
 PY="$VENV/bin/python"
 unset LOUDOU_DATABASE_URL DJANGO_SETTINGS_MODULE
 
+step "chromium and CJK fonts for the browser tests"
+if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+fi
+# The browser tests fail, never skip, when the browser is missing here.
+export LOUDOU_REQUIRE_BROWSER=1
+
 step "ruff"
 "$VENV/bin/ruff" check src bench
 "$VENV/bin/ruff" format --check src bench

@@ -27,3 +27,74 @@ def client():
     from loudou.core.testing import LoudouClient
 
     return LoudouClient()
+
+
+# --- Browser tests --------------------------------------------------------------------
+# Playwright for Python drives Debian's chromium (scripts/test.sh installs it with apt when
+# missing); browser downloads never happen. Tests marked ``browser`` get ``page``, a fresh
+# context on one shared headless browser, and pytest-django's ``live_server``.
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    import os
+    from pathlib import Path
+
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true" or os.environ.get("LOUDOU_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{CHROMIUM} is missing: scripts/test.sh installs it with apt")
+        pytest.skip(f"{CHROMIUM} is missing (scripts/test.sh installs it)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright runs an event loop in this thread; the ORM calls a test makes between
+    # browser steps are still plain synchronous calls.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_page(browser, live_server):
+    """``open_page(language)``: a page in a fresh browser context speaking ``language``
+    ("en" or "zh-CN"), whose requests may only go to the live server (anything else fails
+    the test). ``page.console_errors`` collects console errors; ``page.base_url`` is the
+    server's address."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(live_server.url).netloc
+    contexts = []
+    outside: list[str] = []
+
+    def guard(route):
+        url = route.request.url
+        if urlsplit(url).netloc == host or url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    def open_(language: str = "en"):
+        context = browser.new_context(locale=language, viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        context.route("**/*", guard)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.console_errors = errors
+        page.base_url = live_server.url
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+    assert not outside, f"requests left the test server: {outside}"
+
+
+@pytest.fixture
+def page(open_page):
+    """An English page (see ``open_page``)."""
+    return open_page("en")
