@@ -206,6 +206,11 @@ LOUDOU_IMPORT_MAX_UPLOAD_BYTES = int(
     os.environ.get("LOUDOU_IMPORT_MAX_UPLOAD_BYTES", 200 * 1024 * 1024)
 )
 LOUDOU_IMPORT_KEEP_HOURS = int(os.environ.get("LOUDOU_IMPORT_KEEP_HOURS", 24))
+# Change records (core_change) are kept this long; a report cache entry older than half
+# of it is reloaded rather than checked against records that may be gone.
+LOUDOU_CHANGES_KEEP_HOURS = float(os.environ.get("LOUDOU_CHANGES_KEEP_HOURS", 24))
+if not 1 <= LOUDOU_CHANGES_KEEP_HOURS <= 24 * 365:
+    raise ImproperlyConfigured("LOUDOU_CHANGES_KEEP_HOURS must be between 1 and 8760.")
 # Workbooks read by the import (docs/spreadsheets.md): beyond these, refused before reading.
 LOUDOU_IMPORT_LIMITS = {
     "rows": int(os.environ.get("LOUDOU_IMPORT_MAX_ROWS", 1_048_576)),  # Excel's own limit

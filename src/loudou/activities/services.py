@@ -35,6 +35,10 @@ def log_activity(
         raise InvalidInput({"outcome": _("Not an activity outcome.")})
     if contact is not None and contact.account_id != deal.account_id:
         raise InvalidInput({"contact": _("The contact must belong to the deal's account.")})
+    # The deal row first, as stage changes take it: inserting the activity would take a
+    # shared lock on it and the update below then an exclusive one, an upgrade that can
+    # deadlock with a move of the same deal waiting in between.
+    Deal.objects.select_for_update().filter(pk=deal.pk).values_list("pk").first()
     activity = Activity.objects.create(
         deal=deal, type=type, at=at, outcome=outcome, note=note.strip(), contact=contact, by=actor
     )

@@ -12,9 +12,12 @@ from pathlib import Path
 
 import polars as pl
 
-from .frames import Frames, PipelineData, Stage
+from .frames import SCHEMAS, Frames, PipelineData, Stage
 
 PARTS = ("deals", "events", "stays", "payments", "activities", "quotas")
+# The small raw tables, kept beside the derived frames: refreshing a few deals derives
+# them again (analytics/patch.py), which needs the stages, users, teams and quotas.
+SMALL = ("stages", "users", "teams", "quotas")
 
 
 def write_frames(frames: Frames, out: Path) -> None:
@@ -34,6 +37,8 @@ def write_frames(frames: Frames, out: Path) -> None:
             "team_names": {str(k): v for k, v in data.team_names.items()},
             "user_teams": {str(k): v for k, v in data.user_teams.items()},
         }
+    for name in SMALL:
+        getattr(frames, name).write_ipc(out / f"raw.{name}.arrow", compression=None)
     (out / "index.json").write_text(json.dumps(index, ensure_ascii=False))
 
 
@@ -42,13 +47,12 @@ def read_frames(out: Path) -> Frames:
     pipelines = pl.DataFrame(
         index["pipelines"], schema={"id": pl.Int64, "key": pl.String, "is_default": pl.Boolean}
     )
+    small = {name: pl.read_ipc(out / f"raw.{name}.arrow") for name in SMALL}
     frames = Frames(
         pipelines=pipelines,
-        deals=pl.DataFrame(),
-        events=pl.DataFrame(),
-        stages=pl.DataFrame(),
-        users=pl.DataFrame(),
-        teams=pl.DataFrame(),
+        deals=pl.DataFrame(schema=SCHEMAS["deals"]),
+        events=pl.DataFrame(schema=SCHEMAS["events"]),
+        **small,
     )
     for pipeline_id, meta in index["derived"].items():
         parts = {part: pl.read_ipc(out / f"{pipeline_id}.{part}.arrow") for part in PARTS}

@@ -2,136 +2,163 @@
 
 import contextlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     # the SQLite reader child imports this module without Django
     from django.db.backends.base.base import BaseDatabaseWrapper
 
-_SQLITE_APPEND_ONLY = """
-CREATE TRIGGER IF NOT EXISTS {table}_append_only
-BEFORE UPDATE ON {table}
-BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;
-"""
-
-_PG_APPEND_ONLY = [
-    """
-    CREATE OR REPLACE FUNCTION loudou_append_only() RETURNS trigger AS $$
-    BEGIN
-      -- SQLSTATE 23000 so that drivers report an integrity error, as SQLite does.
-      RAISE EXCEPTION '% is append-only', TG_TABLE_NAME
-        USING ERRCODE = 'integrity_constraint_violation';
-    END;
-    $$ LANGUAGE plpgsql;
-    """,
-    "DROP TRIGGER IF EXISTS {table}_append_only ON {table};",
-    """
-    CREATE TRIGGER {table}_append_only BEFORE UPDATE ON {table}
-    FOR EACH ROW EXECUTE FUNCTION loudou_append_only();
-    """,
-]
+# The tables whose changes core_change records, by triggers that
+# core/migrations/0003_change_records.py installs (the SQL is frozen there).
+TRACKED_TABLES = (
+    "deals_deal",
+    "deals_stageevent",
+    "deals_payment",
+    "activities_activity",
+    "pipelines_pipeline",
+    "pipelines_stage",
+    "people_team",
+    "people_quota",
+    "people_user",
+)
+# A change that may touch anything (a bulk load): readers start again from scratch.
+EVERYTHING = "*"
 
 
-def append_only_sql(connection: "BaseDatabaseWrapper", table: str) -> list[str]:
-    """Statements that make UPDATE on ``table`` fail in the database itself.
-
-    Deleting stays possible (a deal's deletion cascades to its events; tests flush)."""
-    if connection.vendor == "sqlite":
-        return [_SQLITE_APPEND_ONLY.format(table=table)]
-    if connection.vendor == "postgresql":
-        return [sql.format(table=table) for sql in _PG_APPEND_ONLY]
-    raise NotImplementedError(f"Loudou does not support {connection.vendor}")
+def change_trigger_names(vendor: str) -> list[str]:
+    if vendor == "postgresql":
+        return [name for t in TRACKED_TABLES for name in (f"{t}_change", f"{t}_change_truncate")]
+    return [f"{t}_change_{n}" for t in TRACKED_TABLES for n in ("ins", "upd", "del")]
 
 
-def drop_append_only_sql(connection: "BaseDatabaseWrapper", table: str) -> list[str]:
-    if connection.vendor == "postgresql":
-        return [f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};"]
-    return [f"DROP TRIGGER IF EXISTS {table}_append_only;"]
-
-
-# Tables whose writes change what reports show, with the columns whose UPDATE matters
-# (None: any column). A user's last_login changing on every login must not drop caches.
-WATCHED_TABLES: dict[str, tuple[str, ...] | None] = {
-    "deals_deal": None,
-    "deals_stageevent": None,
-    "deals_payment": None,
-    "activities_activity": None,
-    "pipelines_pipeline": None,
-    "pipelines_stage": None,
-    "people_team": None,
-    "people_quota": None,
-    "people_user": ("username", "team_id", "role", "is_active", "is_superuser"),
-}
-
-_PG_BUMP_FUNCTION = """
-CREATE OR REPLACE FUNCTION loudou_bump_data_version() RETURNS trigger AS $$
-BEGIN UPDATE core_dataversion SET seq = seq + 1 WHERE id = 1; RETURN NULL; END;
-$$ LANGUAGE plpgsql;
-"""
-
-
-def data_version_sql(connection: "BaseDatabaseWrapper") -> list[str]:
-    """Triggers that increase ``core_dataversion.seq`` on every write to a watched table.
-
-    PostgreSQL: one statement-level trigger per table (a bulk insert bumps once).
-    SQLite: row-level triggers (the only kind it has)."""
-    statements: list[str] = []
-    if connection.vendor == "postgresql":
-        statements.append(_PG_BUMP_FUNCTION)
-        for table, columns in WATCHED_TABLES.items():
-            update = f"UPDATE OF {', '.join(columns)}" if columns else "UPDATE"
-            statements.append(f"DROP TRIGGER IF EXISTS {table}_data_version ON {table};")
-            statements.append(
-                f"CREATE TRIGGER {table}_data_version AFTER INSERT OR {update} OR DELETE "
-                f"OR TRUNCATE ON {table} FOR EACH STATEMENT "
-                "EXECUTE FUNCTION loudou_bump_data_version();"
-            )
-        return statements
-    if connection.vendor == "sqlite":
-        bump = "BEGIN UPDATE core_dataversion SET seq = seq + 1 WHERE id = 1; END;"
-        for table, columns in WATCHED_TABLES.items():
-            update = f"UPDATE OF {', '.join(columns)}" if columns else "UPDATE"
-            for event, name in (("INSERT", "ins"), (update, "upd"), ("DELETE", "del")):
-                statements.append(
-                    f"CREATE TRIGGER IF NOT EXISTS {table}_data_version_{name} "
-                    f"AFTER {event} ON {table} {bump}"
-                )
-        return statements
-    raise NotImplementedError(f"Loudou does not support {connection.vendor}")
-
-
-def data_version_triggers_missing(connection: "BaseDatabaseWrapper") -> list[str]:
-    """Watched tables lacking their data-version trigger(s) in this database."""
+def change_triggers_missing(connection: "BaseDatabaseWrapper") -> list[str]:
+    """Change-record triggers missing in this database (then nothing may be cached)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
         else:
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
         present = {row[0] for row in cursor.fetchall()}
-    if connection.vendor == "postgresql":
-        return [t for t in WATCHED_TABLES if f"{t}_data_version" not in present]
-    return [
-        t
-        for t in WATCHED_TABLES
-        if not all(f"{t}_data_version_{n}" in present for n in ("ins", "upd", "del"))
-    ]
+    return [name for name in change_trigger_names(connection.vendor) if name not in present]
 
 
-def drop_data_version_sql(connection: "BaseDatabaseWrapper") -> list[str]:
-    if connection.vendor == "postgresql":
-        return [
-            f"DROP TRIGGER IF EXISTS {table}_data_version ON {table};" for table in WATCHED_TABLES
-        ] + ["DROP FUNCTION IF EXISTS loudou_bump_data_version();"]
-    return [
-        f"DROP TRIGGER IF EXISTS {table}_data_version_{name};"
-        for table in WATCHED_TABLES
-        for name in ("ins", "upd", "del")
-    ]
+@dataclass(frozen=True)
+class ChangeMarker:
+    """Where a reader stood in the change records: the highest id it could see, and on
+    PostgreSQL its snapshot (ids come from a sequence, so a transaction holding a lower id
+    can commit after a higher one; the snapshot says which transactions it had not seen)."""
+
+    max_id: int
+    snapshot: str | None = None
 
 
-def bump_data_version(connection: "BaseDatabaseWrapper") -> None:
+def change_marker(connection: "BaseDatabaseWrapper") -> ChangeMarker:
+    """The marker to take *before* reading data: every change not covered by it is seen
+    by ``changed_since`` afterwards, however the commits interleave."""
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE core_dataversion SET seq = seq + 1 WHERE id = 1")
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT COALESCE((SELECT MAX(id) FROM core_change), 0), pg_current_snapshot()::text"
+            )
+            max_id, snapshot = cursor.fetchone()
+            return ChangeMarker(int(max_id), snapshot)
+        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM core_change")
+        return ChangeMarker(int(cursor.fetchone()[0]))
+
+
+def changed_since(connection: "BaseDatabaseWrapper", marker: ChangeMarker) -> bool:
+    """Whether a change was committed that a reader standing at ``marker`` did not see.
+
+    SQLite has one writer at a time, so ids are assigned in commit order (AUTOINCREMENT
+    never reuses one): a higher id is all there is to look for. PostgreSQL also looks for
+    rows of transactions that were still running at the marker's snapshot (an index on
+    ``txid`` keeps that to the recent rows)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and marker.snapshot is not None:
+            xmin = int(marker.snapshot.split(":", 1)[0])
+            cursor.execute(
+                "SELECT EXISTS (SELECT 1 FROM core_change WHERE id > %s) OR EXISTS ("
+                "SELECT 1 FROM core_change WHERE txid >= %s "
+                "AND NOT pg_visible_in_snapshot(txid::text::xid8, %s::pg_snapshot))",
+                [marker.max_id, xmin, marker.snapshot],
+            )
+        else:
+            cursor.execute(
+                "SELECT EXISTS (SELECT 1 FROM core_change WHERE id > %s)", [marker.max_id]
+            )
+        return bool(cursor.fetchone()[0])
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    """What changed since a marker: the deals (ids), the tables changed as a whole or
+    without a deal (small tables, bulk loads: ``EVERYTHING``), and whether there were
+    more deals than the caller's limit (then it should load everything)."""
+
+    deal_ids: frozenset[int]
+    tables: frozenset[str]
+    too_many: bool = False
+
+
+def changes_since(connection: "BaseDatabaseWrapper", marker: ChangeMarker, limit: int) -> ChangeSet:
+    """The changes a reader at ``marker`` has not seen (and perhaps a few it has: reading
+    them again is harmless), at most ``limit`` deals."""
+    where = "id > %s"
+    params: list = [marker.max_id]
+    if connection.vendor == "postgresql" and marker.snapshot is not None:
+        where += (
+            " OR (txid >= %s AND NOT pg_visible_in_snapshot(txid::text::xid8, %s::pg_snapshot))"
+        )
+        params += [int(marker.snapshot.split(":", 1)[0]), marker.snapshot]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT tbl FROM core_change WHERE ({where}) AND deal_id IS NULL", params
+        )
+        tables = frozenset(row[0] for row in cursor.fetchall())
+        cursor.execute(
+            f"SELECT DISTINCT deal_id FROM core_change WHERE ({where}) AND deal_id IS NOT NULL "
+            "LIMIT %s",
+            [*params, limit + 1],
+        )
+        deal_ids = frozenset(row[0] for row in cursor.fetchall())
+    return ChangeSet(deal_ids, tables, too_many=len(deal_ids) > limit)
+
+
+def record_change(connection: "BaseDatabaseWrapper", table: str = EVERYTHING) -> None:
+    """Record a change the triggers did not (a bulk load): ``table`` as a whole."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "INSERT INTO core_change (tbl, deal_id, txid, at) "
+                "VALUES (%s, NULL, pg_current_xact_id()::text::bigint, now())",
+                [table],
+            )
+        else:
+            cursor.execute(
+                "INSERT INTO core_change (tbl, deal_id, at) "
+                "VALUES (%s, NULL, strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now'))",
+                [table],
+            )
+
+
+def prune_changes(connection: "BaseDatabaseWrapper", keep_hours: float) -> int:
+    """Delete change records older than ``keep_hours``, always keeping the newest (the
+    ids must never go back). Returns how many were deleted."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "DELETE FROM core_change WHERE at < now() - make_interval(secs => %s) "
+                "AND id < (SELECT MAX(id) FROM core_change)",
+                [keep_hours * 3600],
+            )
+        else:
+            cursor.execute(
+                "DELETE FROM core_change WHERE at < strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now', "
+                "%s) AND id < (SELECT MAX(id) FROM core_change)",
+                [f"-{keep_hours * 3600:.0f} seconds"],
+            )
+        return cursor.rowcount
 
 
 # 64 MiB: at 1M imported rows, 128 MiB was 2 % faster for 80 MiB more memory.
@@ -140,22 +167,35 @@ BULK_CACHE_KIB = 64 * 1024
 
 @contextlib.contextmanager
 def bulk_write(connection: "BaseDatabaseWrapper") -> Iterator[None]:
-    """For a bulk load inside one transaction: bump the data version once, not per row.
+    """For a bulk load inside one transaction: one whole-table change record, not one per
+    row.
 
     SQLite's triggers fire per row (2.5× slower inserts); they are dropped for the load and
-    re-created before the transaction commits. DDL is transactional in SQLite and it has
-    one writer at a time, so no other connection ever sees the triggers missing.
-    PostgreSQL's triggers are per statement already: nothing to do but the final bump."""
+    put back, from their own SQL, before the transaction commits. DDL is transactional in
+    SQLite and it has one writer at a time, so no other connection ever sees them missing.
+    PostgreSQL's trigger functions skip while the transaction says ``loudou.bulk_load``
+    (no DDL, so no table lock that would make other users wait)."""
     if not connection.in_atomic_block:
         raise RuntimeError("bulk_write() must run inside transaction.atomic()")
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            for sql in drop_data_version_sql(connection):
-                cursor.execute(sql)
+    saved: list[str] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            names = change_trigger_names("sqlite")
+            placeholders = ", ".join(["%s"] * len(names))
+            cursor.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' "
+                f"AND name IN ({placeholders})",
+                names,
+            )
+            saved = [row[0] for row in cursor.fetchall()]
+            for name in names:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
             # A bigger page cache keeps the indexes being filled in memory (SQLite's
             # default is 2 MiB); it is given back when the load ends.
             cache = cursor.execute("PRAGMA cache_size").fetchone()[0]
             cursor.execute(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
+        else:
+            cursor.execute("SET LOCAL loudou.bulk_load = 'on'")
     try:
         yield
     finally:
@@ -163,11 +203,13 @@ def bulk_write(connection: "BaseDatabaseWrapper") -> Iterator[None]:
             # The driver's own connection: after a failed statement Django refuses queries
             # until the rollback, but the page cache is the connection's, not the load's.
             connection.connection.execute(f"PRAGMA cache_size = {int(cache)}")
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            for sql in data_version_sql(connection):
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            for sql in saved:
                 cursor.execute(sql)
-    bump_data_version(connection)
+        else:
+            cursor.execute("SET LOCAL loudou.bulk_load = 'off'")
+    record_change(connection)
 
 
 def epoch_us_of_latest_sql(vendor: str, *columns: str) -> str:

@@ -1,19 +1,34 @@
 """Cross-cutting models."""
 
 from django.db import models
+from django.db.models.functions import Now
 
 
-class DataVersion(models.Model):
-    """One row whose ``seq`` database triggers increase on every write to the tables that
-    reports read (see ``core/db.py``). Reports cache their frames under this number, so a
-    committed write, by any path, is never hidden by a cache."""
+class Change(models.Model):
+    """One committed change to a table that reports read, recorded by database triggers
+    (``core/migrations/0003_change_records.py``) whichever code wrote: services, imports,
+    raw SQL, the Django admin.
 
-    seq = models.BigIntegerField(default=0)
+    ``deal_id`` names the deal a row belongs to (the deal itself, its events, payments,
+    activities); it is null for a change to a small table (users, teams, stages, quotas)
+    or to a whole table (a bulk load, a TRUNCATE), where a reader must assume anything
+    changed. Rows are only ever inserted, so writers never wait on each other here (the
+    single ``core_dataversion`` row they replaced was a lock every write took until commit).
+    On PostgreSQL ``txid`` is the writing transaction's id: ids from a sequence can commit
+    out of order, and the transaction id tells a reader whether its snapshot saw the row
+    (``core/db.py``). Old rows are pruned hourly."""
+
+    tbl = models.CharField(max_length=63)
+    deal_id = models.BigIntegerField(null=True)
+    txid = models.BigIntegerField(null=True)
+    at = models.DateTimeField(db_default=Now())
 
     class Meta:
-        constraints = [
-            models.CheckConstraint(condition=models.Q(id=1), name="core_dataversion_one_row")
+        indexes = [
+            models.Index(
+                fields=["txid"], condition=models.Q(txid__isnull=False), name="core_change_txid"
+            )
         ]
 
     def __str__(self) -> str:
-        return str(self.seq)
+        return f"{self.tbl} {self.deal_id or '*'}"

@@ -24,7 +24,7 @@ import polars as pl
 
 from loudou.analytics.frames import SCHEMAS, Frames
 from loudou.analytics.store import write_frames
-from loudou.reports.queries import PARTITIONED, queries
+from loudou.reports.queries import PARTITIONED, finish_raw, queries
 
 
 def read_raw(uri: str, activities: bool = False) -> dict[str, pl.DataFrame]:
@@ -42,15 +42,7 @@ def read_raw(uri: str, activities: bool = False) -> dict[str, pl.DataFrame]:
             # An empty table has no id range to partition: read it whole.
             frame = cx.read_sql(uri, query, return_type="polars")
         raw[name] = frame if frame.height else pl.DataFrame(schema=SCHEMAS[name])
-    if "no_amount" in raw["deals"].columns:
-        raw["deals"] = raw["deals"].with_columns(
-            pl.when(pl.col("no_amount") == 1)
-            .then(None)
-            .otherwise(pl.col("amount_cents"))
-            .alias("amount_cents"),
-            pl.col("last_touch_us").alias("last_touch"),
-        )
-    return raw
+    return finish_raw(raw)
 
 
 def main(out: Path, activities: bool = False) -> None:

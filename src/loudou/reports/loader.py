@@ -3,10 +3,12 @@
 A child process (frames_reader.py) reads only the columns reports need with connectorx
 (Rust, straight into Arrow), derives the report frames and hands them over as Arrow files;
 see that module for why it is a child, bench/RESULTS.md for the measurements. The cache
-keeps one ``Frames`` per database until ``core_dataversion.seq`` changes: database
-triggers bump it on every write to a table that reports read, whichever code wrote.
+keeps one ``Frames`` per database until a change is committed that its load did not see:
+database triggers record every write to a table that reports read in ``core_change``,
+whichever code wrote (``core/db.py``).
 """
 
+import datetime as dt
 import logging
 import os
 import subprocess
@@ -15,14 +17,26 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
 
+import polars as pl
+from django.conf import settings
 from django.db import connections
 
-from loudou.analytics.frames import Frames
+from loudou.analytics.frames import SCHEMAS, Frames
+from loudou.analytics.patch import patch_frames
 from loudou.analytics.store import read_frames
-from loudou.core.db import data_version_triggers_missing
+from loudou.core.db import (
+    EVERYTHING,
+    ChangeMarker,
+    change_marker,
+    change_triggers_missing,
+    changed_since,
+    changes_since,
+)
+from loudou.reports.queries import PER_DEAL, SMALL, finish_raw, queries
 
 logger = logging.getLogger(__name__)
 
@@ -71,30 +85,24 @@ def load_frames(alias: str = "default", activities: bool = False) -> Frames:
 _triggers_checked: dict[str, bool] = {}
 
 
-def data_version(alias: str = "default") -> int | None:
-    """The change marker: None if it cannot be trusted (then nothing is cached)."""
-    connection = connections[alias]
+def tracking(alias: str = "default") -> bool:
+    """Whether changes are recorded in this database (if not, nothing is cached)."""
     if alias not in _triggers_checked:
-        missing = data_version_triggers_missing(connection)
+        missing = change_triggers_missing(connections[alias])
         if missing:
             logger.warning(
-                "Report cache off: no data-version trigger on %s. Run `loudou migrate`.",
+                "Report cache off: change-record triggers missing (%s). Run `loudou migrate`.",
                 ", ".join(missing),
             )
         _triggers_checked[alias] = not missing
-    if not _triggers_checked[alias]:
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT seq FROM core_dataversion WHERE id = 1")
-        row = cursor.fetchone()
-    return row[0] if row else None
+    return _triggers_checked[alias]
 
 
 @dataclass
 class _Entry:
-    version: int
+    marker: ChangeMarker
     frames: Frames
-    loaded_in: float
+    loaded_at: float
     activities: bool
 
 
@@ -102,37 +110,139 @@ _cache: dict[str, _Entry] = {}
 _lock = threading.Lock()
 
 
-def frames_for(alias: str = "default", activities: bool = False) -> Frames:
-    """The current frames, from the cache when nothing was written since they were read;
-    with ``activities`` they hold the activities too (a cached entry that has them serves
-    every report).
+# Beyond this many changed deals, one full load is cheaper than patching (bench/live_bench.py).
+REFRESH_MAX_DEALS = 20_000
+# Tables whose change changes every deal's derived columns: they mean a full load.
+# A deal table changed without a deal (a TRUNCATE) is one too.
+RELOAD_TABLES = {
+    EVERYTHING,
+    "pipelines_pipeline",
+    "pipelines_stage",
+    "deals_deal",
+    "deals_stageevent",
+    "deals_payment",
+    "activities_activity",
+}
 
-    The marker is read before and after loading; if a write committed in between, the
-    load is repeated, so a cached entry never predates its marker."""
+
+def _expired(entry: _Entry) -> bool:
+    # Change records older than LOUDOU_CHANGES_KEEP_HOURS are pruned: an entry must be
+    # brought up to date well before its changes could be gone.
+    return time.monotonic() - entry.loaded_at > settings.LOUDOU_CHANGES_KEEP_HOURS * 1800
+
+
+def read_deals(alias: str, deal_ids: list[int], activities: bool) -> dict[str, pl.DataFrame]:
+    """The current rows of ``deal_ids`` (deal rows, events, payments, activities when
+    asked), read in this process with the load's own SQL: a few deals, so no child."""
+    connection = connections[alias]
+    sql = queries(connection.vendor)
+    raw: dict[str, pl.DataFrame] = {}
+    for name, key in PER_DEAL.items():
+        if name == "activities" and not activities:
+            continue
+        rows: list[tuple] = []
+        columns: list[str] = []
+        with connection.cursor() as cursor:
+            for start in range(0, len(deal_ids), 5_000):
+                chunk = deal_ids[start : start + 5_000]
+                marks = ", ".join(["%s"] * len(chunk))
+                cursor.execute(f"{sql[name]} WHERE {key} IN ({marks})", chunk)
+                rows += cursor.fetchall()
+                columns = [c[0] for c in cursor.description]
+        raw[name] = _frame(rows, columns, name)
+    return finish_raw(raw)
+
+
+def read_small(alias: str, names: set[str]) -> dict[str, pl.DataFrame]:
+    connection = connections[alias]
+    sql = queries(connection.vendor)
+    small = {}
+    with connection.cursor() as cursor:
+        for name in names:
+            cursor.execute(sql[name])
+            small[name] = _frame(cursor.fetchall(), [c[0] for c in cursor.description], name)
+    return small
+
+
+def _frame(rows: list[tuple], columns: list[str], name: str) -> pl.DataFrame:
+    """Rows from a DB-API cursor as a frame ``frames.conform`` accepts: times as naive
+    UTC datetimes (PostgreSQL's are aware, SQLite's naive UTC through Django)."""
+    if not columns:
+        return pl.DataFrame(schema=SCHEMAS[name])
+    data: dict[str, list] = {c: [] for c in columns}
+    for row in rows:
+        for column, value in zip(columns, row, strict=True):
+            if isinstance(value, dt.datetime) and value.tzinfo is not None:
+                value = value.astimezone(dt.UTC).replace(tzinfo=None)
+            elif isinstance(value, Decimal):
+                value = int(value)
+            data[column].append(value)
+    schema = SCHEMAS[name]
+    series = []
+    for column in columns:
+        dtype = schema.get(column)
+        if dtype == pl.Boolean:
+            dtype = None  # 0/1 integers: conform casts them
+        elif dtype is not None and dtype.is_temporal():
+            dtype = pl.Datetime("us") if isinstance(dtype, pl.Datetime) else pl.Date
+        elif column in {"amount_cents", "no_amount", "last_touch_us"}:
+            dtype = pl.Int64
+        series.append(pl.Series(column, data[column], dtype=dtype, strict=False))
+    return pl.DataFrame(series)
+
+
+def _refresh(entry: _Entry, alias: str, activities: bool) -> _Entry | None:
+    """``entry`` brought up to date by reading only what changed, or None when a full
+    load is due (stages or pipelines changed, a bulk load, too many deals, too old)."""
+    if _expired(entry) or (activities and not entry.activities):
+        return None
+    connection = connections[alias]
+    marker = change_marker(connection)  # before reading: later commits show up next time
+    changes = changes_since(connection, entry.marker, REFRESH_MAX_DEALS)
+    if changes.too_many or changes.tables & RELOAD_TABLES:
+        return None
+    if not changes.deal_ids and not changes.tables:
+        return _Entry(marker, entry.frames, entry.loaded_at, entry.activities)
+    small = read_small(alias, {SMALL[t] for t in changes.tables if t in SMALL})
+    raw = read_deals(alias, sorted(changes.deal_ids), entry.activities)
+    frames = patch_frames(
+        entry.frames,
+        deal_ids=changes.deal_ids,
+        raw=raw,
+        small=small,
+        activities=entry.activities,
+    )
+    return _Entry(marker, frames, time.monotonic(), entry.activities)
+
+
+def frames_for(alias: str = "default", activities: bool = False) -> Frames:
+    """The current frames: from the cache when no change was committed since they were
+    read, patched with the deals that changed when a few did (``analytics.patch``), else
+    loaded again. With ``activities`` they hold the activities too (a cached entry that
+    has them serves every report).
+
+    Markers are taken before reading: a write committed during a read may or may not be
+    in the frames, and either way the next call sees it as a change, so a cached entry
+    never hides a committed write."""
     with _lock:
-        for _attempt in range(5):
-            before = data_version(alias)
-            entry = _cache.get(alias)
-            if (
-                entry is not None
-                and before is not None
-                and entry.version == before
-                and (entry.activities or not activities)
-            ):
+        if not tracking(alias):
+            return load_frames(alias, activities)
+        entry = _cache.get(alias)
+        if entry is not None and not _expired(entry) and (entry.activities or not activities):
+            if not changed_since(connections[alias], entry.marker):
                 return entry.frames
-            # Let the stale entry go first: two copies of the frames at once would double
-            # the process's peak memory.
-            _cache.pop(alias, None)
-            entry = None
-            started = time.perf_counter()
-            frames = load_frames(alias, activities)
-            after = data_version(alias)
-            if before is not None and before == after:
-                _cache[alias] = _Entry(before, frames, time.perf_counter() - started, activities)
-                return frames
-            if before is None:
-                return frames
-        return frames  # writes kept coming: serve the freshest read, uncached
+            refreshed = _refresh(entry, alias, activities)
+            if refreshed is not None:
+                _cache[alias] = refreshed
+                return refreshed.frames
+        # Let the stale entry go first: two copies of the frames at once would double the
+        # process's peak memory.
+        _cache.pop(alias, None)
+        entry = None
+        marker = change_marker(connections[alias])
+        frames = load_frames(alias, activities)
+        _cache[alias] = _Entry(marker, frames, time.monotonic(), activities)
+        return frames
 
 
 def clear_cache() -> None:

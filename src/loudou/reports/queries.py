@@ -1,6 +1,8 @@
 """The SQL that loads report frames, free of Django so that the SQLite reader child
 process can import it cheaply. Only ``last_touch`` differs between databases."""
 
+import polars as pl
+
 from loudou.core.db import epoch_us_of_latest_sql
 
 # Big tables are read in two partitions (two cores) by id.
@@ -46,3 +48,24 @@ def queries(vendor: str) -> dict[str, str]:
             "CAST(ROUND(amount * 100) AS BIGINT) AS amount_cents FROM people_quota"
         ),
     }
+
+
+# The tables read again for the deals that changed, and the column naming the deal.
+PER_DEAL = {"deals": "id", "events": "deal_id", "payments": "deal_id", "activities": "deal_id"}
+# The small tables read again when they changed, by the change records' table names.
+SMALL = {"people_user": "users", "people_team": "teams", "people_quota": "quotas"}
+
+
+def finish_raw(raw: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """The raw deals as reports take them: a null amount for the rows that had none (the
+    query reads never-null expressions), ``last_touch`` from its integer microseconds."""
+    deals = raw.get("deals")
+    if deals is not None and "no_amount" in deals.columns:
+        raw["deals"] = deals.with_columns(
+            pl.when(pl.col("no_amount") == 1)
+            .then(None)
+            .otherwise(pl.col("amount_cents"))
+            .alias("amount_cents"),
+            pl.col("last_touch_us").alias("last_touch"),
+        )
+    return raw
