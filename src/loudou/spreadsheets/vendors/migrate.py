@@ -18,7 +18,7 @@ from loudou.people.models import User
 from loudou.pipelines.models import Pipeline, Stage, StageKind
 from loudou.pipelines.services import create_pipeline
 
-from ..columns import Mapping
+from ..columns import Mapping, normalise
 from ..lookups import Lookups
 from ..reader import FileError
 from ..results import ImportFailed, ImportSummary, RowError, all_or_nothing, collect, error
@@ -106,8 +106,14 @@ def migrate(
             )
     if source.deals.height == 0:
         errors.append(error(1, source.deals_file, "", "没有商机", "the file holds no deals"))
-    given = stages if isinstance(stages, dict) else load_stages_file(stages)
-    owner_words = owner_map if isinstance(owner_map, dict) else load_owner_map(owner_map)
+    if isinstance(stages, dict):
+        given = {normalise(k): str(v) for k, v in stages.items()}
+    else:
+        given = load_stages_file(stages)
+    if isinstance(owner_map, dict):
+        owner_words = {k.strip().lower(): v.strip() for k, v in owner_map.items()}
+    else:
+        owner_words = load_owner_map(owner_map)
     summary.stages = catalogue(source.deals, source.history)
     target = ctx.default_pipeline
     spec = None

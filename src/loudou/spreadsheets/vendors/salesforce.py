@@ -51,6 +51,8 @@ OPPORTUNITY_IGNORED = (
     "SyncedQuoteId",
     "ContractId",
     "AgeInDays",
+    "LastModifiedDate",
+    "LastStageChangeDate",
 )
 HISTORY_IGNORED = (
     "Id",
