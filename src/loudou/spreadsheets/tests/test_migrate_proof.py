@@ -64,3 +64,33 @@ class SalesforceProofTest(ProofTestCase):
         self.assertGreater(expected.lost, 50)
         keys = {s.label: s.target.key for s in summary.stages if s.target is not None}
         self.assert_same_figures("salesforce", expected, keys)
+
+
+class OtherVendorsProofTest(ProofTestCase):
+    def migrate_and_check(self, vendor: str, folder, expected: vx.Figures, **options) -> None:
+        summary = migrate(
+            vendor=vendor, path=folder, mirror_pipeline=vendor, create_owners=True, **options
+        )
+        self.assertEqual(summary.created, 300)
+        self.assertGreater(expected.won, 40)
+        self.assertGreater(expected.lost, 40)
+        keys = {s.label: s.target.key for s in summary.stages if s.target is not None}
+        self.assert_same_figures(vendor, expected, keys)
+
+    def test_hubspot(self):
+        folder = vx.write_hubspot(vx.generate(300, seed=4, backward=False), self.dir / "hs")
+        self.migrate_and_check("hubspot", folder, vx.hubspot_figures(folder))
+
+    def test_pipedrive(self):
+        folder = vx.write_pipedrive(vx.generate(300, seed=5), self.dir / "pd")
+        # Pipedrive's export does not tell the stages' order: the user does.
+        order = [label for label, _o, _p in vx.SF_OPEN]
+        self.migrate_and_check("pipedrive", folder, vx.pipedrive_figures(folder), stage_order=order)
+
+    def test_zoho(self):
+        folder = vx.write_zoho(vx.generate(300, seed=6), self.dir / "zoho")
+        self.migrate_and_check("zoho", folder, vx.zoho_figures(folder))
+
+    def test_chinese_crm(self):
+        folder = vx.write_chinese(vx.generate(300, seed=8), self.dir / "cn")
+        self.migrate_and_check("chinese", folder, vx.chinese_figures(folder))

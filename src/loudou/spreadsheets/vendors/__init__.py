@@ -5,9 +5,15 @@ from types import ModuleType
 
 
 def _vendors() -> dict[str, ModuleType]:
-    from . import salesforce
+    from . import chinese, hubspot, pipedrive, salesforce, zoho
 
-    return {"salesforce": salesforce}
+    return {
+        "salesforce": salesforce,
+        "hubspot": hubspot,
+        "pipedrive": pipedrive,
+        "zoho": zoho,
+        "chinese": chinese,
+    }
 
 
 class _Registry(dict):

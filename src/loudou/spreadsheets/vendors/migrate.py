@@ -66,6 +66,7 @@ def migrate(
     pipeline: str | None = None,
     fix_dates: bool = False,
     ignore: list[str] | None = None,
+    stage_order: list[str] | None = None,
     progress: Callable[[int, float], None] | None = None,
 ) -> MigrationSummary:
     """Migrate ``vendor``'s export at ``path`` (a zip, a folder or a file); raise
@@ -107,19 +108,23 @@ def migrate(
     if source.deals.height == 0:
         errors.append(error(1, source.deals_file, "", "没有商机", "the file holds no deals"))
     if isinstance(stages, dict):
-        given = {normalise(k): str(v) for k, v in stages.items()}
+        given, order = {normalise(k): str(v) for k, v in stages.items()}, list(stage_order or [])
     else:
-        given = load_stages_file(stages)
+        given, order = load_stages_file(stages)
+        order = list(stage_order or order)
     if isinstance(owner_map, dict):
         owner_words = {k.strip().lower(): v.strip() for k, v in owner_map.items()}
     else:
         owner_words = load_owner_map(owner_map)
-    summary.stages = catalogue(source.deals, source.history)
+    orders = dict(source.stage_orders)
+    orders.update({label: float(place) for place, label in enumerate(order, start=1)})
+    summary.stages = catalogue(source.deals, source.history, source.outcome_stages, orders)
     target = ctx.default_pipeline
     spec = None
     if mirror_pipeline:
         spec = mirror_spec(summary.stages, mirror_pipeline)
         summary.pipeline = str(spec["name"])
+        _order_errors(summary, errors)
     else:
         summary.pipeline = f"{target.key} ({target.name_zh} / {target.name_en})"
         propose(summary.stages, ctx, target, given)
@@ -193,6 +198,27 @@ def _stage_errors(summary: MigrationSummary, errors: list[RowError]) -> None:
                     "to keep the source's stages",
                 )
             )
+
+
+def _order_errors(summary: MigrationSummary, errors: list[RowError]) -> None:
+    """A mirror keeps the source's order: when the export tells neither an open stage's
+    place nor its probability (Pipedrive), the user gives the order."""
+    unknown = [
+        s.label
+        for s in summary.stages
+        if s.kind == StageKind.OPEN and s.order is None and s.probability is None
+    ]
+    if len(unknown) > 1:
+        errors.append(
+            error(
+                1,
+                "stage",
+                ", ".join(unknown),
+                "导出中没有这些阶段的顺序：请在阶段文件中用 order = [...] 按顺序列出",
+                "the export does not tell the order of these stages: list them in a stages "
+                "file as order = [...]",
+            )
+        )
 
 
 def _fail(summary: MigrationSummary, path: Path, lang: str | None) -> MigrationSummary:

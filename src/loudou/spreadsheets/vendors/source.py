@@ -116,6 +116,9 @@ class Source:
     naive_tz: str | None = None
     files: list[str] = field(default_factory=list)
     skipped: int = 0  # rows the source marks deleted, left out
+    # Pipedrive: a closed deal keeps the open stage it closed from; no stage is an outcome.
+    outcome_stages: bool = True
+    stage_orders: dict[str, float] = field(default_factory=dict)  # label -> place, if told
 
 
 # ---------------------------------------------------------------------------------------
@@ -154,6 +157,21 @@ class Export:
                     return self.files[candidate.lower()]
         return None
 
+    def with_headers(self, *needed: str, skip: tuple[Path, ...] = ()) -> Path | None:
+        """The first file whose header holds every one of ``needed`` (exports named by date,
+        like HubSpot's, are found by what they hold)."""
+        wanted = {normalise(n) for n in needed}
+        for path in self.files.values():
+            if path in skip:
+                continue
+            try:
+                header = read_header(path)
+            except FileError:
+                continue
+            if wanted <= {normalise(h) for h in header}:
+                return path
+        return None
+
     def close(self) -> None:
         if self._temporary is not None:
             shutil.rmtree(self._temporary, ignore_errors=True)
@@ -186,6 +204,15 @@ def _unzip(path: Path, target: Path) -> None:
                     shutil.copyfileobj(source, out)
     except (zipfile.BadZipFile, OSError) as exc:
         raise FileError("压缩包无法读取", f"the zip cannot be read ({exc})") from exc
+
+
+def read_header(path: Path) -> list[str]:
+    table = read_table(path)
+    header = [str(h) for h in table.header]
+    close = getattr(table.rows, "close", None)
+    if close is not None:
+        close()  # the generator holds the file open
+    return header
 
 
 def read_frame(path: Path) -> pl.DataFrame:
@@ -287,3 +314,55 @@ def percent(expr: pl.Expr) -> pl.Expr:
 
 def empty_frame(schema: dict[str, pl.DataType]) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
+
+
+def fraction_to_percent(expr: pl.Expr) -> pl.Expr:
+    """Probabilities written as fractions (HubSpot: 0.2) as percent; percent kept."""
+    return pl.when(expr.max() <= 1).then(expr * 100).otherwise(expr)
+
+
+def contacts_of(
+    frame: pl.DataFrame, cols: "Columns", account: pl.Expr, name: pl.Expr
+) -> list[dict[str, str]]:
+    """Contacts (account name, name, title, e-mail, phone) of a contacts/persons file."""
+    out = []
+    for row in frame.select(
+        account=account,
+        name=name,
+        title=cols.col("title", "Job Title", "Title", "职务", "职位"),
+        email=cols.col("email", "Email", "Person - Email", "E-mail", "邮箱"),
+        phone=cols.col(
+            "phone", "Phone Number", "Phone", "Person - Phone", "Mobile", "手机", "电话"
+        ),
+    ).iter_rows(named=True):
+        if row["account"] and row["name"]:
+            out.append({k: (v or "") for k, v in row.items()})
+    return out
+
+
+def history_from_entered(
+    raw: pl.DataFrame, cols: "Columns", external: pl.Expr, pattern: str
+) -> tuple[pl.DataFrame, dict[str, int]]:
+    """HubSpot-style 'Date entered "<stage> (<pipeline>)"' columns as history rows
+    (external_id, stage, at), and each stage's place (the columns' order)."""
+    parts, order = [], {}
+    for header in raw.columns:
+        match = re.match(pattern, header, re.IGNORECASE)
+        if not match:
+            continue
+        label = match.group(1).strip().strip("'\"“”")
+        label = re.sub(r"\s*\([^()]*\)$", "", label).strip()
+        cols.report.mapped[header] = f"entered: {label}"
+        order.setdefault(label, len(order) + 1)
+        parts.append(
+            raw.select(
+                row=pl.col("__row"),
+                external_id=external,
+                stage=pl.lit(label),
+                at=pl.col(header).str.strip_chars(),
+                by=pl.lit(None, pl.String),
+                probability=pl.lit(None, pl.Float64),
+            ).filter(pl.col("at").is_not_null() & (pl.col("at") != ""))
+        )
+    frame = pl.concat(parts) if parts else pl.DataFrame(schema=HISTORY_SCHEMA)
+    return frame.cast(HISTORY_SCHEMA), order

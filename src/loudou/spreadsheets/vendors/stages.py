@@ -58,7 +58,12 @@ def _kind_by_name(label: str, probability: float | None) -> str:
     return StageKind.OPEN
 
 
-def catalogue(deals: pl.DataFrame, history: pl.DataFrame | None) -> list[SourceStage]:
+def catalogue(
+    deals: pl.DataFrame,
+    history: pl.DataFrame | None,
+    outcome_stages: bool = True,
+    orders: dict[str, float] | None = None,
+) -> list[SourceStage]:
     """Every stage the deals and their history name, in the source's order: the stated
     order (StageSortOrder, pipeline order), else probability, else first appearance; open
     stages first, then won, then lost. A stage whose every deal is closed (and all won or
@@ -79,7 +84,9 @@ def catalogue(deals: pl.DataFrame, history: pl.DataFrame | None) -> list[SourceS
     stages: dict[str, SourceStage] = {}
     for row in per_stage.iter_rows(named=True):
         kind = StageKind.OPEN
-        if row["all_closed"] and row["all_won"]:
+        if not outcome_stages:
+            pass
+        elif row["all_closed"] and row["all_won"]:
             kind = StageKind.WON
         elif row["all_closed"] and row["none_won"]:
             kind = StageKind.LOST
@@ -103,13 +110,16 @@ def catalogue(deals: pl.DataFrame, history: pl.DataFrame | None) -> list[SourceS
             if stage.probability is None:
                 stage.probability = row["probability"]
     for stage in stages.values():  # outcome by name, when no open deal holds it
-        by_name = _kind_by_name(stage.label, None)
+        by_name = _kind_by_name(stage.label, None) if outcome_stages else StageKind.OPEN
         if stage.kind == StageKind.OPEN and by_name != StageKind.OPEN:
             held_open = deals.filter(
                 (pl.col("stage") == stage.label) & (pl.col("closed") == False)  # noqa: E712
             ).height
             if not held_open:
                 stage.kind = by_name
+    for label, place in (orders or {}).items():  # the vendor's or the user's order
+        if label in stages:
+            stages[label].order = place
     first_seen = {label: i for i, label in enumerate(stages)}
     rank = {StageKind.OPEN: 0, StageKind.WON: 1, StageKind.LOST: 2}
     # The stated order when every open stage has one; else probability, then order.
@@ -125,18 +135,25 @@ def catalogue(deals: pl.DataFrame, history: pl.DataFrame | None) -> list[SourceS
     return sorted(stages.values(), key=key)
 
 
-def load_stages_file(path: Path | None) -> dict[str, str]:
-    """A stages file: ``[stages] "Their stage" = "our stage key"`` (or a flat table)."""
+def load_stages_file(path: Path | None) -> tuple[dict[str, str], list[str]]:
+    """A stages file: ``[stages] "Their stage" = "our stage key"`` (or a flat table), and
+    ``order = ["First stage", "Second stage", …]``, the source's order of its open stages
+    when the export does not tell it (for ``--mirror-pipeline``)."""
     if path is None:
-        return {}
+        return {}, []
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise FileError(f"阶段文件 {path} 无法读取：{exc}", f"stages file {path}: {exc}") from exc
     table = data.get("stages", data)
-    if not isinstance(table, dict):
-        raise FileError(f"阶段文件 {path}：[stages] 应为表", f"stages file {path}: [stages]")
-    return {normalise(k): str(v) for k, v in table.items() if not isinstance(v, dict)}
+    order = data.get("order", [])
+    if not isinstance(table, dict) or not isinstance(order, list):
+        raise FileError(
+            f"阶段文件 {path}：[stages] 应为表，order 应为列表",
+            f"stages file {path}: [stages] must be a table and order a list",
+        )
+    mapping = {normalise(k): str(v) for k, v in table.items() if isinstance(v, str)}
+    return mapping, [str(x) for x in order]
 
 
 def propose(

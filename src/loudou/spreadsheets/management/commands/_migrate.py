@@ -25,12 +25,6 @@ def run_migration(
     progress: Callable[[int, float], None] | None,
 ) -> None:
     zh = lang.startswith("zh")
-    if options["mirror_pipeline"] and options["stages"]:
-        raise CommandError(
-            "--mirror-pipeline 与 --stages 只能选一个"
-            if zh
-            else "--mirror-pipeline and --stages exclude each other"
-        )
     export = Path(options["file"])
     try:
         summary = migrate(
