@@ -70,7 +70,7 @@ HISTORY_IGNORED = (
 
 def read(export: Export, ignore: set[str]) -> Source | None:
     """The export as a ``Source``; None when it has no Opportunity file."""
-    path = export.find("opportunity")
+    path = export.find("opportunity") or export.with_headers("StageName", "IsWon", "CloseDate")
     if path is None:
         return None
     raw = read_frame(path)
