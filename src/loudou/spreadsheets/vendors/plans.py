@@ -437,7 +437,9 @@ def load(
     summary.rows = deals.height
     externals = deals.get_column("external_id").drop_nulls().to_list()
     known = load.existing_external_ids(externals) if externals else set()
-    is_known = pl.col("external_id").is_in(sorted(known))
+    # Deals without an external id go as plans too: deals.bulk matches them by name,
+    # account and creation time, so that a second run adds no duplicates.
+    is_known = pl.col("external_id").is_in(sorted(known)).fill_null(True)
     new, old = deals.filter(~is_known), deals.filter(is_known)
     load.defer_indexes(float(deals.height), 100_000)
     for start in range(0, new.height, BATCH):

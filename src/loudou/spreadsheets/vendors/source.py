@@ -233,7 +233,8 @@ def read_frame(path: Path) -> pl.DataFrame:
             )
         except (pl.exceptions.PolarsError, OSError) as exc:
             raise FileError(f"{path.name} 无法读取", f"{path.name} cannot be read ({exc})") from exc
-        frame = frame.rename({c: c.lstrip("\ufeff") for c in frame.columns})
+        # Polars keeps a header's doubled quotes (HubSpot: Date entered ""X (P)"").
+        frame = frame.rename({c: c.lstrip("\ufeff").replace('""', '"') for c in frame.columns})
         return frame.with_columns(__row=pl.int_range(2, frame.height + 2, dtype=pl.Int64))
     table = read_table(path)
     numbers, rows = [], []
