@@ -114,6 +114,11 @@ def _job_context(request: HttpRequest, job: ImportJob) -> dict[str, Any]:
         "job": job,
         "migration": migration,
         "targets": _targets(job) if migration else [],
+        "people": (
+            [(u.username, str(u)) for u in Scope.of(request.user).owner_choices()]
+            if migration
+            else []
+        ),
         "progress": jobs.progress(job),
         "columns": columns,
         "header": job.preview.get("header", []),
@@ -152,6 +157,12 @@ def import_options(request: HttpRequest, token: str) -> HttpResponse:
             chosen = request.POST.get(f"stage-{i}", "")
             if chosen in keys:
                 options["stages"][stage["label"]] = chosen
+    people = {u.username for u in Scope.of(request.user).owner_choices()}
+    options["owners"] = {}
+    for i, owner in enumerate((job.preview.get("migration") or {}).get("owners", [])):
+        chosen = request.POST.get(f"owner-{i}", "")
+        if chosen in people:
+            options["owners"][owner["key"]] = chosen
     options["fix_dates"] = request.POST.get("fix_dates") == "on"
     try:
         jobs.set_options(actor=request.user, job=job, options=options)

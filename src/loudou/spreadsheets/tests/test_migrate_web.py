@@ -89,6 +89,19 @@ class MigrationPageTests(SheetTestCase):
         pipeline = Pipeline.objects.get(key="from-sf")
         self.assertEqual(Deal.objects.filter(pipeline=pipeline).count(), 3)
 
+    def test_owners_mapped_on_the_page(self):
+        User.objects.filter(pk=self.teammate.pk).update(email="")
+        self.upload()
+        job = self.job()
+        self.assertContains(self.page(), 'name="owner-')
+        owners = [o["source"] for o in job.preview["migration"]["owners"]]
+        data = {"mode": "mirror", "mirror": "SF"}
+        data[f"owner-{owners.index('zhang.min@example.com')}"] = "teammate"
+        self.post(f"/import/{job.token}/options/", data)
+        self.assertTrue(self.job().can_confirm, self.job().errors)
+        self.post(f"/import/{job.token}/confirm/", {})
+        self.assertEqual(Deal.objects.get(external_id="0061x00000A2").owner, self.teammate)
+
     def test_someone_elses_job_cannot_be_edited(self):
         self.upload()
         self.client.force_login(self.other_manager)
