@@ -141,6 +141,19 @@ class SalesforceMigrationTest(SheetTestCase):
         self.assertEqual(deal.created_at.date().isoformat(), "2024-02-28")
         self.assertLessEqual(deal.created_at, deal.closed_at)
 
+    def test_files_not_read_are_listed(self):
+        (self.export / "OpportunityFieldHistory.csv").write_text("Id,Field\n1,Amount\n")
+        summary = self.run_migration(dry_run=True)
+        self.assertEqual(summary.unread_files, ["OpportunityFieldHistory.csv"])
+
+    def test_a_date_out_of_range_is_refused(self):
+        self.edit("Opportunity.csv", '"2024-02-01T03:00:00.000Z"', '"1850-02-01T03:00:00.000Z"')
+        summary = self.failing()
+        self.assertEqual(
+            [(e.row, e.column) for e in summary.errors], [(4, "Opportunity.csv: created")]
+        )
+        self.assertIn("1900", summary.errors[0].en)
+
     def test_one_bad_cell_imports_nothing(self):
         self.edit("Opportunity.csv", '"30000"', '"thirty"')
         summary = self.failing()

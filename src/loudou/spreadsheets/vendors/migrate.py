@@ -39,6 +39,7 @@ class MigrationSummary(ImportSummary):
 
     vendor: str = ""
     files: list[str] = field(default_factory=list)
+    unread_files: list[str] = field(default_factory=list)
     columns: list[FileColumns] = field(default_factory=list)
     stages: list[SourceStage] = field(default_factory=list)
     owners: list[OwnerMatch] = field(default_factory=list)
@@ -77,12 +78,14 @@ def migrate(
     summary = MigrationSummary(vendor=vendor, dry_run=dry_run)
     with Export(path) as export:
         source = module.read(export, set(ignore or ()))
+        summary.unread_files = export.unread(source.files) if source is not None else []
     if source is None:
         raise FileError(
             f"导出中找不到商机文件（{module.DEALS_FILES}）",
             f"the export holds no deals file ({module.DEALS_FILES})",
         )
     summary.files, summary.columns, summary.skipped = source.files, source.columns, source.skipped
+    summary.ignored_columns = [f"{c.file}: {h}" for c in source.columns for h in c.ignored]
     ctx = Lookups(
         actor=actor,
         create_owners=create_owners,

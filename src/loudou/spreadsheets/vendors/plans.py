@@ -89,7 +89,7 @@ class Planner:
                 pl.col("current").replace_strict(self.stage_kind, default="open") == "open"
             ).then(pl.col("current"))
         )
-        missing = d.filter(pl.col("created").is_null())
+        missing = d.filter(pl.col("created").is_null() & pl.col("created_at").is_null())
         for row in missing.get_column("row").to_list():
             self.summary.errors.append(
                 error(row, f"{file}: created", "", "缺少创建时间", "the creation time is missing")

@@ -27,6 +27,8 @@ OWNER_HOW = {
 def preview_lines(summary: MigrationSummary, zh: bool) -> Iterator[str]:
     i = 0 if zh else 1
     yield ("来源文件：" if zh else "Files: ") + ", ".join(summary.files)
+    if summary.unread_files:
+        yield ("未读取的文件：" if zh else "Files not read: ") + ", ".join(summary.unread_files)
     yield ("目标销售流程：" if zh else "Target pipeline: ") + summary.pipeline
     yield (
         "阶段（数量、顺序、赢率 → Loudou 阶段）："

@@ -149,6 +149,12 @@ class Export:
             if item.is_file() and item.suffix.lower() in (".csv", ".xlsx", ".xls", ".txt"):
                 self.files.setdefault(item.name.lower(), item)
 
+    def unread(self, read: list[str]) -> list[str]:
+        """The export's files the migration did not read (listed, never dropped in
+        silence)."""
+        taken = {name.lower() for name in read}
+        return sorted(p.name for key, p in self.files.items() if key not in taken)
+
     def find(self, *names: str) -> Path | None:
         """The first file present among ``names`` (lower case, with or without suffix)."""
         for name in names:
@@ -206,6 +212,18 @@ def _unzip(path: Path, target: Path) -> None:
         raise FileError("压缩包无法读取", f"the zip cannot be read ({exc})") from exc
 
 
+def _bounded(path: Path, frame: pl.DataFrame) -> None:
+    """The import's bounds on a file: rows and columns (workbooks are checked before
+    they are read, by ``read_table``)."""
+    limits = settings.LOUDOU_IMPORT_LIMITS
+    if frame.height > limits["rows"] or frame.width > limits["columns"]:
+        raise FileError(
+            f"{path.name} 过大：最多 {limits['rows']} 行、{limits['columns']} 列",
+            f"{path.name} is too large: at most {limits['rows']:,} rows and "
+            f"{limits['columns']} columns",
+        )
+
+
 def read_header(path: Path) -> list[str]:
     table = read_table(path)
     header = [str(h) for h in table.header]
@@ -235,6 +253,7 @@ def read_frame(path: Path) -> pl.DataFrame:
             raise FileError(f"{path.name} 无法读取", f"{path.name} cannot be read ({exc})") from exc
         # Polars keeps a header's doubled quotes (HubSpot: Date entered ""X (P)"").
         frame = frame.rename({c: c.lstrip("\ufeff").replace('""', '"') for c in frame.columns})
+        _bounded(path, frame)
         return frame.with_columns(__row=pl.int_range(2, frame.height + 2, dtype=pl.Int64))
     table = read_table(path)
     numbers, rows = [], []

@@ -6,6 +6,8 @@ import zoneinfo
 
 import polars as pl
 
+from loudou.limits import FIRST_DATE, LAST_DATE
+
 from ..parsing import CellError, parse_datetime
 from ..results import RowError, error
 
@@ -44,6 +46,11 @@ def parse_times(
         .cast(UTC_US)
     )
     result = pl.select(pl.when(plain).then(result).otherwise(None)).to_series()
+    # Out of range (1900 to 2199): left to the cell parser below, which says so.
+    day = result.dt.date()
+    result = pl.select(
+        pl.when((day >= FIRST_DATE) & (day <= LAST_DATE)).then(result).otherwise(None)
+    ).to_series()
     # Other spellings, cell by cell.
     rest = (text.is_not_null() & (text.str.strip_chars() != "") & result.is_null()).arg_true()
     if len(rest):

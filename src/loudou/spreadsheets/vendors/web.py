@@ -46,6 +46,7 @@ def preview(summary: MigrationSummary) -> dict[str, Any]:
     """What the job page shows of a migration's check (JSON)."""
     return {
         "files": summary.files,
+        "unread_files": summary.unread_files,
         "pipeline": summary.pipeline,
         "stages": [s.as_dict() for s in summary.stages],
         "owners": [o.as_dict() for o in summary.owners],
