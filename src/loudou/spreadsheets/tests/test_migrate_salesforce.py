@@ -126,6 +126,32 @@ class SalesforceMigrationTest(SheetTestCase):
         self.assertEqual((owner.email, owner.display_name), ("li.wei@example.com", "Wei Li"))
         self.assertFalse(owner.has_usable_password())
 
+    def test_a_managers_created_owners_join_the_managers_team(self):
+        User.objects.filter(pk__in=[self.rep.pk, self.teammate.pk]).update(email="")
+        self.run_migration(create_owners=True, actor=self.manager)
+        owner = Deal.objects.get(external_id="0061x00000A1").owner
+        self.assertEqual((owner.email, owner.team), ("li.wei@example.com", self.north))
+
+    def test_a_later_export_extends_the_history(self):
+        self.run_migration()
+        with open(self.export / "OpportunityHistory.csv", "a") as handle:
+            handle.write(
+                '"0090","0061x00000A3","0051x001","2024-04-02T03:00:00.000Z","Needs Analysis",'
+                '"30000","6000","2024-06-30","20","Pipeline","2024-04-02T03:00:00.000Z","false"\n'
+            )
+        self.edit(
+            "Opportunity.csv",
+            '"Proposal/Price Quote","4","30000","75"',
+            '"Needs Analysis","3","30000","20"',
+        )
+        again = self.run_migration()
+        self.assertEqual((again.updated, again.unchanged, again.events_added), (1, 2, 1))
+        deal = Deal.objects.get(external_id="0061x00000A3")
+        self.assertEqual(
+            (deal.stage.key, deal.stage_entered_at.isoformat()),
+            ("needs", "2024-04-02T03:00:00+00:00"),
+        )
+
     def test_close_before_creation_is_listed_with_its_fix(self):
         # A bulk-loaded deal: created (loaded) after it closed.
         self.edit("Opportunity.csv", '"2024-01-10T02:00:00.000Z"', '"2024-05-01T02:00:00.000Z"')

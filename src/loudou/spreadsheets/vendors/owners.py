@@ -88,11 +88,16 @@ def _create(ctx: Lookups, source: SourceUser) -> User:
     username = base
     while username.lower() in ctx.users or User.objects.filter(username=username).exists():
         username = f"{base}_{get_random_string(4).lower()}"
+    # A manager's migration puts the new reps in the manager's team (else the deals
+    # would be outside what the manager may import); an administrator's, in none.
+    actor = ctx.actor
+    team_id = actor.team_id if actor is not None and actor.role == Role.MANAGER else None
     user = User(
         username=username,
         email=source.email,
         display_name=(source.name or username)[:100],
         role=Role.REP,
+        team_id=team_id,
         is_active=source.active,
     )
     user.set_unusable_password()
