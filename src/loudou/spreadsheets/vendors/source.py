@@ -140,6 +140,8 @@ class Export:
         elif zipfile.is_zipfile(path) and path.suffix.lower() not in (".xlsx", ".xlsm"):
             root = self._temporary = Path(tempfile.mkdtemp(prefix="loudou-export-"))
             _unzip(path, root)
+        elif path.suffix.lower() == ".zip":
+            raise FileError("压缩包无法读取", "the zip cannot be read")
         else:
             root = path.parent
             self.files = {path.name.lower(): path}
@@ -250,7 +252,10 @@ def read_frame(path: Path) -> pl.DataFrame:
                 truncate_ragged_lines=True,
             )
         except (pl.exceptions.PolarsError, OSError) as exc:
-            raise FileError(f"{path.name} 无法读取", f"{path.name} cannot be read ({exc})") from exc
+            raise FileError(
+                f"{path.name} 无法读取：引号不成对，或不是 CSV",
+                f"{path.name} cannot be read: a quote is not closed, or it is not a CSV",
+            ) from exc
         # Polars keeps a header's doubled quotes (HubSpot: Date entered ""X (P)"").
         frame = frame.rename({c: c.lstrip("\ufeff").replace('""', '"') for c in frame.columns})
         _bounded(path, frame)
