@@ -164,6 +164,9 @@ def import_options(request: HttpRequest, token: str) -> HttpResponse:
         if chosen in people:
             options["owners"][owner["key"]] = chosen
     options["fix_dates"] = request.POST.get("fix_dates") == "on"
+    pipelines = (job.preview.get("migration") or {}).get("source_pipelines", {})
+    if request.POST.get("source_pipeline") in pipelines:
+        options["source_pipeline"] = request.POST["source_pipeline"]
     try:
         jobs.set_options(actor=request.user, job=job, options=options)
     except ServiceError as exc:

@@ -138,3 +138,24 @@ class VendorMigrationTest(SheetTestCase):
         # No ids in the file: a second run matches the deals by name, account and time.
         again = migrate(vendor="chinese", path=path, mirror_pipeline="国内")
         self.assertEqual((again.created, again.unchanged), (0, 3))
+
+
+class SeveralPipelinesTest(SheetTestCase):
+    def test_an_export_of_several_pipelines_is_migrated_one_at_a_time(self):
+        folder = vx.write_hubspot(vx.generate(20, seed=9, backward=False), self.dir / "hs")
+        [path] = folder.glob("*-deals-*.csv")
+        lines = path.read_text(encoding="utf-8").splitlines()
+        lines[1] = lines[1].replace('"Sales Pipeline"', '"Renewals"', 1)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        with self.assertRaises(ImportFailed) as ctx:
+            migrate(vendor="hubspot", path=folder, mirror_pipeline="HS", create_owners=True)
+        [problem] = ctx.exception.summary.errors
+        self.assertIn("Sales Pipeline (19), Renewals (1)", problem.en)
+        summary = migrate(
+            vendor="hubspot",
+            path=folder,
+            mirror_pipeline="HS",
+            create_owners=True,
+            source_pipeline="Sales Pipeline",
+        )
+        self.assertEqual((summary.created, summary.other_pipelines), (19, 1))

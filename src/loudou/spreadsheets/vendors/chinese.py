@@ -64,6 +64,7 @@ def read(export: Export, ignore: set[str]) -> Source | None:
         source=cols.col("source", "商机来源", "来源", "线索来源"),
         lost_reason=cols.col("lost_reason", "输单原因", "输单原因描述"),
         last_changed_at=cols.col("last_changed_at", "阶段变更时间"),
+        pipeline=cols.col("pipeline", "销售流程", "商机流程"),
     ).cast(DEAL_SCHEMA)
     cols.known(*IGNORED)
     source = Source(vendor="chinese", deals_file=path.name, deals=deals, files=[path.name])

@@ -87,6 +87,7 @@ def read(export: Export, ignore: set[str]) -> Source | None:
         source=cols.col("source", "Original Source Type", "Original Source", "Deal source"),
         lost_reason=cols.col("lost_reason", "Closed Lost Reason"),
         last_changed_at=cols.col("last_changed_at", "Last Modified Date"),
+        pipeline=cols.col("pipeline", "Pipeline"),
     ).cast(DEAL_SCHEMA)
     for header in raw.columns:
         if header.lower().startswith(IGNORED_PREFIXES) and header not in cols.report.mapped:

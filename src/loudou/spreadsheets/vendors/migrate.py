@@ -13,6 +13,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from loudou.deals.bulk import DealLoad
 from loudou.people.models import User
 from loudou.pipelines.models import Pipeline, Stage, StageKind
@@ -47,6 +49,8 @@ class MigrationSummary(ImportSummary):
     date_problems: list[RowError] = field(default_factory=list)
     dates_fixed: int = 0
     skipped: int = 0
+    source_pipelines: dict[str, int] = field(default_factory=dict)
+    other_pipelines: int = 0  # deals of the other pipelines, left for their own runs
     orphans: int = 0  # history or activity rows naming no deal of the export
     contacts_created: int = 0
     activities_created: int = 0
@@ -68,6 +72,7 @@ def migrate(
     fix_dates: bool = False,
     ignore: list[str] | None = None,
     stage_order: list[str] | None = None,
+    source_pipeline: str | None = None,
     progress: Callable[[int, float], None] | None = None,
 ) -> MigrationSummary:
     """Migrate ``vendor``'s export at ``path`` (a zip, a folder or a file); raise
@@ -84,6 +89,7 @@ def migrate(
             f"导出中找不到商机文件（{module.DEALS_FILES}）",
             f"the export holds no deals file ({module.DEALS_FILES})",
         )
+    _one_pipeline(source, source_pipeline, summary)
     summary.files, summary.columns, summary.skipped = source.files, source.columns, source.skipped
     summary.ignored_columns = [f"{c.file}: {h}" for c in source.columns for h in c.ignored]
     ctx = Lookups(
@@ -173,6 +179,53 @@ def migrate(
     if errors:
         return _fail(summary, path, lang)
     return summary
+
+
+def _one_pipeline(source: Source, chosen: str | None, summary: MigrationSummary) -> None:
+    """An export of several pipelines is migrated one pipeline at a time (their stages
+    are not one order): ``chosen`` keeps that pipeline's deals; without it, the import
+    stops, naming them."""
+    counts = dict(
+        source.deals.group_by("pipeline")
+        .len()
+        .drop_nulls("pipeline")
+        .sort(["len", "pipeline"], descending=[True, False])
+        .iter_rows()
+    )
+    summary.source_pipelines = counts
+    if chosen:
+        if chosen not in counts:
+            summary.errors.append(
+                error(
+                    1,
+                    "pipeline",
+                    chosen,
+                    f"导出中没有销售流程“{chosen}”（有：{'、'.join(counts)}）",
+                    f"the export has no pipeline “{chosen}” (it has: {', '.join(counts)})",
+                )
+            )
+        keep = pl.col("pipeline") == chosen
+        ids = source.deals.filter(~keep).get_column("external_id").drop_nulls()
+        source.deals = source.deals.filter(keep)
+        if source.history is not None:
+            source.history = source.history.filter(~pl.col("external_id").is_in(ids.implode()))
+        if source.activities is not None:
+            source.activities = source.activities.filter(
+                ~pl.col("external_id").is_in(ids.implode())
+            )
+        summary.other_pipelines = len(ids)
+    elif len(counts) > 1:
+        listed = ", ".join(f"{name} ({n})" for name, n in counts.items())
+        summary.errors.append(
+            error(
+                1,
+                "pipeline",
+                listed,
+                f"导出中有多个销售流程（{listed}）：请逐个迁移（--source-pipeline 名称）",
+                f"the export holds several pipelines ({listed}): migrate them one at a time "
+                "(--source-pipeline NAME)",
+            )
+        )
 
 
 def _stage_errors(summary: MigrationSummary, errors: list[RowError]) -> None:

@@ -70,6 +70,7 @@ def read(export: Export, ignore: set[str]) -> Source | None:
         source=cols.col("source", *_c("Source channel", "Source origin", "Source")),
         lost_reason=cols.col("lost_reason", *_c("Lost reason")),
         last_changed_at=cols.col("last_changed_at", *_c("Last stage change")),
+        pipeline=cols.col("pipeline", *_c("Pipeline")),
     ).cast(DEAL_SCHEMA)
     cols.known(*IGNORED, *(n.removeprefix("Deal - ") for n in IGNORED))
     source = Source(

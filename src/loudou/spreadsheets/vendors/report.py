@@ -29,6 +29,9 @@ def preview_lines(summary: MigrationSummary, zh: bool) -> Iterator[str]:
     yield ("来源文件：" if zh else "Files: ") + ", ".join(summary.files)
     if summary.unread_files:
         yield ("未读取的文件：" if zh else "Files not read: ") + ", ".join(summary.unread_files)
+    if len(summary.source_pipelines) > 1:
+        listed = ", ".join(f"{k} ({n})" for k, n in summary.source_pipelines.items())
+        yield ("来源的销售流程：" if zh else "Source pipelines: ") + listed
     yield ("目标销售流程：" if zh else "Target pipeline: ") + summary.pipeline
     yield (
         "阶段（数量、顺序、赢率 → Loudou 阶段）："

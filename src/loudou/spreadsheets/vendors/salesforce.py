@@ -98,6 +98,7 @@ def read(export: Export, ignore: set[str]) -> Source | None:
         source=cols.col("source", "LeadSource"),
         lost_reason=cols.col("lost_reason", "Loss_Reason__c", "LossReason", "Reason_Lost__c"),
         last_changed_at=cols.col("last_changed_at", "LastStageChangeDate", "LastModifiedDate"),
+        pipeline=pl.lit(None, pl.String),
     ).cast(DEAL_SCHEMA)
     cols.known(*OPPORTUNITY_IGNORED, "Type", "Description", "NextStep", "IsPrivate")
     source = Source(

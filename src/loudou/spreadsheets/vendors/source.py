@@ -39,6 +39,7 @@ DEAL_SCHEMA = {
     "source": pl.String,
     "lost_reason": pl.String,
     "last_changed_at": pl.String,  # when the current stage was entered or the deal edited
+    "pipeline": pl.String,  # the source's pipeline (HubSpot, Pipedrive …), when it has several
 }
 HISTORY_SCHEMA = {
     "row": pl.Int64,

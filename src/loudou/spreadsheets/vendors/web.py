@@ -38,6 +38,7 @@ def run(job: "ImportJob", *, dry_run: bool, progress: "Callable[[int, float], No
         fix_dates=bool(options.get("fix_dates")),
         ignore=list(options.get("ignore") or []),
         owner_map=dict(options.get("owners") or {}),
+        source_pipeline=options.get("source_pipeline") or None,
         progress=progress,
     )
 
@@ -57,6 +58,8 @@ def preview(summary: MigrationSummary) -> dict[str, Any]:
         "date_problems": len(summary.date_problems),
         "dates_fixed": summary.dates_fixed,
         "skipped": summary.skipped,
+        "source_pipelines": summary.source_pipelines,
+        "other_pipelines": summary.other_pipelines,
         "orphans": summary.orphans,
         "contacts": summary.contacts_created,
         "activities": summary.activities_created,

@@ -75,6 +75,7 @@ def read(export: Export, ignore: set[str]) -> Source | None:
         source=cols.col("source", "Lead Source"),
         lost_reason=cols.col("lost_reason", "Reason For Loss", "Reason For Loss__s"),
         last_changed_at=pl.lit(None, pl.String),
+        pipeline=cols.col("pipeline", "Pipeline", "Layout"),
     ).cast(DEAL_SCHEMA)
     cols.known(*IGNORED)
     source = Source(vendor="zoho", deals_file=path.name, deals=deals, files=[path.name])

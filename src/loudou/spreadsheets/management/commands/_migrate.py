@@ -40,6 +40,7 @@ def run_migration(
             pipeline=options["pipeline"],
             fix_dates=options["fix_dates"],
             ignore=options["ignore"],
+            source_pipeline=options["source_pipeline"],
             progress=progress,
         )
     except FileError as exc:

@@ -44,6 +44,9 @@ class Command(BaseCommand):
             "--mirror-pipeline", metavar="NAME", help="create a pipeline with the source's stages"
         )
         migration.add_argument(
+            "--source-pipeline", metavar="NAME", help="of an export of several, this pipeline"
+        )
+        migration.add_argument(
             "--fix-dates", action="store_true", help="apply the proposed fixes of bad dates"
         )
         migration.add_argument(
