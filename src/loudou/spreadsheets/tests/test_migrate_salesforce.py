@@ -167,6 +167,23 @@ class SalesforceMigrationTest(SheetTestCase):
         self.assertEqual(deal.created_at.date().isoformat(), "2024-02-28")
         self.assertLessEqual(deal.created_at, deal.closed_at)
 
+    def test_field_history_when_there_is_no_opportunity_history(self):
+        (self.export / "OpportunityHistory.csv").unlink()
+        (self.export / "OpportunityFieldHistory.csv").write_text(
+            '"Id","OpportunityId","CreatedById","CreatedDate","Field","OldValue","NewValue"\n'
+            '"0171","0061x00000A1","0051x001","2024-01-20T09:00:00.000Z","Amount","1","2"\n'
+            '"0172","0061x00000A1","0051x001","2024-02-01T09:00:00.000Z","StageName",'
+            '"Prospecting","Needs Analysis"\n'
+            '"0173","0061x00000A1","0051x001","2024-03-20T10:00:00.000Z","StageName",'
+            '"Needs Analysis","Closed Won"\n'
+        )
+        self.run_migration()
+        won = Deal.objects.get(external_id="0061x00000A1")
+        events = StageEvent.objects.filter(deal=won).order_by("at", "id")
+        self.assertEqual([e.to_stage.key for e in events], ["contact", "needs", "won"])
+        self.assertEqual(events[1].at.isoformat(), "2024-02-01T09:00:00+00:00")
+        self.assertEqual(won.closed_at.isoformat(), "2024-03-20T10:00:00+00:00")
+
     def test_files_not_read_are_listed(self):
         (self.export / "OpportunityFieldHistory.csv").write_text("Id,Field\n1,Amount\n")
         summary = self.run_migration(dry_run=True)

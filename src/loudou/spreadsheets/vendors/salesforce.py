@@ -6,6 +6,8 @@ amount, probability or close date: the stage history), User.csv (owners by Id),
 Account.csv (accounts by Id), Contact.csv, Task.csv and Event.csv (activities whose WhatId
 is an opportunity). Rows with IsDeleted = true are left out (and counted)."""
 
+from pathlib import Path
+
 import polars as pl
 
 from .source import (
@@ -134,6 +136,10 @@ def read(export: Export, ignore: set[str]) -> Source | None:
         source.columns.append(hcols.finish())
         source.files.append(history_path.name)
 
+    field_path = export.find("opportunityfieldhistory") if history_path is None else None
+    if field_path is not None:
+        _field_history(source, field_path, ignore)
+
     users_path = export.find("user")
     if users_path is not None:
         frame = read_frame(users_path)
@@ -247,3 +253,36 @@ def read(export: Export, ignore: set[str]) -> Source | None:
 
 
 DEALS_FILES = "Opportunity.csv"
+
+
+def _field_history(source: Source, path: Path, ignore: set[str]) -> None:
+    """Without OpportunityHistory, the stage changes tracked by field history
+    (OpportunityFieldHistory: Field = StageName, OldValue, NewValue, CreatedDate): the first
+    change's old value is the stage the deal was created in."""
+    raw = read_frame(path)
+    cols = Columns(path.name, raw, ignore)
+    field = cols.col("field", "Field")
+    changes = raw.filter(field.str.to_lowercase() == "stagename").select(
+        row=pl.col("__row"),
+        external_id=cols.col("external_id", "OpportunityId"),
+        old=cols.col("old", "OldValue"),
+        stage=cols.col("stage", "NewValue"),
+        at=cols.col("at", "CreatedDate"),
+        by=cols.col("by", "CreatedById"),
+    )
+    first = (
+        changes.sort("at")
+        .group_by("external_id", maintain_order=True)
+        .first()
+        .join(source.deals.select("external_id", "created_at"), on="external_id")
+        .select("row", "external_id", stage="old", at="created_at", by=pl.lit(None, pl.String))
+    )
+    source.history = (
+        pl.concat([first, changes.drop("old")], how="vertical_relaxed")
+        .with_columns(probability=pl.lit(None, pl.Float64))
+        .cast(HISTORY_SCHEMA)
+    )
+    cols.known("Id", "IsDeleted", "DataType", "Field")
+    source.history_file = path.name
+    source.columns.append(cols.finish())
+    source.files.append(path.name)
