@@ -114,6 +114,11 @@ def _job_context(request: HttpRequest, job: ImportJob) -> dict[str, Any]:
         "job": job,
         "migration": migration,
         "targets": _targets(job) if migration else [],
+        "map_pipeline": (
+            (job.pipeline or Pipeline.objects.filter(is_default=True).first())
+            if migration
+            else None
+        ),
         "people": (
             [(u.username, str(u)) for u in Scope.of(request.user).owner_choices()]
             if migration

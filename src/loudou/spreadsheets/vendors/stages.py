@@ -35,6 +35,7 @@ class SourceStage:
     kind: str  # open | won | lost
     target: Stage | None = None
     how: str = ""
+    mirror_key: str = ""  # its stage in the mirror pipeline (known before it is made)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -44,7 +45,7 @@ class SourceStage:
             "order": self.order,
             "probability": self.probability,
             "kind": self.kind,
-            "target": self.target.key if self.target is not None else None,
+            "target": self.target.key if self.target is not None else self.mirror_key or None,
             "how": self.how,
         }
 
@@ -225,4 +226,8 @@ def mirror_spec(stages: list[SourceStage], name: str) -> dict[str, object]:
                 "source": stage.label,
             }
         )
+    by_label = {spec["source"]: spec["key"] for spec in specs}
+    for stage in stages:
+        stage.how = "mirror"
+        stage.mirror_key = by_label.get(stage.label, str(stage.kind))
     return {"key": key, "name": name[:100], "stages": specs}
