@@ -3,6 +3,7 @@ order, probability and kind), the proposed mapping onto a Loudou pipeline (by na
 stages file, else by probability or order: a guess the user must confirm), and the
 mirror pipeline (the source's own stages, order and probabilities)."""
 
+import re
 import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
@@ -210,7 +211,8 @@ def mirror_spec(stages: list[SourceStage], name: str) -> dict[str, object]:
     specs = []
     opens = [s for s in stages if s.kind == StageKind.OPEN]
     for i, stage in enumerate(opens, start=1):
-        base = slugify(stage.label)[:40] or f"stage-{i}"
+        # "Proposal/Price Quote" -> proposal-price-quote (slugify alone drops the "/").
+        base = slugify(re.sub(r"[^\w]+", " ", stage.label))[:40] or f"stage-{i}"
         stage_key = base
         while stage_key in taken:
             stage_key = f"{base}-{i}"
