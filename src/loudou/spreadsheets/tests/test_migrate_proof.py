@@ -11,6 +11,7 @@ from loudou.reports import loader
 from loudou.reports.services import run_report
 from loudou.spreadsheets.vendors.migrate import migrate
 
+from . import other_exports as ox
 from . import vendor_exports as vx
 
 NOW = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
@@ -78,19 +79,19 @@ class OtherVendorsProofTest(ProofTestCase):
         self.assert_same_figures(vendor, expected, keys)
 
     def test_hubspot(self):
-        folder = vx.write_hubspot(vx.generate(300, seed=4, backward=False), self.dir / "hs")
-        self.migrate_and_check("hubspot", folder, vx.hubspot_figures(folder))
+        folder = ox.write_hubspot(vx.generate(300, seed=4, backward=False), self.dir / "hs")
+        self.migrate_and_check("hubspot", folder, ox.hubspot_figures(folder))
 
     def test_pipedrive(self):
-        folder = vx.write_pipedrive(vx.generate(300, seed=5), self.dir / "pd")
+        folder = ox.write_pipedrive(vx.generate(300, seed=5), self.dir / "pd")
         # Pipedrive's export does not tell the stages' order: the user does.
         order = [label for label, _o, _p in vx.SF_OPEN]
-        self.migrate_and_check("pipedrive", folder, vx.pipedrive_figures(folder), stage_order=order)
+        self.migrate_and_check("pipedrive", folder, ox.pipedrive_figures(folder), stage_order=order)
 
     def test_zoho(self):
-        folder = vx.write_zoho(vx.generate(300, seed=6), self.dir / "zoho")
-        self.migrate_and_check("zoho", folder, vx.zoho_figures(folder))
+        folder = ox.write_zoho(vx.generate(300, seed=6), self.dir / "zoho")
+        self.migrate_and_check("zoho", folder, ox.zoho_figures(folder))
 
     def test_chinese_crm(self):
-        folder = vx.write_chinese(vx.generate(300, seed=8), self.dir / "cn")
-        self.migrate_and_check("chinese", folder, vx.chinese_figures(folder))
+        folder = ox.write_chinese(vx.generate(300, seed=8), self.dir / "cn")
+        self.migrate_and_check("chinese", folder, ox.chinese_figures(folder))

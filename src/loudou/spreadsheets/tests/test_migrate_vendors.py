@@ -10,23 +10,24 @@ from loudou.deals.models import Deal
 from loudou.spreadsheets.results import ImportFailed
 from loudou.spreadsheets.vendors.migrate import migrate
 
+from . import other_exports as ox
 from . import vendor_exports as vx
 from .base import SheetTestCase
 
 
 class VendorMigrationTest(SheetTestCase):
     def test_hubspot_companies_contacts_and_derived_columns(self):
-        folder = vx.write_hubspot(vx.generate(20, seed=1, backward=False), self.dir / "hs")
+        folder = ox.write_hubspot(vx.generate(20, seed=1, backward=False), self.dir / "hs")
         summary = migrate(vendor="hubspot", path=folder, mirror_pipeline="HS", create_owners=True)
         self.assertEqual(summary.created, 20)
         self.assertEqual(Contact.objects.get(name="Ann Chen").email, "ann@example.com")
         deals = {c.file: c for c in summary.columns}["hubspot-crm-exports-all-deals-2024-12-31.csv"]
         self.assertIn('Date exited "Appointment Scheduled (Sales Pipeline)"', deals.ignored)
         order = [s.label for s in summary.stages if s.kind == "open"]
-        self.assertEqual(order, [label for label, _p in vx.HS_OPEN])
+        self.assertEqual(order, [label for label, _p in ox.HS_OPEN])
 
     def test_pipedrive_needs_the_order_to_mirror_and_leaves_deleted_deals_out(self):
-        folder = vx.write_pipedrive(vx.generate(20, seed=2), self.dir / "pd")
+        folder = ox.write_pipedrive(vx.generate(20, seed=2), self.dir / "pd")
         path = folder / "deals.csv"
         rows = list(csv.reader(path.open(encoding="utf-8")))
         rows[1][8] = "deleted"
@@ -52,7 +53,7 @@ class VendorMigrationTest(SheetTestCase):
         self.assertEqual(lost.lost_reason.key, "price")  # "Price", a known reason
 
     def test_zoho_closed_lost_to_competition_is_lost(self):
-        folder = vx.write_zoho(vx.generate(20, seed=3), self.dir / "zoho")
+        folder = ox.write_zoho(vx.generate(20, seed=3), self.dir / "zoho")
         for name in ("Deals_001.csv", "Stage_History_001.csv"):
             path = folder / name
             path.write_text(
@@ -142,7 +143,7 @@ class VendorMigrationTest(SheetTestCase):
 
 class SeveralPipelinesTest(SheetTestCase):
     def test_an_export_of_several_pipelines_is_migrated_one_at_a_time(self):
-        folder = vx.write_hubspot(vx.generate(20, seed=9, backward=False), self.dir / "hs")
+        folder = ox.write_hubspot(vx.generate(20, seed=9, backward=False), self.dir / "hs")
         [path] = folder.glob("*-deals-*.csv")
         lines = path.read_text(encoding="utf-8").splitlines()
         lines[1] = lines[1].replace('"Sales Pipeline"', '"Renewals"', 1)
