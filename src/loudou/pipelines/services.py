@@ -144,3 +144,30 @@ def revert_probability_adoption(
     adoption.reverted_by = actor
     adoption.save(update_fields=["reverted_at", "reverted_by"])
     return adoption
+
+
+@transaction.atomic
+def create_pipeline(
+    *, key: str, name_zh: str, name_en: str, currency: str, stages: list[dict]
+) -> Pipeline:
+    """A new pipeline with ``stages`` (dicts: key, name, probability as a fraction) as its
+    open stages in that order, then Won and Lost (used by the migration's mirror
+    pipeline). A key already taken gets a numbered suffix."""
+    base, n = key, 1
+    while Pipeline.objects.filter(key=key).exists():
+        n += 1
+        key = f"{base[:45]}-{n}"
+    pipeline = Pipeline.objects.create(
+        key=key, name_zh=name_zh, name_en=name_en, currency=currency[:3].upper() or "CNY"
+    )
+    for position, spec in enumerate(stages, start=1):
+        Stage.objects.create(
+            pipeline=pipeline,
+            key=spec["key"],
+            name_zh=spec["name"],
+            name_en=spec["name"],
+            probability=spec["probability"],
+            position=position * 10,
+        )
+    ensure_outcome_stages(pipeline)
+    return pipeline

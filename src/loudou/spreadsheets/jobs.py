@@ -33,6 +33,7 @@ from .reader import FileError, read_table
 from .results import ImportFailed, ImportSummary
 
 SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xls", ".tsv", ".txt")
+VENDOR_SUFFIXES = (".zip", ".csv", ".xlsx", ".xls")
 PREVIEW_ROWS = 10
 KEPT_ERRORS = 100  # shown on the page; every error is in the errors file
 JOBS_KEPT_DAYS = 7
@@ -58,13 +59,17 @@ def start(
     pipeline: Pipeline | None,
     create_owners: bool,
     lang: str = "zh-hans",
+    vendor: str = "",
 ) -> ImportJob:
     """Store an upload and enqueue its check. Managers and admins only; a file over
-    ``LOUDOU_IMPORT_MAX_UPLOAD_BYTES`` or of another type is refused."""
+    ``LOUDOU_IMPORT_MAX_UPLOAD_BYTES`` or of another type is refused. ``vendor``: a
+    migration from that CRM's export (a zip of it, or its deals file)."""
     if not Scope.of(actor).may_override:
         raise NotAllowed(_("Only managers and administrators can import."))
     suffix = Path(name).suffix.lower()
-    if suffix not in SUFFIXES:
+    if vendor and suffix not in VENDOR_SUFFIXES:
+        raise InvalidInput({"file": _("Upload the export as a .zip (or its .csv or .xlsx).")})
+    if not vendor and suffix not in SUFFIXES:
         raise InvalidInput({"file": _("Upload a .csv or .xlsx file.")})
     limit = settings.LOUDOU_IMPORT_MAX_UPLOAD_BYTES
     if size > limit:
@@ -78,6 +83,7 @@ def start(
         size=size,
         pipeline=pipeline,
         create_owners=create_owners and Scope.of(actor).everything,
+        vendor=vendor,
         lang="en" if lang.lower().startswith("en") else "zh-hans",
     )
     path = storage() / f"{job.token}{suffix}"
@@ -116,6 +122,23 @@ def confirm(*, actor: User, job: ImportJob) -> ImportJob:
         if not updated or not job.can_confirm:
             raise InvalidInput({"file": _("This import cannot be started (any more).")})
         _enqueue("import", job.pk)
+    job.refresh_from_db()
+    _write_progress(job, 0, 0.0)
+    return job
+
+
+def set_options(*, actor: User, job: ImportJob, options: dict[str, Any]) -> ImportJob:
+    """Save the choices made on a migration's preview (stage mapping or mirror, fixes,
+    ignored columns) and check again with them."""
+    if job.user_id != actor.pk:
+        raise NotAllowed(_("This import is someone else's."))
+    with transaction.atomic():
+        updated = ImportJob.objects.filter(pk=job.pk, state=JobState.CHECKED, vendor__gt="").update(
+            options=options, state=JobState.CHECKING
+        )
+        if not updated:
+            raise InvalidInput({"file": _("This import cannot be changed (any more).")})
+        _enqueue("check", job.pk)
     job.refresh_from_db()
     _write_progress(job, 0, 0.0)
     return job
@@ -171,6 +194,10 @@ def _reporter(job: ImportJob) -> Callable[[int, float], None]:
 def _run(job: ImportJob, *, dry_run: bool) -> ImportSummary:
     from .services import import_deals
 
+    if job.vendor:
+        from .vendors import web
+
+        return web.run(job, dry_run=dry_run, progress=_reporter(job))
     return import_deals(
         path=Path(job.path),
         actor=job.user,
@@ -203,6 +230,9 @@ def _record(job: ImportJob, summary: ImportSummary) -> None:
 def check(job: ImportJob) -> None:
     """Read the file's columns and first rows, then check every row (no writes)."""
     job.preview, job.problem = {}, {}
+    if job.vendor:
+        _check_migration(job)
+        return
     try:
         table = read_table(Path(job.path))
         mapping = Mapping()
@@ -226,6 +256,24 @@ def check(job: ImportJob) -> None:
     except FileError as exc:
         summary = ImportSummary(dry_run=True)
         job.problem = {"zh": exc.zh, "en": exc.en}
+    _record(job, summary)
+    job.state = JobState.CHECKED
+    job.save()
+
+
+def _check_migration(job: ImportJob) -> None:
+    """A migration's check: its preview (stages, owners, columns) even when it fails."""
+    from .vendors import web
+
+    try:
+        summary = _run(job, dry_run=True)
+    except ImportFailed as failed:
+        summary = failed.summary
+    except FileError as exc:
+        summary = ImportSummary(dry_run=True)
+        job.problem = {"zh": exc.zh, "en": exc.en}
+    if hasattr(summary, "stages"):
+        job.preview = {"migration": web.preview(summary)}
     _record(job, summary)
     job.state = JobState.CHECKED
     job.save()

@@ -40,6 +40,10 @@ class ImportJob(models.Model):
         blank=True,
     )
     create_owners = models.BooleanField(_("create owners"), default=False)
+    # A migration from another CRM (spreadsheets.vendors): the vendor, and the choices
+    # made on the preview (stage mapping or mirror, fix dates, ignored columns).
+    vendor = models.CharField(_("source CRM"), max_length=20, blank=True, default="")
+    options = models.JSONField(_("migration options"), default=dict, blank=True)
     # The uploader's language: the errors file is written in it.
     lang = models.CharField(_("language"), max_length=10, default="zh-hans")
     state = models.CharField(

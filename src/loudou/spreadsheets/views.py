@@ -27,7 +27,19 @@ from .models import ImportJob
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("CSV or XLSX file"))
+    source = forms.ChoiceField(
+        label=gettext_lazy("What you upload"),
+        choices=[
+            ("", gettext_lazy("A spreadsheet of deals (Loudou's columns or a CRM's report)")),
+            ("salesforce", gettext_lazy("From Salesforce… (Data Export zip)")),
+            ("hubspot", gettext_lazy("From HubSpot… (deals, companies, contacts exports)")),
+            ("pipedrive", gettext_lazy("From Pipedrive… (deals, organizations, persons)")),
+            ("zoho", gettext_lazy("From Zoho CRM… (Deals and Stage History)")),
+            ("chinese", gettext_lazy("From 销售易, 纷享销客 or 悟空CRM… (opportunity export)")),
+        ],
+        required=False,
+    )
+    file = forms.FileField(label=gettext_lazy("CSV, XLSX or ZIP file"))
     pipeline = forms.ModelChoiceField(
         label=gettext_lazy("Pipeline"),
         queryset=Pipeline.objects.all(),
@@ -73,6 +85,7 @@ def import_deals_view(request: HttpRequest) -> HttpResponse:
                 pipeline=form.cleaned_data["pipeline"],
                 create_owners=form.cleaned_data.get("create_owners", False),
                 lang=get_language(),
+                vendor=form.cleaned_data.get("source") or "",
             )
         except ServiceError as exc:
             for message in getattr(exc, "errors", {"": exc.message}).values():
@@ -96,8 +109,21 @@ def _job_context(request: HttpRequest, job: ImportJob) -> dict[str, Any]:
     zh = get_language().lower().startswith("zh")
     pick = 0 if zh else 1
     columns = [(c[0], c[1:][pick]) for c in job.preview.get("columns", [])]
+    migration = job.preview.get("migration")
     return {
         "job": job,
+        "migration": migration,
+        "targets": _targets(job) if migration else [],
+        "map_pipeline": (
+            (job.pipeline or Pipeline.objects.filter(is_default=True).first())
+            if migration
+            else None
+        ),
+        "people": (
+            [(u.username, str(u)) for u in Scope.of(request.user).owner_choices()]
+            if migration
+            else []
+        ),
         "progress": jobs.progress(job),
         "columns": columns,
         "header": job.preview.get("header", []),
@@ -109,6 +135,48 @@ def _job_context(request: HttpRequest, job: ImportJob) -> dict[str, Any]:
         "more_errors": max(0, job.error_count - len(job.errors)),
         "problem": (job.problem.get("zh") if zh else job.problem.get("en")) if job.problem else "",
     }
+
+
+def _targets(job: ImportJob) -> list[tuple[str, str]]:
+    """The stages a migration's source stages may map to: the target pipeline's."""
+    pipeline = job.pipeline or Pipeline.objects.filter(is_default=True).first()
+    if pipeline is None:
+        return []
+    return [(s.key, s.name) for s in pipeline.stages.order_by("position")]
+
+
+@login_required
+@require_POST
+def import_options(request: HttpRequest, token: str) -> HttpResponse:
+    """A migration's preview, edited: the stage mapping (or a mirror pipeline), the date
+    fixes and the columns to leave out; then it is checked again."""
+    job = _job(request, token)
+    stages = (job.preview.get("migration") or {}).get("stages", [])
+    keys = {key for key, _name in _targets(job)}
+    options: dict[str, Any] = {"stages": {}, "ignore": request.POST.getlist("ignore")[:200]}
+    if request.POST.get("mode") == "mirror":
+        options["mirror"] = (request.POST.get("mirror") or "").strip()[:100] or job.vendor
+        options["order"] = [s["label"] for s in stages if s["kind"] == "open"]
+    else:
+        for i, stage in enumerate(stages):
+            chosen = request.POST.get(f"stage-{i}", "")
+            if chosen in keys:
+                options["stages"][stage["label"]] = chosen
+    people = {u.username for u in Scope.of(request.user).owner_choices()}
+    options["owners"] = {}
+    for i, owner in enumerate((job.preview.get("migration") or {}).get("owners", [])):
+        chosen = request.POST.get(f"owner-{i}", "")
+        if chosen in people:
+            options["owners"][owner["key"]] = chosen
+    options["fix_dates"] = request.POST.get("fix_dates") == "on"
+    pipelines = (job.preview.get("migration") or {}).get("source_pipelines", {})
+    if request.POST.get("source_pipeline") in pipelines:
+        options["source_pipeline"] = request.POST["source_pipeline"]
+    try:
+        jobs.set_options(actor=request.user, job=job, options=options)
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+    return redirect("import_job", token=job.token)
 
 
 @login_required

@@ -1,4 +1,6 @@
-"""`loudou import deals|history FILE`: bring deals and their history in from CSV/XLSX."""
+"""`loudou import deals|history FILE`: bring deals and their history in from CSV/XLSX;
+`loudou import salesforce|hubspot|pipedrive|zoho|chinese EXPORT`: migrate another CRM's
+export (a zip, a folder or a file; see docs/migrate.md)."""
 
 import argparse
 import sys
@@ -13,6 +15,7 @@ from loudou.spreadsheets.history import import_history
 from loudou.spreadsheets.reader import FileError
 from loudou.spreadsheets.results import ImportFailed, ImportSummary
 from loudou.spreadsheets.services import import_deals
+from loudou.spreadsheets.vendors import NAMES as VENDORS
 
 SHOWN_ERRORS = 50
 
@@ -21,7 +24,7 @@ class Command(BaseCommand):
     help = "Import deals (or stage history) from a CSV or XLSX file: all rows or none."
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("kind", choices=["deals", "history"])
+        parser.add_argument("kind", choices=["deals", "history", *VENDORS])
         parser.add_argument("file", type=Path)
         parser.add_argument("--dry-run", action="store_true", help="check only; change nothing")
         parser.add_argument(
@@ -34,6 +37,21 @@ class Command(BaseCommand):
         )
         parser.add_argument("--user", help="import as this user (owner when none is given)")
         parser.add_argument("--lang", choices=["zh-hans", "en"], help="language of messages")
+        migration = parser.add_argument_group("migrating from another CRM")
+        migration.add_argument("--owner-map", type=Path, help="TOML: source owner = username")
+        migration.add_argument("--stages", type=Path, help="TOML: source stage = stage key")
+        migration.add_argument(
+            "--mirror-pipeline", metavar="NAME", help="create a pipeline with the source's stages"
+        )
+        migration.add_argument(
+            "--source-pipeline", metavar="NAME", help="of an export of several, this pipeline"
+        )
+        migration.add_argument(
+            "--fix-dates", action="store_true", help="apply the proposed fixes of bad dates"
+        )
+        migration.add_argument(
+            "--ignore", action="append", default=[], metavar="COL", help="leave this column out"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         lang = options["lang"] or settings.LANGUAGE_CODE
@@ -44,6 +62,11 @@ class Command(BaseCommand):
             if actor is None:
                 raise CommandError(f"--user: no user {options['user']!r}")
         progress = self._progress if sys.stdout.isatty() else None
+        if options["kind"] in VENDORS:
+            from ._migrate import run_migration
+
+            run_migration(self, options, actor, lang, progress)
+            return
         try:
             if options["kind"] == "deals":
                 summary = import_deals(

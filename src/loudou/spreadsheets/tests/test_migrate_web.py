@@ -1,0 +1,115 @@
+"""The import page's "from Salesforce…": the export zip is checked in the background, the
+preview shows the stage mapping to confirm or edit (or a mirror pipeline), then the
+migration runs as a second task, all or nothing."""
+
+import io
+import zipfile
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from loudou.deals.models import Deal
+from loudou.jobs.testing import run_tasks
+from loudou.people.models import User
+from loudou.pipelines.models import Pipeline
+from loudou.spreadsheets.models import ImportJob
+
+from .base import SheetTestCase
+from .test_migrate_salesforce import FIXTURE
+
+
+def export_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in FIXTURE.iterdir():
+            archive.write(path, path.name)
+    return buffer.getvalue()
+
+
+class MigrationPageTests(SheetTestCase):
+    def setUp(self):
+        super().setUp()
+        User.objects.filter(pk=self.rep.pk).update(email="li.wei@example.com")
+        User.objects.filter(pk=self.teammate.pk).update(email="zhang.min@example.com")
+        self.client.force_login(self.manager)
+
+    def post(self, url: str, data: dict, lang: str = "en"):
+        with self.captureOnCommitCallbacks(execute=True):
+            response = self.client.post(url, data, headers={"accept-language": lang})
+        run_tasks()
+        return response
+
+    def job(self) -> ImportJob:
+        return ImportJob.objects.latest("id")
+
+    def page(self, lang: str = "en"):
+        return self.client.get(f"/import/{self.job().token}/", headers={"accept-language": lang})
+
+    def upload(self):
+        upload = SimpleUploadedFile("WE_00D.zip", export_zip())
+        return self.post("/import/", {"file": upload, "source": "salesforce"})
+
+    def test_the_page_offers_the_vendors(self):
+        page = self.client.get("/import/", headers={"accept-language": "en"})
+        self.assertContains(page, "From Salesforce…")
+        self.assertContains(page, "悟空CRM")
+
+    def test_preview_edit_the_mapping_then_migrate(self):
+        self.upload()
+        job = self.job()
+        self.assertEqual((job.vendor, job.state), ("salesforce", "checked"))
+        page = self.page()
+        self.assertContains(page, "Migration preview")
+        self.assertContains(page, "Proposal/Price Quote")
+        self.assertContains(page, "proposed: confirm")
+        self.assertFalse(job.can_confirm)  # guessed stages stop it
+        self.assertContains(self.page("zh-hans"), "迁移预览")
+        stages = [s["label"] for s in job.preview["migration"]["stages"]]
+        chosen = {"Prospecting": "contact", "Needs Analysis": "needs"}
+        data = {"mode": "map"}
+        for i, label in enumerate(stages):
+            data[f"stage-{i}"] = chosen.get(label, "proposal" if "Proposal" in label else "")
+        self.post(f"/import/{job.token}/options/", data)
+        job = self.job()
+        won = [s for s in job.preview["migration"]["stages"] if s["kind"] == "won"]
+        self.assertEqual(won[0]["target"], "won")  # outcomes need no choice
+        self.assertTrue(job.can_confirm, job.errors)
+        self.assertEqual(job.summary["created"], 3)
+        self.assertFalse(Deal.objects.exists())
+        self.post(f"/import/{job.token}/confirm/", {})
+        self.assertEqual(self.job().state, "imported")
+        self.assertEqual(Deal.objects.get(external_id="0061x00000A3").stage.key, "proposal")
+
+    def test_mirror_pipeline_from_the_page(self):
+        self.upload()
+        job = self.job()
+        self.post(f"/import/{job.token}/options/", {"mode": "mirror", "mirror": "From SF"})
+        job = self.job()
+        self.assertTrue(job.can_confirm, job.errors)
+        self.post(f"/import/{job.token}/confirm/", {})
+        pipeline = Pipeline.objects.get(key="from-sf")
+        self.assertEqual(Deal.objects.filter(pipeline=pipeline).count(), 3)
+
+    def test_owners_mapped_on_the_page(self):
+        User.objects.filter(pk=self.teammate.pk).update(email="")
+        self.upload()
+        job = self.job()
+        self.assertContains(self.page(), 'name="owner-')
+        owners = [o["source"] for o in job.preview["migration"]["owners"]]
+        data = {"mode": "mirror", "mirror": "SF"}
+        data[f"owner-{owners.index('zhang.min@example.com')}"] = "teammate"
+        self.post(f"/import/{job.token}/options/", data)
+        self.assertTrue(self.job().can_confirm, self.job().errors)
+        self.post(f"/import/{job.token}/confirm/", {})
+        self.assertEqual(Deal.objects.get(external_id="0061x00000A2").owner, self.teammate)
+
+    def test_someone_elses_job_cannot_be_edited(self):
+        self.upload()
+        self.client.force_login(self.other_manager)
+        response = self.client.post(f"/import/{self.job().token}/options/", {"mode": "mirror"})
+        self.assertEqual(response.status_code, 404)
+
+    def test_a_wrong_file_type_is_refused(self):
+        upload = SimpleUploadedFile("export.pdf", b"%PDF")
+        response = self.client.post("/import/", {"file": upload, "source": "salesforce"})
+        self.assertEqual(response.status_code, 200)
+        self.assertFalse(ImportJob.objects.exists())

@@ -1,0 +1,368 @@
+"""``migrate``: a whole CRM export into Loudou, all or nothing (see docs/migrate.md).
+
+The vendor module reads the export into a ``Source``; here its columns are checked
+(nothing important dropped in silence), its stages mapped or mirrored, its owners
+matched, its dates parsed and checked (a close before the creation, a history after the
+close: listed with the fix ``fix_dates`` applies), and every deal becomes a plan with its
+whole history, which ``deals.bulk`` checks against the rules and the user's scope and
+writes (new deals column-wise, known ones by plan). Contacts and activities follow."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from loudou.deals.bulk import DealLoad
+from loudou.people.models import User
+from loudou.pipelines.models import Pipeline, Stage, StageKind
+from loudou.pipelines.services import create_pipeline
+
+from ..columns import Mapping, normalise
+from ..lookups import Lookups
+from ..reader import FileError
+from ..results import ImportFailed, ImportSummary, RowError, all_or_nothing, collect, error
+from . import VENDORS
+from .owners import OwnerMatch, load_owner_map, match_owners
+from .plans import Planner, activities, contacts, load
+from .source import Export, FileColumns, Source
+from .stages import GUESSES, SourceStage, catalogue, load_stages_file, mirror_spec, propose
+
+BATCH = 10_000
+SHOWN_FIXES = 200
+
+
+@dataclass
+class MigrationSummary(ImportSummary):
+    """An import's summary plus what the preview shows: files, columns, stages, owners,
+    date problems (with their fixes), and what else came along."""
+
+    vendor: str = ""
+    files: list[str] = field(default_factory=list)
+    unread_files: list[str] = field(default_factory=list)
+    columns: list[FileColumns] = field(default_factory=list)
+    stages: list[SourceStage] = field(default_factory=list)
+    owners: list[OwnerMatch] = field(default_factory=list)
+    pipeline: str = ""
+    date_problems: list[RowError] = field(default_factory=list)
+    dates_fixed: int = 0
+    skipped: int = 0
+    source_pipelines: dict[str, int] = field(default_factory=dict)
+    other_pipelines: int = 0  # deals of the other pipelines, left for their own runs
+    orphans: int = 0  # history or activity rows naming no deal of the export
+    contacts_created: int = 0
+    activities_created: int = 0
+    proposal_file: Path | None = None
+
+
+def migrate(
+    *,
+    vendor: str,
+    path: Path,
+    actor: User | None = None,
+    lang: str | None = None,
+    dry_run: bool = False,
+    create_owners: bool = False,
+    owner_map: Path | dict[str, str] | None = None,
+    stages: Path | dict[str, str] | None = None,
+    mirror_pipeline: str | None = None,
+    pipeline: str | None = None,
+    fix_dates: bool = False,
+    ignore: list[str] | None = None,
+    stage_order: list[str] | None = None,
+    source_pipeline: str | None = None,
+    progress: Callable[[int, float], None] | None = None,
+) -> MigrationSummary:
+    """Migrate ``vendor``'s export at ``path`` (a zip, a folder or a file); raise
+    ``ImportFailed`` (nothing written) with every problem, or return the summary."""
+    module = VENDORS.get(vendor)
+    if module is None:
+        raise FileError(f"不支持的来源 {vendor}", f"unknown source {vendor!r}")
+    summary = MigrationSummary(vendor=vendor, dry_run=dry_run)
+    with Export(path) as export:
+        source = module.read(export, set(ignore or ()))
+        summary.unread_files = export.unread(source.files) if source is not None else []
+    if source is None:
+        raise FileError(
+            f"导出中找不到商机文件（{module.DEALS_FILES}）",
+            f"the export holds no deals file ({module.DEALS_FILES})",
+        )
+    _one_pipeline(source, source_pipeline, summary)
+    summary.files, summary.columns, summary.skipped = source.files, source.columns, source.skipped
+    summary.ignored_columns = [f"{c.file}: {h}" for c in source.columns for h in c.ignored]
+    ctx = Lookups(
+        actor=actor,
+        create_owners=create_owners,
+        mapping=Mapping(),
+        pipeline_key=pipeline,
+        check=dry_run,
+    )
+    ctx.summary = summary
+    errors = summary.errors
+    for report in source.columns:
+        for header in report.unknown:
+            errors.append(
+                error(
+                    1,
+                    f"{report.file}: {header}",
+                    header,
+                    "这一列像是阶段、负责人、日期或金额，但无法识别：请在映射中对应，"
+                    "或用 --ignore 明确忽略",
+                    "this column looks like a stage, owner, date or amount but is not "
+                    "understood: map it, or say --ignore to leave it out",
+                )
+            )
+    if source.deals.height == 0:
+        errors.append(error(1, source.deals_file, "", "没有商机", "the file holds no deals"))
+    if isinstance(stages, dict):
+        given, order = {normalise(k): str(v) for k, v in stages.items()}, list(stage_order or [])
+    else:
+        given, order = load_stages_file(stages)
+        order = list(stage_order or order)
+    if isinstance(owner_map, dict):
+        owner_words = {k.strip().lower(): v.strip() for k, v in owner_map.items()}
+    else:
+        owner_words = load_owner_map(owner_map)
+    orders = dict(source.stage_orders)
+    orders.update({label: float(place) for place, label in enumerate(order, start=1)})
+    summary.stages = catalogue(source.deals, source.history, source.outcome_stages, orders)
+    target = ctx.default_pipeline
+    spec = None
+    if mirror_pipeline:
+        spec = mirror_spec(summary.stages, mirror_pipeline)
+        summary.pipeline = str(spec["name"])
+        _order_errors(summary, errors)
+    else:
+        summary.pipeline = f"{target.key} ({target.name_zh} / {target.name_en})"
+        propose(summary.stages, ctx, target, given)
+        _stage_errors(summary, errors)
+    counts = source.deals.group_by("owner").len().drop_nulls("owner").iter_rows()
+    matches = match_owners(ctx, source.users, dict(counts), owner_words, create_owners)
+    summary.owners = list(matches.values())
+    for match in summary.owners:
+        if match.user is None:
+            errors.append(
+                error(
+                    1,
+                    f"{source.deals_file}: owner",
+                    match.as_dict()["source"],
+                    f"负责人“{match.as_dict()['source']}”（{match.deals} 个商机）"
+                    "不对应任何 Loudou 用户：用 --create-owners 创建，或用 --owner-map 对应",
+                    f"owner “{match.as_dict()['source']}” ({match.deals} deals) matches no "
+                    "Loudou user: --create-owners creates it, --owner-map maps it",
+                )
+            )
+    if errors:
+        return _fail(summary, path, lang)
+
+    with all_or_nothing(summary):
+        if spec is not None:
+            target = _mirror(ctx, spec, summary, source, dry_run)
+        with DealLoad(actor=actor, background=not dry_run, check=dry_run) as loader:
+            if spec is not None and target.pk < 0:
+                for stage in ctx.stages[target.pk].values():
+                    loader.stages[stage.pk] = stage
+                    loader.stage_kinds[stage.pk] = str(stage.kind)
+            plan = Planner(ctx, source, target, summary, matches, fix_dates)
+            deals, events = plan.build()
+            if not errors:
+                load(loader, deals, events, plan, summary, progress)
+                if not (errors or loader.failures or dry_run):
+                    loader.finish()
+                    contacts(ctx, source, summary)
+                    activities(source, plan, matches, summary)
+                collect(summary, loader, plan.headers)
+        if errors:
+            summary.errors.sort(key=lambda e: (e.row, e.column))
+    if errors:
+        return _fail(summary, path, lang)
+    return summary
+
+
+def _one_pipeline(source: Source, chosen: str | None, summary: MigrationSummary) -> None:
+    """An export of several pipelines is migrated one pipeline at a time (their stages
+    are not one order): ``chosen`` keeps that pipeline's deals; without it, the import
+    stops, naming them."""
+    counts = dict(
+        source.deals.group_by("pipeline")
+        .len()
+        .drop_nulls("pipeline")
+        .sort(["len", "pipeline"], descending=[True, False])
+        .iter_rows()
+    )
+    summary.source_pipelines = counts
+    if chosen:
+        if chosen not in counts:
+            summary.errors.append(
+                error(
+                    1,
+                    "pipeline",
+                    chosen,
+                    f"导出中没有销售流程“{chosen}”（有：{'、'.join(counts)}）",
+                    f"the export has no pipeline “{chosen}” (it has: {', '.join(counts)})",
+                )
+            )
+        keep = pl.col("pipeline") == chosen
+        ids = source.deals.filter(~keep).get_column("external_id").drop_nulls()
+        source.deals = source.deals.filter(keep)
+        if source.history is not None:
+            source.history = source.history.filter(~pl.col("external_id").is_in(ids.implode()))
+        if source.activities is not None:
+            source.activities = source.activities.filter(
+                ~pl.col("external_id").is_in(ids.implode())
+            )
+        summary.other_pipelines = len(ids)
+    elif len(counts) > 1:
+        listed = ", ".join(f"{name} ({n})" for name, n in counts.items())
+        summary.errors.append(
+            error(
+                1,
+                "pipeline",
+                listed,
+                f"导出中有多个销售流程（{listed}）：请逐个迁移（--source-pipeline 名称）",
+                f"the export holds several pipelines ({listed}): migrate them one at a time "
+                "(--source-pipeline NAME)",
+            )
+        )
+
+
+def _stage_errors(summary: MigrationSummary, errors: list[RowError]) -> None:
+    for stage in summary.stages:
+        if stage.target is None:
+            errors.append(
+                error(
+                    1,
+                    "stage",
+                    stage.label,
+                    f"阶段“{stage.label}”（{stage.count} 个商机）没有对应的 Loudou 阶段",
+                    f"stage “{stage.label}” ({stage.count} deals) maps to no Loudou stage",
+                )
+            )
+        elif stage.how in GUESSES:
+            errors.append(
+                error(
+                    1,
+                    "stage",
+                    stage.label,
+                    f"阶段“{stage.label}”按{'赢率' if stage.how == 'probability' else '顺序'}"
+                    f"建议对应“{stage.target.name_zh}”：请确认（--stages 文件）或用 "
+                    "--mirror-pipeline 照搬来源的阶段",
+                    f"stage “{stage.label}” is proposed to map to “{stage.target.name_en}” "
+                    f"by {stage.how}: confirm it (--stages FILE) or use --mirror-pipeline "
+                    "to keep the source's stages",
+                )
+            )
+
+
+def _order_errors(summary: MigrationSummary, errors: list[RowError]) -> None:
+    """A mirror keeps the source's order: when the export tells neither an open stage's
+    place nor its probability (Pipedrive), the user gives the order."""
+    unknown = [
+        s.label
+        for s in summary.stages
+        if s.kind == StageKind.OPEN and s.order is None and s.probability is None
+    ]
+    if len(unknown) > 1:
+        errors.append(
+            error(
+                1,
+                "stage",
+                ", ".join(unknown),
+                "导出中没有这些阶段的顺序：请在阶段文件中用 order = [...] 按顺序列出",
+                "the export does not tell the order of these stages: list them in a stages "
+                "file as order = [...]",
+            )
+        )
+
+
+def _fail(summary: MigrationSummary, path: Path, lang: str | None) -> MigrationSummary:
+    from ..results import finish
+
+    finish(summary, Path(path), lang)  # raises ImportFailed with the errors file
+    raise ImportFailed(summary)  # pragma: no cover (finish raised)
+
+
+def _mirror(
+    ctx: Lookups, spec: dict[str, Any], summary: MigrationSummary, source: Source, check: bool
+) -> Pipeline:
+    """Create the mirror pipeline (a dry run: stand-in rows, nothing written) and map every
+    source stage onto its copy."""
+    currencies = source.deals.get_column("currency").drop_nulls()
+    currency = currencies.mode().sort()[0] if len(currencies) else ctx.default_pipeline.currency
+    name = str(spec["name"])
+    existing = _same_pipeline(spec)
+    if existing is not None:  # a re-run: the mirror made before
+        pipeline = existing
+        made = list(pipeline.stages.order_by("position"))
+    elif check:
+        pipeline = Pipeline(pk=ctx.stand_in(), key=spec["key"], name_zh=name, name_en=name)
+        pipeline.currency = currency
+        made = []
+        for i, item in enumerate(spec["stages"], start=1):
+            made.append(
+                Stage(
+                    pk=ctx.stand_in(),
+                    pipeline=pipeline,
+                    key=item["key"],
+                    kind=StageKind.OPEN,
+                    position=i * 10,
+                    name_zh=item["name"],
+                    name_en=item["name"],
+                    probability=item["probability"],
+                )
+            )
+        for kind, key, position in ((StageKind.WON, "won", 1000), (StageKind.LOST, "lost", 1001)):
+            made.append(
+                Stage(
+                    pk=ctx.stand_in(),
+                    pipeline=pipeline,
+                    key=key,
+                    kind=kind,
+                    position=position,
+                    name_zh="签约成单" if kind == StageKind.WON else "输单",
+                    name_en="Won (signed)" if kind == StageKind.WON else "Lost",
+                    probability=Decimal(1 if kind == StageKind.WON else 0),
+                )
+            )
+    else:
+        pipeline = create_pipeline(
+            key=spec["key"], name_zh=name, name_en=name, currency=currency, stages=spec["stages"]
+        )
+        made = list(pipeline.stages.order_by("position"))
+    ctx.pipelines[pipeline.key] = pipeline
+    ctx.stages[pipeline.pk] = {}
+    for stage in made:
+        for label in (stage.key, stage.name_zh.lower()):
+            ctx.stages[pipeline.pk].setdefault(label.lower(), stage)
+    ctx.open_order[pipeline.pk] = [s for s in made if s.kind == StageKind.OPEN]
+    by_source = {item["source"]: item["key"] for item in spec["stages"]}
+    outcome = {s.kind: s for s in made if s.kind != StageKind.OPEN}
+    for stage in summary.stages:
+        if stage.kind == StageKind.OPEN:
+            stage.target = ctx.stages[pipeline.pk][by_source[stage.label]]
+        else:
+            stage.target = outcome[stage.kind]
+        stage.how = "mirror"
+    summary.pipeline = pipeline.name_en
+    return pipeline
+
+
+def _same_pipeline(spec: dict[str, Any]) -> Pipeline | None:
+    """The pipeline an earlier run mirrored from the same stages, if any (so that a re-run
+    updates its deals instead of making another pipeline)."""
+    pipeline = Pipeline.objects.filter(key=spec["key"]).first()
+    if pipeline is None:
+        return None
+    keys = [s.key for s in pipeline.stages.filter(kind=StageKind.OPEN).order_by("position")]
+    if keys != [item["key"] for item in spec["stages"]]:
+        raise FileError(
+            f"已有标识为 {spec['key']} 的销售流程，但阶段不同：请换一个名称",
+            f"a pipeline {spec['key']!r} exists with other stages: choose another name",
+        )
+    return pipeline
+
+
+def proposal_path(path: Path) -> Path:
+    return Path(f"{Path(path).with_suffix('')}.stages.toml")

@@ -1,0 +1,111 @@
+"""The migration's preview and summary as text (the command line; the web page renders
+the same ``MigrationSummary`` in its template), in zh-Hans or English."""
+
+from collections.abc import Iterator
+
+from .migrate import MigrationSummary
+
+HOW = {
+    "outcome": ("赢单/输单", "won/lost"),
+    "name": ("按名称", "by name"),
+    "file": ("按阶段文件", "by stages file"),
+    "mirror": ("照搬", "mirrored"),
+    "probability": ("按赢率（待确认）", "by probability (to confirm)"),
+    "order": ("按顺序（待确认）", "by order (to confirm)"),
+    "": ("未对应", "unmapped"),
+}
+OWNER_HOW = {
+    "email": ("按邮箱", "by e-mail"),
+    "username": ("按用户名", "by username"),
+    "name": ("按姓名", "by name"),
+    "map": ("按对应文件", "by owner map"),
+    "new": ("新建", "created"),
+    "": ("未对应", "unmatched"),
+}
+
+
+def preview_lines(summary: MigrationSummary, zh: bool) -> Iterator[str]:
+    i = 0 if zh else 1
+    yield ("来源文件：" if zh else "Files: ") + ", ".join(summary.files)
+    if summary.unread_files:
+        yield ("未读取的文件：" if zh else "Files not read: ") + ", ".join(summary.unread_files)
+    if len(summary.source_pipelines) > 1:
+        listed = ", ".join(f"{k} ({n})" for k, n in summary.source_pipelines.items())
+        yield ("来源的销售流程：" if zh else "Source pipelines: ") + listed
+    yield ("目标销售流程：" if zh else "Target pipeline: ") + summary.pipeline
+    yield (
+        "阶段（数量、顺序、赢率 → Loudou 阶段）："
+        if zh
+        else "Stages (deals, order, probability → Loudou stage):"
+    )
+    for stage in summary.stages:
+        target = stage.target.key if stage.target is not None else "—"
+        order = "" if stage.order is None else f"{stage.order:g}"
+        probability = "" if stage.probability is None else f"{stage.probability:g}%"
+        yield (
+            f"  {stage.label}  [{stage.kind}]  {stage.count} / {stage.entries}  "
+            f"{order}  {probability}  → {target}  ({HOW.get(stage.how, HOW[''])[i]})"
+        )
+    if summary.owners:
+        yield "负责人：" if zh else "Owners:"
+        for owner in summary.owners:
+            data = owner.as_dict()
+            yield (
+                f"  {data['source']} ({owner.deals}) → {data['user'] or '—'}  "
+                f"({OWNER_HOW.get(owner.how, OWNER_HOW[''])[i]})"
+            )
+    for report in summary.columns:
+        yield f"{report.file}:"
+        if report.mapped:
+            yield ("  读取：" if zh else "  mapped: ") + ", ".join(
+                f"{h} → {m}" for h, m in report.mapped.items()
+            )
+        if report.ignored:
+            yield ("  忽略：" if zh else "  ignored: ") + ", ".join(report.ignored)
+        if report.unknown:
+            yield ("  无法识别：" if zh else "  unknown: ") + ", ".join(report.unknown)
+    if summary.date_problems:
+        yield (
+            f"日期问题 {len(summary.date_problems)} 处"
+            + ("（已按建议修正）" if summary.dates_fixed else "（加 --fix-dates 按建议修正）")
+            if zh
+            else f"Date problems: {len(summary.date_problems)}"
+            + (
+                " (fixed as proposed)"
+                if summary.dates_fixed
+                else " (--fix-dates applies the fixes)"
+            )
+        )
+        for item in summary.date_problems[:20]:
+            message = item.message("zh" if zh else "en")
+            yield f"  row {item.row}, {item.column} «{item.value}»: {message}"
+    if summary.skipped:
+        yield (
+            f"来源中已删除的行（未导入）：{summary.skipped}"
+            if zh
+            else f"Rows deleted in the source (left out): {summary.skipped}"
+        )
+    if summary.orphans:
+        yield (
+            f"不属于导出中任何商机的历史行（未导入）：{summary.orphans}"
+            if zh
+            else f"History rows of no deal in the export (left out): {summary.orphans}"
+        )
+
+
+def summary_line(s: MigrationSummary, zh: bool) -> str:
+    if zh:
+        head = "试运行（未做任何更改）：" if s.dry_run else "迁移完成："
+        return (
+            f"{head}{s.rows} 个商机；新建 {s.created}，更新 {s.updated}，未变 {s.unchanged}；"
+            f"阶段变更 {s.events_added}；新建客户 {s.accounts_created}、联系人 "
+            f"{s.contacts_created}、负责人 {s.owners_created}；活动 {s.activities_created}；"
+            f"修正日期 {s.dates_fixed}。"
+        )
+    head = "Dry run (nothing changed): " if s.dry_run else "Migrated: "
+    return (
+        f"{head}{s.rows} deals; {s.created} created, {s.updated} updated, {s.unchanged} "
+        f"unchanged; {s.events_added} stage changes; {s.accounts_created} accounts, "
+        f"{s.contacts_created} contacts, {s.owners_created} owners created; "
+        f"{s.activities_created} activities; {s.dates_fixed} dates fixed."
+    )

@@ -1,0 +1,235 @@
+"""The source's stages and where they go: the catalogue (every stage with its count,
+order, probability and kind), the proposed mapping onto a Loudou pipeline (by name, by a
+stages file, else by probability or order: a guess the user must confirm), and the
+mirror pipeline (the source's own stages, order and probabilities)."""
+
+import re
+import tomllib
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+from django.utils.text import slugify
+
+from loudou.pipelines.models import Pipeline, Stage, StageKind
+
+from ..columns import normalise
+from ..lookups import LOST_WORDS, WON_WORDS, Lookups
+from ..reader import FileError
+
+# How a stage was mapped; the last two are guesses that need the user's word.
+BY_OUTCOME, BY_NAME, BY_FILE, BY_MIRROR = "outcome", "name", "file", "mirror"
+BY_PROBABILITY, BY_ORDER = "probability", "order"
+GUESSES = (BY_PROBABILITY, BY_ORDER)
+
+
+@dataclass
+class SourceStage:
+    """One stage of the source, as the export shows it."""
+
+    label: str
+    count: int  # deals now in it
+    entries: int  # history rows into it
+    order: float | None
+    probability: float | None  # percent
+    kind: str  # open | won | lost
+    target: Stage | None = None
+    how: str = ""
+    mirror_key: str = ""  # its stage in the mirror pipeline (known before it is made)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "label": self.label,
+            "count": self.count,
+            "entries": self.entries,
+            "order": self.order,
+            "probability": self.probability,
+            "kind": self.kind,
+            "target": self.target.key if self.target is not None else self.mirror_key or None,
+            "how": self.how,
+        }
+
+
+def _kind_by_name(label: str, probability: float | None) -> str:
+    text = normalise(label).replace("-", " ")
+    if text in WON_WORDS or text.endswith("won") or text in ("赢单", "成交", "已成交"):
+        return StageKind.WON
+    if text in LOST_WORDS or text.endswith("lost") or text in ("输单", "丢单", "已输单"):
+        return StageKind.LOST
+    return StageKind.OPEN
+
+
+def catalogue(
+    deals: pl.DataFrame,
+    history: pl.DataFrame | None,
+    outcome_stages: bool = True,
+    orders: dict[str, float] | None = None,
+) -> list[SourceStage]:
+    """Every stage the deals and their history name, in the source's order: the stated
+    order (StageSortOrder, pipeline order), else probability, else first appearance; open
+    stages first, then won, then lost. A stage whose every deal is closed (and all won or
+    all lost) is an outcome; so is one named like one ('Closed Won', 赢单) and never held
+    by an open deal."""
+    per_stage = (
+        deals.filter(pl.col("stage").is_not_null())
+        .group_by("stage", maintain_order=True)
+        .agg(
+            count=pl.len(),
+            order=pl.col("stage_order").min(),
+            probability=pl.col("probability").median(),
+            all_closed=pl.col("closed").fill_null(False).all(),
+            all_won=(pl.col("won").fill_null(False) & pl.col("closed").fill_null(False)).all(),
+            none_won=(~pl.col("won").fill_null(False)).all(),
+        )
+    )
+    stages: dict[str, SourceStage] = {}
+    for row in per_stage.iter_rows(named=True):
+        kind = StageKind.OPEN
+        if not outcome_stages:
+            pass
+        elif row["all_closed"] and row["all_won"]:
+            kind = StageKind.WON
+        elif row["all_closed"] and row["none_won"]:
+            kind = StageKind.LOST
+        stages[row["stage"]] = SourceStage(
+            row["stage"], row["count"], 0, row["order"], row["probability"], kind
+        )
+    if history is not None and history.height:
+        per_history = (
+            history.filter(pl.col("stage").is_not_null())
+            .group_by("stage", maintain_order=True)
+            .agg(entries=pl.len(), probability=pl.col("probability").median())
+        )
+        for row in per_history.iter_rows(named=True):
+            stage = stages.get(row["stage"])
+            if stage is None:
+                label = row["stage"]
+                stage = stages[label] = SourceStage(
+                    label, 0, 0, None, row["probability"], _kind_by_name(label, None)
+                )
+            stage.entries = row["entries"]
+            if stage.probability is None:
+                stage.probability = row["probability"]
+    for stage in stages.values():  # outcome by name, when no open deal holds it
+        by_name = _kind_by_name(stage.label, None) if outcome_stages else StageKind.OPEN
+        if stage.kind == StageKind.OPEN and by_name != StageKind.OPEN:
+            held_open = deals.filter(
+                (pl.col("stage") == stage.label) & (pl.col("closed") == False)  # noqa: E712
+            ).height
+            if not held_open:
+                stage.kind = by_name
+    for label, place in (orders or {}).items():  # the vendor's or the user's order
+        if label in stages:
+            stages[label].order = place
+    first_seen = {label: i for i, label in enumerate(stages)}
+    rank = {StageKind.OPEN: 0, StageKind.WON: 1, StageKind.LOST: 2}
+    # The stated order when every open stage has one; else probability, then order.
+    ordered = all(s.order is not None for s in stages.values() if s.kind == StageKind.OPEN)
+    inf = float("inf")
+
+    def key(s: SourceStage) -> tuple:
+        order = s.order if s.order is not None else inf
+        probability = s.probability if s.probability is not None else inf
+        pair = (order, probability) if ordered else (probability, order)
+        return (rank[s.kind], *pair, first_seen[s.label])
+
+    return sorted(stages.values(), key=key)
+
+
+def load_stages_file(path: Path | None) -> tuple[dict[str, str], list[str]]:
+    """A stages file: ``[stages] "Their stage" = "our stage key"`` (or a flat table), and
+    ``order = ["First stage", "Second stage", …]``, the source's order of its open stages
+    when the export does not tell it (for ``--mirror-pipeline``)."""
+    if path is None:
+        return {}, []
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise FileError(f"阶段文件 {path} 无法读取：{exc}", f"stages file {path}: {exc}") from exc
+    table = data.get("stages", data)
+    order = data.get("order", [])
+    if not isinstance(table, dict) or not isinstance(order, list):
+        raise FileError(
+            f"阶段文件 {path}：[stages] 应为表，order 应为列表",
+            f"stages file {path}: [stages] must be a table and order a list",
+        )
+    mapping = {normalise(k): str(v) for k, v in table.items() if isinstance(v, str)}
+    return mapping, [str(x) for x in order]
+
+
+def propose(
+    stages: list[SourceStage], ctx: Lookups, pipeline: Pipeline, given: dict[str, str]
+) -> None:
+    """Each stage's target in ``pipeline`` and how it was found (``target``, ``how``).
+    A stage the file maps to no stage of the pipeline keeps no target."""
+    opens = ctx.open_order.get(pipeline.pk, [])
+    outcome = {s.kind: s for s in ctx.stages.get(pipeline.pk, {}).values() if not s.is_open}
+    source_open = [s for s in stages if s.kind == StageKind.OPEN]
+    for stage in stages:
+        stage.target, stage.how = None, ""
+        key = normalise(stage.label)
+        if key in given:
+            stage.target = ctx.stages.get(pipeline.pk, {}).get(given[key].strip().lower())
+            stage.how = BY_FILE
+        elif stage.kind != StageKind.OPEN:
+            stage.target, stage.how = outcome.get(stage.kind), BY_OUTCOME
+        elif (named := ctx.stage(pipeline, stage.label)) is not None and named.is_open:
+            stage.target, stage.how = named, BY_NAME
+        elif opens and stage.probability is not None:
+            stage.target = min(
+                opens,
+                key=lambda s: (abs(float(s.probability) * 100 - stage.probability), s.position),
+            )
+            stage.how = BY_PROBABILITY
+        elif opens:
+            i = source_open.index(stage)
+            at = round(i * (len(opens) - 1) / max(len(source_open) - 1, 1))
+            stage.target, stage.how = opens[at], BY_ORDER
+
+
+def proposal_toml(stages: list[SourceStage]) -> str:
+    """The mapping as a stages file the user can edit and pass back with ``--stages``."""
+    lines = [
+        "# Source stage = Loudou stage key (edit, then pass with --stages FILE)",
+        "# 来源阶段 = Loudou 阶段标识（修改后用 --stages 文件 传入）",
+        "[stages]",
+    ]
+    for stage in stages:
+        target = stage.target.key if stage.target is not None else ""
+        note = f"  # {stage.count} deals, {stage.how or 'unmapped'}"
+        label = stage.label.replace("\\", "\\\\").replace('"', '\\"')
+        lines.append(f'"{label}" = "{target}"{note}')
+    return "\n".join(lines) + "\n"
+
+
+def mirror_spec(stages: list[SourceStage], name: str) -> dict[str, object]:
+    """The pipeline ``--mirror-pipeline NAME`` creates: the source's open stages in its
+    order with its probabilities (then Won and Lost)."""
+    key = slugify(name)[:50] or "migrated"
+    taken: set[str] = {"won", "lost"}
+    specs = []
+    opens = [s for s in stages if s.kind == StageKind.OPEN]
+    for i, stage in enumerate(opens, start=1):
+        # "Proposal/Price Quote" -> proposal-price-quote (slugify alone drops the "/").
+        base = slugify(re.sub(r"[^\w]+", " ", stage.label))[:40] or f"stage-{i}"
+        stage_key = base
+        while stage_key in taken:
+            stage_key = f"{base}-{i}"
+        taken.add(stage_key)
+        probability = stage.probability
+        if probability is None:  # none told: spread evenly below 100 %
+            probability = 100 * i / (len(opens) + 1)
+        specs.append(
+            {
+                "key": stage_key,
+                "name": stage.label[:100],
+                "probability": Decimal(str(round(min(max(probability, 0), 100) / 100, 4))),
+                "source": stage.label,
+            }
+        )
+    by_label = {spec["source"]: spec["key"] for spec in specs}
+    for stage in stages:
+        stage.how = "mirror"
+        stage.mirror_key = by_label.get(stage.label, str(stage.kind))
+    return {"key": key, "name": name[:100], "stages": specs}

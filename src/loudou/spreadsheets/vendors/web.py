@@ -1,0 +1,66 @@
+"""The web side of a migration (the import page's "from Salesforce…"): running it for an
+``ImportJob`` and what its preview keeps (stages with their proposed mapping, owners,
+columns, date problems), which the page shows and lets the user edit."""
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .migrate import MigrationSummary, migrate
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ..models import ImportJob
+
+LABELS = {
+    "salesforce": "Salesforce",
+    "hubspot": "HubSpot",
+    "pipedrive": "Pipedrive",
+    "zoho": "Zoho CRM",
+    "chinese": "销售易 / 纷享销客 / 悟空CRM",
+}
+
+
+def run(job: "ImportJob", *, dry_run: bool, progress: "Callable[[int, float], None]") -> Any:
+    """Migrate the job's upload with the options chosen on its preview."""
+    options = job.options or {}
+    return migrate(
+        vendor=job.vendor,
+        path=Path(job.path),
+        actor=job.user,
+        lang=job.lang,
+        dry_run=dry_run,
+        create_owners=job.create_owners,
+        stages=dict(options.get("stages") or {}),
+        stage_order=list(options.get("order") or []),
+        mirror_pipeline=options.get("mirror") or None,
+        pipeline=job.pipeline.key if job.pipeline else None,
+        fix_dates=bool(options.get("fix_dates")),
+        ignore=list(options.get("ignore") or []),
+        owner_map=dict(options.get("owners") or {}),
+        source_pipeline=options.get("source_pipeline") or None,
+        progress=progress,
+    )
+
+
+def preview(summary: MigrationSummary) -> dict[str, Any]:
+    """What the job page shows of a migration's check (JSON)."""
+    return {
+        "files": summary.files,
+        "unread_files": summary.unread_files,
+        "pipeline": summary.pipeline,
+        "stages": [s.as_dict() for s in summary.stages],
+        "owners": [o.as_dict() for o in summary.owners],
+        "columns": [
+            {"file": c.file, "mapped": c.mapped, "ignored": c.ignored, "unknown": c.unknown}
+            for c in summary.columns
+        ],
+        "date_problems": len(summary.date_problems),
+        "dates_fixed": summary.dates_fixed,
+        "skipped": summary.skipped,
+        "source_pipelines": summary.source_pipelines,
+        "other_pipelines": summary.other_pipelines,
+        "orphans": summary.orphans,
+        "contacts": summary.contacts_created,
+        "activities": summary.activities_created,
+    }
