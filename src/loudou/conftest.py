@@ -21,6 +21,12 @@ def _media_in_tmp(settings, tmp_path_factory: pytest.TempPathFactory) -> None:
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
 
 
+@pytest.fixture(autouse=True)
+def _report_store_in_tmp(settings, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Each test publishes report frames into its own throw-away store.
+    settings.LOUDOU_REPORT_STORE = tmp_path_factory.mktemp("report-store")
+
+
 @pytest.fixture
 def client():
     # pytest-style tests get the same throttled-login test client as LoudouTestCase.

@@ -211,6 +211,10 @@ LOUDOU_IMPORT_KEEP_HOURS = int(os.environ.get("LOUDOU_IMPORT_KEEP_HOURS", 24))
 LOUDOU_CHANGES_KEEP_HOURS = float(os.environ.get("LOUDOU_CHANGES_KEEP_HOURS", 24))
 if not 1 <= LOUDOU_CHANGES_KEEP_HOURS <= 24 * 365:
     raise ImproperlyConfigured("LOUDOU_CHANGES_KEEP_HOURS must be between 1 and 8760.")
+# The published report frames, memory-mapped by every process of this machine
+# (reports/store.py); "off" keeps them in each process only.
+_store = os.environ.get("LOUDOU_REPORT_STORE", str(WORK_DIR / "report-store"))
+LOUDOU_REPORT_STORE = None if _store.lower() == "off" else Path(_store)
 # Workbooks read by the import (docs/spreadsheets.md): beyond these, refused before reading.
 LOUDOU_IMPORT_LIMITS = {
     "rows": int(os.environ.get("LOUDOU_IMPORT_MAX_ROWS", 1_048_576)),  # Excel's own limit

@@ -14,7 +14,7 @@ import polars as pl
 
 from .frames import SCHEMAS, Frames, PipelineData, Stage
 
-PARTS = ("deals", "events", "stays", "payments", "activities", "quotas")
+PARTS = ("deals", "open_deals", "events", "stays", "payments", "activities", "quotas")
 # The small raw tables, kept beside the derived frames: refreshing a few deals derives
 # them again (analytics/patch.py), which needs the stages, users, teams and quotas.
 SMALL = ("stages", "users", "teams", "quotas")
@@ -65,7 +65,7 @@ def read_frames(out: Path) -> Frames:
             ],
             n=meta["n"],
             deals=parts["deals"],
-            open_deals=parts["deals"].filter(pl.col("status") == "open"),
+            open_deals=parts["open_deals"],
             events=parts["events"],
             stays=parts["stays"],
             latest_event_at=dt.datetime.fromisoformat(latest) if latest else None,

@@ -47,24 +47,52 @@ def change_triggers_missing(connection: "BaseDatabaseWrapper") -> list[str]:
 class ChangeMarker:
     """Where a reader stood in the change records: the highest id it could see, and on
     PostgreSQL its snapshot (ids come from a sequence, so a transaction holding a lower id
-    can commit after a higher one; the snapshot says which transactions it had not seen)."""
+    can commit after a higher one; the snapshot says which transactions it had not seen).
+    ``fingerprint`` identifies the newest record itself, so that a marker kept on disk is
+    not trusted against another database that happens to be at the same id (a restored
+    backup, a database created again)."""
 
     max_id: int
     snapshot: str | None = None
+    fingerprint: str | None = None
+
+
+# The newest record, its time as text: the same text whichever query reads it.
+_RECORD = "SELECT id, tbl, deal_id, CAST(at AS TEXT) AS at_text FROM core_change"
+_NEWEST = f"{_RECORD} ORDER BY id DESC LIMIT 1"
+
+
+def _fingerprint(row: tuple | None) -> str | None:
+    return None if row is None else "|".join(str(value) for value in row)
 
 
 def change_marker(connection: "BaseDatabaseWrapper") -> ChangeMarker:
     """The marker to take *before* reading data: every change not covered by it is seen
     by ``changed_since`` afterwards, however the commits interleave."""
     with connection.cursor() as cursor:
+        # One statement: on PostgreSQL the newest row and the snapshot are one moment.
         if connection.vendor == "postgresql":
             cursor.execute(
-                "SELECT COALESCE((SELECT MAX(id) FROM core_change), 0), pg_current_snapshot()::text"
+                "SELECT newest.*, pg_current_snapshot()::text FROM (SELECT 1) AS one "
+                f"LEFT JOIN ({_NEWEST}) AS newest ON true"
             )
-            max_id, snapshot = cursor.fetchone()
-            return ChangeMarker(int(max_id), snapshot)
-        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM core_change")
-        return ChangeMarker(int(cursor.fetchone()[0]))
+            *newest, snapshot = cursor.fetchone()
+        else:
+            cursor.execute(f"SELECT newest.* FROM (SELECT 1) LEFT JOIN ({_NEWEST}) AS newest")
+            newest, snapshot = cursor.fetchone(), None
+        if newest[0] is None:
+            return ChangeMarker(0, snapshot, None)
+        return ChangeMarker(int(newest[0]), snapshot, _fingerprint(tuple(newest)))
+
+
+def marker_belongs(connection: "BaseDatabaseWrapper", marker: ChangeMarker) -> bool:
+    """Whether ``marker`` (kept on disk) was taken in this database: its newest record is
+    still here, unchanged. A marker without one proves nothing."""
+    if marker.fingerprint is None:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(f"{_RECORD} WHERE id = %s", [marker.max_id])
+        return _fingerprint(cursor.fetchone()) == marker.fingerprint
 
 
 def changed_since(connection: "BaseDatabaseWrapper", marker: ChangeMarker) -> bool:

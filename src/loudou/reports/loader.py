@@ -11,6 +11,7 @@ whichever code wrote (``core/db.py``).
 import datetime as dt
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,7 +36,9 @@ from loudou.core.db import (
     change_triggers_missing,
     changed_since,
     changes_since,
+    marker_belongs,
 )
+from loudou.reports import store
 from loudou.reports.queries import PER_DEAL, SMALL, finish_raw, queries
 
 logger = logging.getLogger(__name__)
@@ -57,29 +60,55 @@ def connection_uri(alias: str = "default") -> str:
     raise NotImplementedError(f"Reports do not support {engine}")
 
 
+def _run_reader(alias: str, out: Path, activities: bool) -> None:
+    env = dict(os.environ, LOUDOU_READER_URI=connection_uri(alias))
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "loudou.reports.frames_reader",
+            str(out),
+            *(["--activities"] if activities else []),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"loading report data failed:\n{done.stderr}")
+
+
 def load_frames(alias: str = "default", activities: bool = False) -> Frames:
-    """Read and derive every frame the reports need, in a child process (no caching);
-    activities only when asked."""
+    """Read and derive every frame the reports need, in a child process (no caching, no
+    publishing); activities only when asked."""
     # Hand the Arrow files over in memory where the system offers it.
     shm = "/dev/shm" if Path("/dev/shm").is_dir() else None
     with tempfile.TemporaryDirectory(prefix="loudou-frames-", dir=shm) as out:
-        env = dict(os.environ, LOUDOU_READER_URI=connection_uri(alias))
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "loudou.reports.frames_reader",
-                out,
-                *(["--activities"] if activities else []),
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"loading report data failed:\n{done.stderr}")
+        _run_reader(alias, Path(out), activities)
         return read_frames(Path(out))
+
+
+def load_and_publish(alias: str, activities: bool, marker: ChangeMarker) -> Frames:
+    """A full load, published to the store (when on) and served memory-mapped from it:
+    the child writes straight into the store's folder, so nothing is copied."""
+    base = store.folder(alias)
+    if base is None:
+        return load_frames(alias, activities)
+    base.mkdir(parents=True, exist_ok=True)
+    out = Path(tempfile.mkdtemp(prefix=".writing-", dir=base))
+    try:
+        _run_reader(alias, out, activities)
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+    version = store.publish_dir(out, base, marker, activities)
+    if version is None:  # not published (disk full…): serve what was read
+        try:
+            return read_frames(out)
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+    return read_frames(base / version)
 
 
 _triggers_checked: dict[str, bool] = {}
@@ -108,6 +137,8 @@ class _Entry:
 
 _cache: dict[str, _Entry] = {}
 _lock = threading.Lock()
+_publishing: set[str] = set()
+PUBLISH_DELAY = 0.5  # seconds
 
 
 # Beyond this many changed deals, one full load is cheaper than patching (bench/live_bench.py).
@@ -215,11 +246,54 @@ def _refresh(entry: _Entry, alias: str, activities: bool) -> _Entry | None:
     return _Entry(marker, frames, time.monotonic(), entry.activities)
 
 
+def _from_store(alias: str) -> _Entry | None:
+    """The published version, if it belongs to this database and is recent enough to be
+    brought up to date from the change records."""
+    base = store.folder(alias)
+    published = None if base is None else store.open_current(base)
+    if published is None or not marker_belongs(connections[alias], published.marker):
+        return None
+    age = max(0.0, time.time() - published.marked_at)
+    entry = _Entry(published.marker, published.frames, time.monotonic() - age, published.activities)
+    return None if _expired(entry) else entry
+
+
+def _publish_later(alias: str, base: Path) -> None:
+    """Publish the process's entry after a refresh into the store folder ``base``, in the
+    background and at most one at a time; then serve the published, shared copy instead
+    of the private patched one."""
+    if alias in _publishing:
+        return
+    _publishing.add(alias)
+
+    def run() -> None:
+        try:
+            time.sleep(PUBLISH_DELAY)  # writes come in bursts: publish once for several
+            with _lock:
+                entry = _cache.get(alias)
+            if entry is None:
+                return
+            version = store.publish(entry.frames, base, entry.marker, entry.activities)
+            if version is None:
+                return
+            mapped = read_frames(base / version)
+            with _lock:
+                if _cache.get(alias) is entry:
+                    _cache[alias] = _Entry(entry.marker, mapped, entry.loaded_at, entry.activities)
+        except Exception:
+            logger.exception("Publishing the report frames failed")
+        finally:
+            _publishing.discard(alias)
+
+    threading.Thread(target=run, name="loudou-publish-frames", daemon=True).start()
+
+
 def frames_for(alias: str = "default", activities: bool = False) -> Frames:
-    """The current frames: from the cache when no change was committed since they were
-    read, patched with the deals that changed when a few did (``analytics.patch``), else
-    loaded again. With ``activities`` they hold the activities too (a cached entry that
-    has them serves every report).
+    """The current frames: from this process's cache or the machine's store when no
+    change was committed since they were read, patched with the deals that changed when
+    a few did (``analytics.patch``), else loaded again and published. With
+    ``activities`` they hold the activities too (an entry that has them serves every
+    report).
 
     Markers are taken before reading: a write committed during a read may or may not be
     in the frames, and either way the next call sees it as a change, so a cached entry
@@ -228,19 +302,25 @@ def frames_for(alias: str = "default", activities: bool = False) -> Frames:
         if not tracking(alias):
             return load_frames(alias, activities)
         entry = _cache.get(alias)
+        if entry is None or _expired(entry):
+            entry = _from_store(alias)
         if entry is not None and not _expired(entry) and (entry.activities or not activities):
             if not changed_since(connections[alias], entry.marker):
+                _cache[alias] = entry
                 return entry.frames
             refreshed = _refresh(entry, alias, activities)
             if refreshed is not None:
                 _cache[alias] = refreshed
+                base = store.folder(alias)
+                if base is not None:
+                    _publish_later(alias, base)
                 return refreshed.frames
         # Let the stale entry go first: two copies of the frames at once would double the
         # process's peak memory.
         _cache.pop(alias, None)
         entry = None
         marker = change_marker(connections[alias])
-        frames = load_frames(alias, activities)
+        frames = load_and_publish(alias, activities, marker)
         _cache[alias] = _Entry(marker, frames, time.monotonic(), activities)
         return frames
 

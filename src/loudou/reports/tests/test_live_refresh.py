@@ -224,14 +224,14 @@ class RefreshPathTests(TransactionTestCase):
         loader.clear_cache()
         self.rep = make_user("rep")
         self.loads = 0
-        original = loader.load_frames
+        original = loader._run_reader
 
         def counting(*args, **kwargs):
             self.loads += 1
             return original(*args, **kwargs)
 
-        loader.load_frames = counting
-        self.addCleanup(setattr, loader, "load_frames", original)
+        loader._run_reader = counting
+        self.addCleanup(setattr, loader, "_run_reader", original)
         self.addCleanup(loader.clear_cache)
 
     def test_a_deal_write_is_patched_in_without_a_full_load(self):
