@@ -11,6 +11,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.ipc as ipc
 
 from .frames import SCHEMAS, Frames, PipelineData, Stage
 
@@ -42,12 +44,19 @@ def write_frames(frames: Frames, out: Path) -> None:
     (out / "index.json").write_text(json.dumps(index, ensure_ascii=False))
 
 
+def read_ipc_mapped(path: Path) -> pl.DataFrame:
+    """An Arrow file as a frame over a memory map of it: its pages stay the operating
+    system's page cache, shared by every process reading the same file (Polars' own
+    ``read_ipc`` copies into private memory). The mapping lives as long as the frame."""
+    return pl.from_arrow(ipc.open_file(pa.memory_map(str(path))).read_all())
+
+
 def read_frames(out: Path) -> Frames:
     index = json.loads((out / "index.json").read_text())
     pipelines = pl.DataFrame(
         index["pipelines"], schema={"id": pl.Int64, "key": pl.String, "is_default": pl.Boolean}
     )
-    small = {name: pl.read_ipc(out / f"raw.{name}.arrow") for name in SMALL}
+    small = {name: read_ipc_mapped(out / f"raw.{name}.arrow") for name in SMALL}
     frames = Frames(
         pipelines=pipelines,
         deals=pl.DataFrame(schema=SCHEMAS["deals"]),
@@ -55,7 +64,7 @@ def read_frames(out: Path) -> Frames:
         **small,
     )
     for pipeline_id, meta in index["derived"].items():
-        parts = {part: pl.read_ipc(out / f"{pipeline_id}.{part}.arrow") for part in PARTS}
+        parts = {part: read_ipc_mapped(out / f"{pipeline_id}.{part}.arrow") for part in PARTS}
         latest = meta["latest_event_at"]
         frames.derived[int(pipeline_id)] = PipelineData(
             pipeline_id=int(pipeline_id),
