@@ -138,7 +138,13 @@ class _Entry:
 _cache: dict[str, _Entry] = {}
 _lock = threading.Lock()
 _publishing: set[str] = set()
+_published_at: dict[str, float] = {}
+_generation = 0  # clear_cache() starts a new one
+# After a refresh the process serves a private patched copy until it publishes it and maps
+# the published files again. Publishing writes every file (234 MB at 1M deals), so it
+# waits for a burst of writes to end and happens at most every PUBLISH_INTERVAL.
 PUBLISH_DELAY = 0.5  # seconds
+PUBLISH_INTERVAL = 30.0
 
 
 # Beyond this many changed deals, one full load is cheaper than patching (bench/live_bench.py).
@@ -265,15 +271,18 @@ def _publish_later(alias: str, base: Path) -> None:
     if alias in _publishing:
         return
     _publishing.add(alias)
+    generation = _generation
 
     def run() -> None:
         try:
-            time.sleep(PUBLISH_DELAY)  # writes come in bursts: publish once for several
+            since = time.monotonic() - _published_at.get(alias, float("-inf"))
+            time.sleep(max(PUBLISH_DELAY, PUBLISH_INTERVAL - since))
             with _lock:
                 entry = _cache.get(alias)
-            if entry is None:
+            if entry is None or generation != _generation:
                 return
             version = store.publish(entry.frames, base, entry.marker, entry.activities)
+            _published_at[alias] = time.monotonic()
             if version is None:
                 return
             mapped = read_frames(base / version)
@@ -283,7 +292,8 @@ def _publish_later(alias: str, base: Path) -> None:
         except Exception:
             logger.exception("Publishing the report frames failed")
         finally:
-            _publishing.discard(alias)
+            if generation == _generation:
+                _publishing.discard(alias)
 
     threading.Thread(target=run, name="loudou-publish-frames", daemon=True).start()
 
@@ -326,6 +336,12 @@ def frames_for(alias: str = "default", activities: bool = False) -> Frames:
 
 
 def clear_cache() -> None:
+    """Forget everything this process holds (a background publish still waiting gives
+    up); the store on disk stays."""
+    global _generation
     with _lock:
         _cache.clear()
         _triggers_checked.clear()
+        _publishing.clear()
+        _published_at.clear()
+        _generation += 1
