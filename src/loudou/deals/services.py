@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from loudou.accounts.models import Account, Contact
 from loudou.core.errors import Conflict, InvalidInput, NotAllowed
+from loudou.core.events import emit
 from loudou.people.access import Scope
 from loudou.people.models import Team, User
 from loudou.pipelines.models import (
@@ -207,6 +208,7 @@ def create_deal(
     override = rules.require(scope=scope, change=change, deal=deal, override_reason=override_reason)
     deal.save(force_insert=True)
     _append_event(deal=deal, from_stage=None, to_stage=stage, at=at, by=actor, override=override)
+    emit("deal.created", deal_id=deal.pk, actor_id=actor.pk, stage=stage.key)
     return deal
 
 
@@ -307,6 +309,7 @@ def update_deal(
     if written == 0:
         raise Conflict()
     deal.refresh_from_db()
+    emit("deal.updated", deal_id=deal.pk, actor_id=actor.pk, fields=sorted(values))
     return deal
 
 
@@ -356,7 +359,17 @@ def _change_stage(
         note=note,
         **fields,
     )
+    _announce(change, locked, event, actor)
     return MoveResult(event=event, overridden=list(override.overridden))
+
+
+def _announce(change: rules.Transition, locked: Deal, event: StageEvent, actor: User) -> None:
+    """Tell the apps listening (``core.events``) once the change commits."""
+    stages = {"from_stage": event.from_stage.key, "to_stage": event.to_stage.key}
+    emit("deal.stage_changed", deal_id=locked.pk, actor_id=actor.pk, kind=change.kind, **stages)
+    if change.kind in (rules.Kind.WIN, rules.Kind.LOSE):
+        outcome = "deal.won" if change.kind == rules.Kind.WIN else "deal.lost"
+        emit(outcome, deal_id=locked.pk, actor_id=actor.pk, **stages)
 
 
 @transaction.atomic
@@ -567,6 +580,15 @@ def record_payment(
                 % {"left": locked.amount - paid}
             }
         )
-    return Payment.objects.create(
+    payment = Payment.objects.create(
         deal=locked, amount=value, paid_on=paid_on, note=note.strip(), recorded_by=actor
     )
+    emit(
+        "payment.recorded",
+        deal_id=locked.pk,
+        actor_id=actor.pk,
+        payment_id=payment.pk,
+        amount=str(value),
+        paid_on=paid_on.isoformat(),
+    )
+    return payment
