@@ -61,10 +61,12 @@ def queue(
     subscription: Subscription | None = None,
     event: str = "",
     payload: dict[str, Any] | None = None,
-    enqueue: bool = True,
+    enqueue: str = "on_commit",
 ) -> Delivery:
     """Write a delivery of ``message`` to one channel or subscription and enqueue its
-    sending once the transaction commits."""
+    sending: ``on_commit`` (from a use case: after the transaction commits), ``now``
+    (from a task: the queue's row joins the task's transaction, on the same database),
+    or ``no`` (the caller sends it)."""
     target_kind = channel.kind if channel else "webhook"
     if payload is None:
         # "…and N more" and the button's label are in the channel's language.
@@ -78,10 +80,12 @@ def queue(
         title=message.title[:200],
         payload=payload,
     )
-    if enqueue:
-        from .tasks import deliver
+    from .tasks import deliver
 
+    if enqueue == "on_commit":
         enqueue_on_commit(deliver, delivery.pk)
+    elif enqueue == "now":
+        deliver.enqueue(delivery.pk)
     return delivery
 
 

@@ -87,6 +87,7 @@ def to_subscribers(
             subscription=subscription,
             event=event,
             payload=body,
+            enqueue="now",
         )
     return len(wanted)
 
@@ -99,7 +100,9 @@ def to_channels(kind: str, deal: Deal) -> int:
     build = {"won": messages.won, "approval": messages.approval_request}[kind]
     count = 0
     for channel in Channel.objects.filter(team_id=deal.team_id, active=True, **{flag: True}):
-        delivery.queue(kind=kind, message=build(deal, channel.language), channel=channel)
+        delivery.queue(
+            kind=kind, message=build(deal, channel.language), channel=channel, enqueue="now"
+        )
         count += 1
     return count
 

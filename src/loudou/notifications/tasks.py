@@ -45,7 +45,7 @@ def queue_for_teams(kind: str, now: dt.datetime, team: Team | None = None) -> in
         key = (channel.team_id, channel.language)
         if key not in built:
             built[key] = BUILDERS[kind](channel.team, channel.language, now)
-        delivery.queue(kind=kind, message=_copy(built[key]), channel=channel)
+        delivery.queue(kind=kind, message=_copy(built[key]), channel=channel, enqueue="now")
         count += 1
     return count
 

@@ -63,7 +63,7 @@ class Command(BaseCommand):
                 kind=kind,
                 message=copy.deepcopy(built[channel.language]),
                 channel=channel,
-                enqueue=False,
+                enqueue="no",
             )
             # The first attempt now; a failure is retried by the worker with backoff.
             sent = delivery.attempt(queued.pk)
