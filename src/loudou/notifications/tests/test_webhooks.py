@@ -30,7 +30,9 @@ class WebhookTests(NotifyTestCase):
             deal = self.committed(lambda: self.make_deal(name="华为 项目"))
             self.committed(
                 lambda: deals.update_deal(
-                    actor=self.rep, deal=deal, expected_version=deal.version,
+                    actor=self.rep,
+                    deal=deal,
+                    expected_version=deal.version,
                     changes={"name": "华为 项目二期"},
                 )
             )
@@ -68,7 +70,11 @@ class WebhookTests(NotifyTestCase):
         events = [(g.json()["event"], g.json()["data"].get("to_stage")) for g in r.requests]
         self.assertEqual(
             events,
-            [("deal.stage_changed", "needs"), ("deal.stage_changed", "lost"), ("deal.lost", "lost")],
+            [
+                ("deal.stage_changed", "needs"),
+                ("deal.stage_changed", "lost"),
+                ("deal.lost", "lost"),
+            ],
         )
 
     def test_nothing_for_a_refused_action(self):
