@@ -81,9 +81,11 @@ class WebhookTests(NotifyTestCase):
         with Receiver() as r:
             self.subscription(r.url, ["deal.stage_changed"])
             deal = self.make_deal()
-            with self.captureOnCommitCallbacks(execute=True):
-                with self.assertRaises(deals.CriteriaNotMet):
-                    deals.move_deal(actor=self.rep, deal=deal, to_stage=self.stages["needs"])
+            with (
+                self.captureOnCommitCallbacks(execute=True),
+                self.assertRaises(deals.CriteriaNotMet),
+            ):
+                deals.move_deal(actor=self.rep, deal=deal, to_stage=self.stages["needs"])
             run_tasks()
         self.assertEqual(r.requests, [])
         self.assertFalse(Delivery.objects.exists())
