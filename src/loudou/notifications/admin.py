@@ -129,6 +129,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     list_display = (
         "created_at",
         "kind",
+        "title",
         "event",
         "channel",
         "subscription",
