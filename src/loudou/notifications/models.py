@@ -134,7 +134,7 @@ class Delivery(models.Model):
     )
     kind = models.CharField(_("message"), max_length=10, choices=MessageKind.choices)
     event = models.CharField(_("event"), max_length=40, blank=True)
-    title = models.CharField(_("title"), max_length=200, blank=True)
+    title = models.CharField(_("subject"), max_length=200, blank=True)
     payload = models.JSONField(_("payload"))
     status = models.CharField(
         _("status"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
