@@ -1,25 +1,22 @@
-"""Domain events: what happened to a deal, announced after the change commits.
+"""Domain events: what happened, announced after the transaction commits.
 
-The services (``deals.services``, ``activities.services``) call ``emit()``; apps on higher
-floors (``notifications``: chat groups and webhooks) connect to ``deal_event`` without
-the services knowing they exist. The signal is sent once the surrounding transaction
-commits, robustly: a receiver that fails is logged and never fails or rolls back the
-user's action, and nothing is announced for a change that was rolled back. Receivers
-must stay cheap (they run in the user's request): they enqueue work, never send it.
-"""
+Services call ``emit("deal.won", deal_id=…)`` inside their transaction; once it commits,
+every subscribed handler is called with the event's name and data (ids, not objects: a
+handler reads what it needs). Nothing is announced for a change that is rolled back, and a
+handler that fails is logged, never raised: listeners (webhooks, chat notifications) must
+not fail or slow the action that caused the event. Handlers subscribe from their app's
+``ready()``; this module imports nothing of theirs (floor 3)."""
 
 import logging
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 from django.db import transaction
-from django.dispatch import Signal
 
 logger = logging.getLogger("loudou.events")
 
-# Sent with: event (str), deal_id (int), actor_id (int | None), data (dict).
-deal_event = Signal()
-
+# Every event a listener may receive.
 EVENTS = (
     "deal.created",
     "deal.updated",
@@ -30,17 +27,32 @@ EVENTS = (
     "payment.recorded",
 )
 
-
-def _send(event: str, deal_id: int, actor_id: int | None, data: dict[str, Any]) -> None:
-    for receiver, result in deal_event.send_robust(
-        sender=None, event=event, deal_id=deal_id, actor_id=actor_id, data=data
-    ):
-        if isinstance(result, Exception):
-            logger.error("Receiver %r failed on %s", receiver, event, exc_info=result)
+Handler = Callable[[str, dict[str, Any]], None]
+_handlers: list[Handler] = []
 
 
-def emit(event: str, *, deal_id: int, actor_id: int | None, **data: Any) -> None:
-    """Announce ``event`` about a deal once the current transaction commits."""
-    if event not in EVENTS:
-        raise ValueError(f"unknown event {event!r}")
-    transaction.on_commit(partial(_send, event, deal_id, actor_id, data), robust=True)
+def subscribe(handler: Handler) -> None:
+    """Call ``handler(name, data)`` for every event from now on (once per handler)."""
+    if handler not in _handlers:
+        _handlers.append(handler)
+
+
+def unsubscribe(handler: Handler) -> None:
+    if handler in _handlers:
+        _handlers.remove(handler)
+
+
+def _deliver(name: str, data: dict[str, Any]) -> None:
+    for handler in list(_handlers):
+        try:
+            handler(name, data)
+        except Exception:
+            logger.exception("Event handler %r failed on %s", handler, name)
+
+
+def emit(name: str, **data: Any) -> None:
+    """Announce ``name`` with ``data`` once the current transaction commits (at once
+    outside one)."""
+    if name not in EVENTS:
+        raise ValueError(f"unknown event {name!r}")
+    transaction.on_commit(partial(_deliver, name, data), robust=True)

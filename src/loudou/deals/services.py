@@ -21,8 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from loudou.accounts.models import Account, Contact
+from loudou.core import events
 from loudou.core.errors import Conflict, InvalidInput, NotAllowed
-from loudou.core.events import emit
 from loudou.people.access import Scope
 from loudou.people.models import Team, User
 from loudou.pipelines.models import (
@@ -123,6 +123,12 @@ def _transition(
     state = rules.state_after(change.to_stage, at) | fields
     Deal.objects.filter(pk=locked.pk).update(**state, version=F("version") + 1)
     _refresh(deal)
+    data = {"deal_id": locked.pk, "actor_id": actor.pk, "event_id": event.pk}
+    events.emit("deal.stage_changed", **data)
+    if change.kind == rules.Kind.WIN:
+        events.emit("deal.won", **data)
+    elif change.kind == rules.Kind.LOSE:
+        events.emit("deal.lost", **data)
     return event
 
 
@@ -208,7 +214,7 @@ def create_deal(
     override = rules.require(scope=scope, change=change, deal=deal, override_reason=override_reason)
     deal.save(force_insert=True)
     _append_event(deal=deal, from_stage=None, to_stage=stage, at=at, by=actor, override=override)
-    emit("deal.created", deal_id=deal.pk, actor_id=actor.pk, stage=stage.key)
+    events.emit("deal.created", deal_id=deal.pk, actor_id=actor.pk)
     return deal
 
 
@@ -309,7 +315,7 @@ def update_deal(
     if written == 0:
         raise Conflict()
     deal.refresh_from_db()
-    emit("deal.updated", deal_id=deal.pk, actor_id=actor.pk, fields=sorted(values))
+    events.emit("deal.updated", deal_id=deal.pk, actor_id=actor.pk, fields=sorted(values))
     return deal
 
 
@@ -359,17 +365,7 @@ def _change_stage(
         note=note,
         **fields,
     )
-    _announce(change, locked, event, actor)
     return MoveResult(event=event, overridden=list(override.overridden))
-
-
-def _announce(change: rules.Transition, locked: Deal, event: StageEvent, actor: User) -> None:
-    """Tell the apps listening (``core.events``) once the change commits."""
-    stages = {"from_stage": event.from_stage.key, "to_stage": event.to_stage.key}
-    emit("deal.stage_changed", deal_id=locked.pk, actor_id=actor.pk, kind=change.kind, **stages)
-    if change.kind in (rules.Kind.WIN, rules.Kind.LOSE):
-        outcome = "deal.won" if change.kind == rules.Kind.WIN else "deal.lost"
-        emit(outcome, deal_id=locked.pk, actor_id=actor.pk, **stages)
 
 
 @transaction.atomic
@@ -583,12 +579,5 @@ def record_payment(
     payment = Payment.objects.create(
         deal=locked, amount=value, paid_on=paid_on, note=note.strip(), recorded_by=actor
     )
-    emit(
-        "payment.recorded",
-        deal_id=locked.pk,
-        actor_id=actor.pk,
-        payment_id=payment.pk,
-        amount=str(value),
-        paid_on=paid_on.isoformat(),
-    )
+    events.emit("payment.recorded", deal_id=locked.pk, actor_id=actor.pk, payment_id=payment.pk)
     return payment

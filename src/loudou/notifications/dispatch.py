@@ -9,8 +9,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from loudou.deals.models import Deal, DealStatus
+from loudou.deals.models import Deal, DealStatus, Payment, StageEvent
 from loudou.people.models import User
+from loudou.pipelines.models import StageKind
 
 from . import delivery, messages
 from .models import ApprovalNotice, Channel, MessageKind, Subscription
@@ -57,6 +58,44 @@ def _load(deal_id: int) -> Deal | None:
     )
 
 
+def _change_kind(event: StageEvent) -> str:
+    """create, forward, backward, win, lose or reopen (the names of ``deals.rules.Kind``)."""
+    before, after = event.from_stage, event.to_stage
+    if after.kind == StageKind.WON:
+        return "win"
+    if after.kind == StageKind.LOST:
+        return "lose"
+    if before is None:
+        return "create"
+    if before.kind != StageKind.OPEN:
+        return "reopen"
+    return "forward" if after.position > before.position else "backward"
+
+
+def event_data(deal: Deal, data: dict[str, Any]) -> dict[str, Any]:
+    """What the event's ids stand for, as webhooks carry it: the stages of a stage
+    change, the amount and date of a payment."""
+    data = dict(data)
+    event_id = data.get("event_id")
+    if event_id:
+        stage_event = (
+            StageEvent.objects.select_related("from_stage", "to_stage")
+            .filter(pk=event_id, deal=deal)
+            .first()
+        )
+        if stage_event is not None:
+            data["from_stage"] = stage_event.from_stage.key if stage_event.from_stage else None
+            data["to_stage"] = stage_event.to_stage.key
+            data["kind"] = _change_kind(stage_event)
+    payment_id = data.get("payment_id")
+    if payment_id:
+        payment = Payment.objects.filter(pk=payment_id, deal=deal).first()
+        if payment is not None:
+            data["amount"] = str(payment.amount)
+            data["paid_on"] = payment.paid_on.isoformat()
+    return data
+
+
 def event_payload(
     event: str, deal: Deal, actor_id: int | None, data: dict[str, Any], at: dt.datetime
 ) -> dict[str, Any]:
@@ -67,7 +106,7 @@ def event_payload(
         "occurred_at": at.isoformat(),
         "actor": {"id": actor.pk, "username": actor.username} if actor else None,
         "deal": deal_json(deal),
-        "data": data,
+        "data": event_data(deal, data),
     }
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.test import override_settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from loudou.core.testing import ago, ready_to_leave
 from loudou.deals import services as deals
@@ -66,10 +66,11 @@ class DigestTests(NotifyTestCase):
         for i in range(120):
             self.make_deal(name=f"很长的商机名称 第{i:03d}号 " + "项目" * 10, at=ago(40))
         message = messages.digest(self.north, "en")
-        wecom = platforms.payload("wecom", messages.digest(self.north, "en"))
+        with translation.override("en"):  # as delivery.queue renders: the channel's language
+            wecom = platforms.payload("wecom", messages.digest(self.north, "en"))
         content = wecom["markdown"]["content"]
         self.assertLessEqual(len(content.encode()), platforms.WECOM_CONTENT_BYTES)
-        self.assertIn("…and ", content)
+        self.assertRegex(content, r"…and \d+ more")
         self.assertIn("This period's funnel", content)  # short sections survive
         ding = platforms.to_json(platforms.payload("dingtalk", message))
         self.assertLessEqual(len(ding), platforms.DINGTALK_BODY_BYTES)
