@@ -101,6 +101,7 @@ def notifications_view(request: HttpRequest) -> HttpResponse:
     channels = list(Channel.objects.filter(team__in=teams).select_related("team"))
     recent = list(
         Delivery.objects.filter(channel__in=channels)
+        .defer("payload")  # up to 256 KB each, not shown here
         .select_related("channel")
         .prefetch_related("log")[:RECENT]
     )

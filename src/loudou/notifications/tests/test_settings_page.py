@@ -117,3 +117,25 @@ class SettingsPageTests(NotifyTestCase):
     def test_the_nav_link_is_for_managers_and_admins(self):
         self.assertContains(self.as_(self.manager).get("/"), 'href="/notifications/"')
         self.assertNotContains(self.as_(self.rep).get("/"), 'href="/notifications/"')
+
+
+class SettingsPageQueryTests(NotifyTestCase):
+    def fill(self, n: int) -> None:
+        from loudou.notifications.models import Attempt, Delivery
+
+        for i in range(n):
+            channel = self.channel("wecom", f"north-key-{i:08d}", name=f"群{i}")
+            delivery = Delivery.objects.create(channel=channel, kind="test", payload={})
+            Attempt.objects.create(
+                delivery=delivery, number=1, at=delivery.created_at, ok=True, duration_ms=1
+            )
+
+    def test_queries_do_not_grow_with_channels_and_deliveries(self):
+        self.client.force_login(self.admin)
+        self.fill(1)
+        self.client.get("/notifications/")  # warm caches (session, content types)
+        with self.assertNumQueries(6) as few:
+            self.client.get("/notifications/")
+        self.fill(6)
+        with self.assertNumQueries(len(few)):
+            self.assertContains(self.client.get("/notifications/"), "群6")
