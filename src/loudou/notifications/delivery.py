@@ -7,9 +7,12 @@ or dead endpoint costs the user nothing.
 """
 
 import datetime as dt
+import ipaddress
 import logging
+import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import zoneinfo
 from typing import Any
@@ -97,11 +100,41 @@ def _target(delivery: Delivery) -> tuple[str, str, str]:
     return "webhook", s.url, s.secret
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer (a failure), never followed: it could lead anywhere,
+    including where ``private_refusal`` would not let a request go."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+def private_refusal(url: str) -> str:
+    """Why ``url`` may not be sent to, or "": its host is (or resolves to) this machine,
+    the local network, or another non-public address, and LOUDOU_NOTIFY_PRIVATE_ADDRESSES
+    is off."""
+    if settings.LOUDOU_NOTIFY_PRIVATE_ADDRESSES:
+        return ""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError, ValueError):
+        return ""  # unresolvable: the attempt fails as a connection error, and is retried
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if not address.is_global:
+            return f"refused: {host} is a private address (LOUDOU_NOTIFY_PRIVATE_ADDRESSES)"
+    return ""
+
+
 def _post(req: platforms.Request) -> tuple[int | None, bytes, str]:
     """POST the request; (HTTP status, answer body, error) without raising."""
     http = urllib.request.Request(req.url, data=req.body, headers=req.headers, method="POST")
     try:
-        with urllib.request.urlopen(http, timeout=TIMEOUT_SECONDS) as answer:
+        with _OPENER.open(http, timeout=TIMEOUT_SECONDS) as answer:
             return answer.status, answer.read(64 * 1024), ""
     except urllib.error.HTTPError as error:
         return error.code, error.read(64 * 1024) if error.fp else b"", ""
@@ -145,7 +178,8 @@ def attempt(delivery_id: int, now: dt.datetime | None = None) -> Delivery | None
         event=delivery.event,
     )
     started = time.monotonic()
-    status, body, error = _post(req)
+    refused = private_refusal(req.url)
+    status, body, error = (None, b"", refused) if refused else _post(req)
     took = int((time.monotonic() - started) * 1000)
     if not error:
         error = platforms.answer_error(kind, status or 0, body)
@@ -163,7 +197,7 @@ def attempt(delivery_id: int, now: dt.datetime | None = None) -> Delivery | None
         fields: dict[str, Any] = {"attempts": number, "last_error": error}
         if not error:
             fields |= {"status": DeliveryStatus.SENT, "sent_at": now, "next_attempt_at": None}
-        elif number >= MAX_ATTEMPTS:
+        elif number >= MAX_ATTEMPTS or refused:  # a refused address: fix it, no retry
             fields |= {"status": DeliveryStatus.FAILED, "next_attempt_at": None}
             # Reported: the log's error goes wherever the operator's logging sends errors,
             # and the channel's page lists failed deliveries.

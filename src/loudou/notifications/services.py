@@ -64,6 +64,15 @@ def save_channel(
             if kind == ChannelKind.WEBHOOK
             else _("Give the key or token (letters, digits, - and _), or the full URL.")
         )
+    elif (
+        kind in ChannelKind.values
+        and address.startswith(("http://", "https://"))
+        and delivery.private_refusal(address)
+    ):
+        errors["address"] = _(
+            "Loudou does not send to this machine or the local network (an administrator "
+            "may allow it with LOUDOU_NOTIFY_PRIVATE_ADDRESSES)."
+        )
     if kind == ChannelKind.WEBHOOK and not secret:
         errors["secret"] = _("A webhook needs a secret to sign its messages.")
     if (quiet_start is None) != (quiet_end is None):

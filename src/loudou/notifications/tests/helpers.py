@@ -2,13 +2,17 @@
 
 from typing import Any
 
+from django.test import override_settings
+
 from loudou.core.testing import LoudouTestCase
 from loudou.jobs.testing import run_tasks
 from loudou.notifications.models import Channel, Subscription
 
 
+@override_settings(LOUDOU_NOTIFY_PRIVATE_ADDRESSES=True)  # the receivers listen on 127.0.0.1
 class NotifyTestCase(LoudouTestCase):
-    """LoudouTestCase with channel and subscription factories."""
+    """LoudouTestCase with channel and subscription factories; sending to 127.0.0.1 is
+    allowed (the local receivers)."""
 
     def channel(self, kind: str, url: str, secret: str = "", **kwargs: Any) -> Channel:
         kwargs.setdefault("team", self.north)
