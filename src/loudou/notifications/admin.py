@@ -145,12 +145,14 @@ class DeliveryAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description=_("Try again now"))
+    @admin.action(description=_("Try the failed ones again now"))
     def retry_now(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
         from .tasks import deliver
 
         count = 0
-        for delivery in queryset.exclude(status=DeliveryStatus.SENT):
+        # Failed ones only: a waiting or retrying delivery already has its task queued,
+        # and a second one would send it twice.
+        for delivery in queryset.filter(status=DeliveryStatus.FAILED):
             Delivery.objects.filter(pk=delivery.pk).update(
                 status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=None
             )

@@ -72,3 +72,30 @@ class AdminTests(NotifyTestCase):
         self.client.force_login(self.manager)
         answer = self.client.get(reverse("admin:notifications_delivery_changelist"))
         self.assertEqual(answer.status_code, 302)
+
+
+class RetryNowTests(NotifyTestCase):
+    def test_only_failed_deliveries_are_tried_again(self):
+        from loudou.jobs.testing import queued
+        from loudou.notifications.models import DeliveryStatus
+
+        self.admin.is_staff = self.admin.is_superuser = True
+        self.admin.save()
+        self.client.force_login(self.admin)
+        channel = self.channel("wecom", "wecom-key-secret-1234")
+        failed = Delivery.objects.create(
+            channel=channel, kind="test", payload={}, status=DeliveryStatus.FAILED, attempts=6
+        )
+        retrying = Delivery.objects.create(
+            channel=channel, kind="test", payload={}, status=DeliveryStatus.RETRYING, attempts=2
+        )
+        with self.captureOnCommitCallbacks(execute=True):
+            self.client.post(
+                reverse("admin:notifications_delivery_changelist"),
+                {"action": "retry_now", "_selected_action": [failed.pk, retrying.pk]},
+            )
+        failed.refresh_from_db()
+        retrying.refresh_from_db()
+        self.assertEqual((failed.status, failed.attempts), (DeliveryStatus.PENDING, 0))
+        self.assertEqual((retrying.status, retrying.attempts), (DeliveryStatus.RETRYING, 2))
+        self.assertEqual(len(queued("deliver")), 1)
