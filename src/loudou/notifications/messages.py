@@ -207,7 +207,7 @@ def digest(team: Team, lang: str, now: dt.datetime | None = None) -> Message:
                     % {"date": deal.expected_close_date.isoformat()}
                 )
             if notes:
-                line = f"{_deal_ref(deal)} · {stage_name(deal.stage, lang)} · {'; '.join(notes)}"
+                line = f"{_deal_ref(deal)} · {stage_name(deal.stage, lang)} · {' · '.join(notes)}"
                 by_owner.setdefault(deal.owner, []).append(line)
         waiting = approvals_waiting(deals)
         message = Message(
