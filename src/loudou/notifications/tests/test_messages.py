@@ -127,3 +127,23 @@ class EventMessageTests(NotifyTestCase):
             self.committed(lambda: self.make_deal(name="新"))  # contact: needs an activity
         self.assertEqual(r.requests, [])
         self.assertFalse(Delivery.objects.exists())
+
+
+class ExplicitApprovalRequestTests(NotifyTestCase):
+    """A request-approval service (the daily branch's ``request_approval``) announces
+    ``approval.requested``: the team's channels and the subscribers hear it."""
+
+    def test_an_explicit_request_reaches_the_channel_and_the_webhook_once(self):
+        from loudou.core import events
+
+        with Receiver() as chat, Receiver() as hook:
+            self.channel("wecom", chat.url + "/send?key=k", language="en")
+            self.subscription(hook.url, ["approval.requested"])
+            deal = self.make_deal(stage=self.stages["negotiation"])
+            for _ in range(2):  # asked twice during the same stay: one chat message
+                self.committed(
+                    lambda: events.emit("approval.requested", deal_id=deal.pk, actor_id=self.rep.pk)
+                )
+        self.assertEqual(len(chat.requests), 1)
+        self.assertIn("Approval requested", chat.requests[0].json()["markdown"]["content"])
+        self.assertEqual([g.json()["event"] for g in hook.requests], ["approval.requested"] * 2)
