@@ -232,6 +232,7 @@ LOUDOU_DIGEST_CRON = os.environ.get("LOUDOU_DIGEST_CRON", "30 8 * * 1-5")
 LOUDOU_WEEKLY_CRON = os.environ.get("LOUDOU_WEEKLY_CRON", "0 9 * * 1")
 LOUDOU_SITE_URL = os.environ.get("LOUDOU_SITE_URL", "")
 LOUDOU_NOTIFY_RETRY_SECONDS = int(os.environ.get("LOUDOU_NOTIFY_RETRY_SECONDS", 30))
+LOUDOU_NOTIFY_KEEP_DAYS = int(os.environ.get("LOUDOU_NOTIFY_KEEP_DAYS", 90))  # the delivery log
 # Channels and webhooks may point at this machine or the local network only when this is on
 # (a manager could otherwise make the server probe internal addresses).
 LOUDOU_NOTIFY_PRIVATE_ADDRESSES = env_bool("LOUDOU_NOTIFY_PRIVATE_ADDRESSES")

@@ -37,7 +37,21 @@ def backoff(attempt: int) -> dt.timedelta:
     """The wait after failed attempt number ``attempt`` (1, 2, …): 30 s, 2 min, 8 min,
     32 min, about 2 h; ``LOUDOU_NOTIFY_RETRY_SECONDS`` scales the first."""
     first = getattr(settings, "LOUDOU_NOTIFY_RETRY_SECONDS", FIRST_RETRY_SECONDS)
+    first = min(max(first, 1), 3600)  # a bound on a setting: 1 s to 1 h
     return dt.timedelta(seconds=first * 4 ** (attempt - 1))
+
+
+def prune(now: dt.datetime | None = None) -> int:
+    """Delete finished deliveries (and their attempts) older than
+    LOUDOU_NOTIFY_KEEP_DAYS; return how many deliveries."""
+    days = min(max(settings.LOUDOU_NOTIFY_KEEP_DAYS, 1), 3660)
+    cutoff = (now or timezone.now()) - dt.timedelta(days=days)
+    old = Delivery.objects.filter(
+        created_at__lt=cutoff, status__in=[DeliveryStatus.SENT, DeliveryStatus.FAILED]
+    )
+    Attempt.objects.filter(delivery__in=old).delete()
+    deleted, _by_model = old.delete()
+    return deleted
 
 
 def quiet_until(channel: Channel, now: dt.datetime) -> dt.datetime | None:

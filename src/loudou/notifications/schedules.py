@@ -7,7 +7,7 @@ from django.conf import settings
 
 from loudou.jobs.schedules import Schedule, register
 
-from .tasks import send_digests, send_weekly
+from .tasks import prune_deliveries, send_digests, send_weekly
 
 register(
     Schedule(
@@ -25,5 +25,14 @@ register(
         task=send_weekly,
         grace=dt.timedelta(hours=12),
         description="Each team's weekly diagnosis to its chat channels",
+    )
+)
+register(
+    Schedule(
+        name="notifications.prune_deliveries",
+        cron="27 3 * * *",
+        task=prune_deliveries,
+        grace=dt.timedelta(days=1),
+        description="Delete finished deliveries older than LOUDOU_NOTIFY_KEEP_DAYS",
     )
 )

@@ -71,3 +71,9 @@ def send_weekly(due: str | None = None) -> int:
 
 def _moment(due: str | None) -> dt.datetime:
     return dt.datetime.fromisoformat(due) if due else timezone.now()
+
+
+@task()
+def prune_deliveries(due: str | None = None) -> int:
+    """Delete finished deliveries older than LOUDOU_NOTIFY_KEEP_DAYS (scheduled daily)."""
+    return delivery.prune()

@@ -82,3 +82,28 @@ class RetryTests(NotifyTestCase):
         self.client.force_login(self.manager)
         page = self.client.get("/notifications/").content.decode()
         self.assertIn(delivery.get_status_display(), page)
+
+
+class PruneTests(NotifyTestCase):
+    def test_finished_deliveries_are_pruned_after_the_keep_days(self):
+        from django.test import override_settings
+
+        from loudou.notifications.models import Delivery
+
+        channel = self.channel("wecom", "wecom-key-12345678")
+        old_sent, old_waiting, recent = (
+            Delivery.objects.create(channel=channel, kind="test", payload={}, status=status)
+            for status in (DeliveryStatus.SENT, DeliveryStatus.RETRYING, DeliveryStatus.FAILED)
+        )
+        Attempt.objects.create(
+            delivery=old_sent, number=1, at=timezone.now(), ok=True, duration_ms=1
+        )
+        Delivery.objects.filter(pk__in=[old_sent.pk, old_waiting.pk]).update(
+            created_at=timezone.now() - dt.timedelta(days=91)
+        )
+        with override_settings(LOUDOU_NOTIFY_KEEP_DAYS=90):
+            self.assertEqual(sending.prune(), 1)
+        self.assertEqual(
+            set(Delivery.objects.values_list("pk", flat=True)), {old_waiting.pk, recent.pk}
+        )
+        self.assertFalse(Attempt.objects.exists())
