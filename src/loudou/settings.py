@@ -131,6 +131,7 @@ INSTALLED_APPS = [
     "loudou.reports",
     "loudou.spreadsheets",
     "loudou.jobs",
+    "loudou.notifications",
 ]
 
 MIDDLEWARE = [
@@ -229,6 +230,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # database (no other service to run); `loudou worker` runs the tasks and the schedules.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 LOUDOU_TASK_RETENTION_DAYS = int(os.environ.get("LOUDOU_TASK_RETENTION_DAYS", 14))
+# Chat notifications (notifications/): when the digests go out, in TIME_ZONE; the site's
+# address for links in messages ("" leaves links out); the first retry's wait.
+LOUDOU_DIGEST_CRON = os.environ.get("LOUDOU_DIGEST_CRON", "30 8 * * 1-5")
+LOUDOU_WEEKLY_CRON = os.environ.get("LOUDOU_WEEKLY_CRON", "0 9 * * 1")
+LOUDOU_SITE_URL = os.environ.get("LOUDOU_SITE_URL", "")
+LOUDOU_NOTIFY_RETRY_SECONDS = int(os.environ.get("LOUDOU_NOTIFY_RETRY_SECONDS", 30))
+LOUDOU_NOTIFY_KEEP_DAYS = int(os.environ.get("LOUDOU_NOTIFY_KEEP_DAYS", 90))  # the delivery log
+# Channels and webhooks may point at this machine or the local network only when this is on
+# (a manager could otherwise make the server probe internal addresses).
+LOUDOU_NOTIFY_PRIVATE_ADDRESSES = env_bool("LOUDOU_NOTIFY_PRIVATE_ADDRESSES")
 
 # HTTPS. `loudou serve` speaks plain HTTP; in production a reverse proxy terminates TLS in
 # front of it. LOUDOU_HTTPS=1 says the site is served that way: secure cookies, HSTS, a

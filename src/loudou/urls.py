@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("loudou.deals.urls")),
     path("", include("loudou.spreadsheets.urls")),
     path("", include("loudou.reports.urls")),
+    path("", include("loudou.notifications.urls")),
 ]

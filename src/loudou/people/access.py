@@ -130,6 +130,11 @@ class Scope:
             owner.team_id is not None and owner.team_id in self.team_ids
         )
 
+    def may_manage_team(self, team: Team) -> bool:
+        """May this user configure ``team``'s settings (its chat channels)? Admins, and
+        the team's own manager."""
+        return self.everything or team.pk in self.team_ids
+
     def can_place(self, *, owner: User, team: Team | None) -> bool:
         """May a deal of ``owner`` be put in ``team``? A deal belongs to its owner's team;
         only an admin may file it elsewhere."""
