@@ -1,0 +1,248 @@
+"""The cockpit: a manager's dashboard of charts (a rep sees their own deals).
+
+Each panel is drawn from reports run by ``run_report`` for the asking user with the
+cockpit's options (period, pipeline, team, rep, target), so a panel shows exactly what
+`loudou report NAME --user USER` prints for the same options. Reports a panel needs are
+run once per request (``CockpitRun`` remembers them), on the cached frames.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from loudou.analytics.params import ParamError, ReportResult
+from loudou.people.models import User
+
+from . import charts
+from .services import run_report
+
+TREND_QUARTERS = 4
+
+
+@dataclass
+class Panel:
+    """One box of the cockpit: a figure, the results it was drawn from (the first is the
+    one its CSV holds; the XLSX has a sheet per result), and extras for its template."""
+
+    key: str
+    title: str
+    figure: dict[str, Any]
+    results: list[tuple[str, ReportResult]]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CockpitRun:
+    """The reports of one cockpit request: the user, the shared options, a memo."""
+
+    user: User | None
+    options: dict[str, Any]
+    now: dt.datetime
+    plan_by_owner: bool = False
+    memo: dict[tuple, ReportResult] = field(default_factory=dict)
+
+    def run(self, name: str, **extra: Any) -> ReportResult:
+        """Report ``name`` with the cockpit's options overridden by ``extra``."""
+        options = {**self.options, **extra}
+        key = (name, tuple(sorted((k, repr(v)) for k, v in options.items())))
+        if key not in self.memo:
+            self.memo[key] = run_report(name=name, user=self.user, now=self.now, **options)
+        return self.memo[key]
+
+
+def _funnel(run: CockpitRun) -> Panel:
+    cohort, flow = run.run("funnel"), run.run("flow")
+    return Panel(
+        "funnel",
+        _("Funnel"),
+        charts.funnel(cohort, flow),
+        [("funnel", cohort), ("flow", flow)],
+    )
+
+
+def _conversion(run: CockpitRun) -> Panel:
+    team, by_owner = run.run("funnel"), run.run("funnel", by="owner")
+    diagnosis = run.run("diagnosis")
+    outliers = [r for r in diagnosis.rows if r["code"] == "rep_outlier"]
+    return Panel(
+        "conversion",
+        _("Conversion by rep and stage"),
+        charts.conversion_heatmap(by_owner, team, outliers),
+        [("funnel_by_owner", by_owner), ("funnel", team)],
+        {"outliers": outliers},
+    )
+
+
+def _times(run: CockpitRun) -> Panel:
+    stays, cycle = run.run("time_in_stage"), run.run("cycle")
+    return Panel(
+        "times",
+        _("Time in stage and sales cycle"),
+        charts.time_in_stage(stays, cycle),
+        [("time_in_stage", stays), ("cycle", cycle)],
+    )
+
+
+def _forecast(run: CockpitRun) -> Panel:
+    result = run.run("forecast", simulate=True)
+    return Panel("forecast", _("Forecast"), charts.forecast(result), [("forecast", result)])
+
+
+def _plan(run: CockpitRun) -> Panel:
+    by_owner = run.plan_by_owner
+    result = run.run("plan", **({"by": "owner"} if by_owner else {}))
+    return Panel(
+        "plan",
+        _("Plan for the target"),
+        charts.plan(result),
+        [("plan", result)],
+        {"by_owner": by_owner, "has_target": result.totals.get("target") is not None},
+    )
+
+
+def quarter_slices(end: dt.date, count: int = TREND_QUARTERS) -> list[tuple[str, dt.date, dt.date]]:
+    """The ``count`` calendar quarters up to the one holding the day before ``end``."""
+    last = end - dt.timedelta(days=1)
+    year, quarter = last.year, (last.month - 1) // 3
+    slices = []
+    for _i in range(count):
+        start = dt.date(year, quarter * 3 + 1, 1)
+        stop = dt.date(year + (quarter == 3), (quarter + 1) % 4 * 3 + 1, 1)
+        slices.append((f"{year} Q{quarter + 1}", start, stop))
+        year, quarter = (year, quarter - 1) if quarter else (year - 1, 3)
+    return slices[::-1]
+
+
+def _trend(run: CockpitRun) -> Panel:
+    end = run.options.get("date_to") or (timezone.localtime(run.now).date() + dt.timedelta(days=1))
+    slices = [
+        (label, run.run("stage_probability", date_from=start, date_to=stop))
+        for label, start, stop in quarter_slices(end)
+    ]
+    rows = []
+    for label, result in slices:
+        rows.append(
+            {
+                "period": label,
+                "stage": None,
+                "stage_name": _("Win rate"),
+                "sample": result.totals.get("closed"),
+                "historical_probability": result.totals.get("win_rate"),
+                "configured_probability": None,
+            }
+        )
+        rows += [
+            {
+                "period": label,
+                "stage": r["stage"],
+                "stage_name": r["stage_name"],
+                "sample": r["sample"],
+                "historical_probability": r["historical_probability"],
+                "configured_probability": r["configured_probability"],
+            }
+            for r in result.rows
+        ]
+    combined = ReportResult(
+        "win_rate_trend",
+        slices[-1][1].params if slices else {},
+        rows,
+        {},
+        [
+            "period",
+            "stage",
+            "stage_name",
+            "sample",
+            "historical_probability",
+            "configured_probability",
+        ],
+    )
+    return Panel(
+        "trend",
+        _("Win rate and stage probabilities over time"),
+        charts.probabilities_over_time(slices),
+        [("win_rate_trend", combined)],
+    )
+
+
+def _collection(run: CockpitRun) -> Panel:
+    result = run.run("collection")
+    return Panel(
+        "collection",
+        _("Collection"),
+        charts.collection(result),
+        [("collection", result)],
+        {"outstanding": result.totals.get("outstanding")},
+    )
+
+
+def _diagnosis(run: CockpitRun) -> Panel:
+    result = run.run("diagnosis")
+    return Panel(
+        "diagnosis",
+        _("Diagnosis"),
+        {},
+        [("diagnosis", result)],
+        {"findings": result.rows},
+    )
+
+
+def _discipline(run: CockpitRun) -> Panel:
+    result = run.run("discipline")
+    return Panel(
+        "discipline", _("Update discipline"), charts.discipline(result), [("discipline", result)]
+    )
+
+
+PANELS: dict[str, Callable[[CockpitRun], Panel]] = {
+    "funnel": _funnel,
+    "conversion": _conversion,
+    "times": _times,
+    "forecast": _forecast,
+    "plan": _plan,
+    "trend": _trend,
+    "collection": _collection,
+    "diagnosis": _diagnosis,
+    "discipline": _discipline,
+}
+
+PANEL_TITLES = {
+    "funnel": gettext_lazy("Funnel"),
+    "conversion": gettext_lazy("Conversion by rep and stage"),
+    "times": gettext_lazy("Time in stage and sales cycle"),
+    "forecast": gettext_lazy("Forecast"),
+    "plan": gettext_lazy("Plan for the target"),
+    "trend": gettext_lazy("Win rate and stage probabilities over time"),
+    "collection": gettext_lazy("Collection"),
+    "diagnosis": gettext_lazy("Diagnosis"),
+    "discipline": gettext_lazy("Update discipline"),
+}
+
+
+def cockpit(
+    *,
+    user: User | None,
+    options: dict[str, Any],
+    now: dt.datetime | None = None,
+    panels: list[str] | None = None,
+    plan_by_owner: bool = False,
+) -> list[Panel]:
+    """The cockpit's panels (all, or those named) for ``user`` with ``options`` (the
+    ReportParams fields every report takes). Raises ``ParamError`` for bad options."""
+    run = CockpitRun(
+        user=user, options=dict(options), now=now or timezone.now(), plan_by_owner=plan_by_owner
+    )
+    built = []
+    for key in panels or list(PANELS):
+        try:
+            built.append(PANELS[key](run))
+        except ParamError as exc:
+            # One panel's report refusing the options (the plan without a target) leaves
+            # the others standing; the panel says why.
+            lang = str(options.get("lang") or "zh-hans")
+            built.append(Panel(key, str(PANEL_TITLES[key]), {}, [], {"error": exc.message(lang)}))
+    return built
