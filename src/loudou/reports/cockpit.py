@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from loudou.analytics.params import ParamError, ReportResult
+from loudou.analytics.params import ParamError, ReportParams, ReportResult
 from loudou.people.models import User
 
 from . import charts
@@ -236,6 +236,8 @@ def cockpit(
     run = CockpitRun(
         user=user, options=dict(options), now=now or timezone.now(), plan_by_owner=plan_by_owner
     )
+    # Options every report refuses (a period ending before it starts) are refused once.
+    ReportParams(now=run.now, **run.options)
     built = []
     for key in panels or list(PANELS):
         try:
