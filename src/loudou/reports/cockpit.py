@@ -22,6 +22,7 @@ from . import charts
 from .services import run_report
 
 TREND_QUARTERS = 4
+MAX_FINDINGS = 30
 
 
 @dataclass
@@ -187,7 +188,8 @@ def _diagnosis(run: CockpitRun) -> Panel:
         _("Diagnosis"),
         {},
         [("diagnosis", result)],
-        {"findings": result.rows},
+        # The most severe first (the report's order); the rest are on the report page.
+        {"findings": result.rows[:MAX_FINDINGS], "more": max(0, len(result.rows) - MAX_FINDINGS)},
     )
 
 

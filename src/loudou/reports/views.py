@@ -215,6 +215,21 @@ def report_download(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
     return response
 
 
+TABLE_PANELS = {"discipline", "plan"}
+# The report page behind each panel ("open as a report").
+REPORT_LINKS = {
+    "funnel": "name=funnel",
+    "conversion": "name=funnel&by=owner",
+    "times": "name=time_in_stage",
+    "forecast": "name=forecast&simulate=1",
+    "plan": "name=plan",
+    "trend": "name=stage_probability",
+    "collection": "name=collection",
+    "diagnosis": "name=diagnosis",
+    "discipline": "name=discipline",
+}
+
+
 def _cockpit_options(request: HttpRequest) -> dict[str, Any]:
     """The report options the cockpit passes to every panel's reports: the period, the
     pipeline, the team and rep filters, the target and probabilities."""
@@ -259,7 +274,11 @@ def cockpit_page(request: HttpRequest) -> HttpResponse:
         messages.error(request, errors.pop())
         panels, status = [], 400
     for panel in panels:
-        if panel.results:
+        # Tables only where the table is the point (the discipline per rep); the others
+        # are in each panel's downloads and on the report pages (and 200 reps' rows would
+        # double the page's time).
+        panel.extra["report"] = REPORT_LINKS[panel.key]
+        if panel.results and panel.key in TABLE_PANELS:
             panel.extra["grid"] = to_grid(panel.results[0][1], get_language())
     return render(
         request,
