@@ -131,6 +131,7 @@ INSTALLED_APPS = [
     "loudou.reports",
     "loudou.spreadsheets",
     "loudou.jobs",
+    "loudou.configure",
 ]
 
 MIDDLEWARE = [

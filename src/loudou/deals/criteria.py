@@ -218,3 +218,11 @@ def unmet_criteria(
                 )
             )
     return unmet
+
+
+def rule_words(criterion: ExitCriterion) -> str:
+    """The criterion in the words a rep reads when a deal does not meet it (the active
+    language): what the settings pages show next to each rule."""
+    facts = _Facts(Counter(), set(), set(), {cf.key: cf for cf in CustomField.objects.all()})
+    blank = Deal(custom={})  # meets nothing: every rule says what it asks for
+    return _custom_description(criterion) or _describe(criterion, blank, facts) or ""

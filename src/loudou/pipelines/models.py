@@ -90,6 +90,9 @@ class Stage(models.Model):
     rot_days = models.PositiveIntegerField(
         _("rot days"), default=14, help_text=_("A deal untouched this long is stale.")
     )
+    # A stage in use is archived, never deleted: its events keep pointing at it and the
+    # reports keep counting it; no deal may enter it any more (deals.rules).
+    archived = models.BooleanField(_("archived"), default=False)
 
     class Meta:
         ordering = ["pipeline_id", "position", "id"]
