@@ -147,7 +147,7 @@ def pipeline_detail(request: HttpRequest, pk: int) -> HttpResponse:
     for criterion in criteria:
         by_stage.setdefault(criterion.stage_id, []).append((criterion, rule_words(criterion)))
     open_stages = [
-        {"stage": s, "percent": s.probability * 100, "criteria": by_stage.get(s.pk, [])}
+        {"stage": s, "percent": _plain(s.probability * 100), "criteria": by_stage.get(s.pk, [])}
         for s in stages
         if s.kind == StageKind.OPEN
     ]
