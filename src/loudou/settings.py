@@ -265,8 +265,8 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        # data: for the PNG download of a chart (plotly draws it through an image).
-        "img-src": ["'self'", "data:"],
+        # data: and blob: for the PNG download of a chart (plotly draws it through images).
+        "img-src": ["'self'", "data:", "blob:"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "frame-ancestors": ["'none'"],

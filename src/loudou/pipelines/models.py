@@ -92,7 +92,7 @@ class Stage(models.Model):
     )
     # A stage in use is archived, never deleted: its events keep pointing at it and the
     # reports keep counting it; no deal may enter it any more (deals.rules).
-    archived = models.BooleanField(_("archived"), default=False)
+    archived = models.BooleanField(_("archived"), default=False, db_default=False)
 
     class Meta:
         ordering = ["pipeline_id", "position", "id"]

@@ -176,7 +176,7 @@ class CockpitTests(TransactionTestCase):
             parser = InlineCode()
             parser.feed(page.content.decode())
             self.assertEqual(parser.found, [], path)
-            self.assertIn("'self' data:", page["Content-Security-Policy"])
+            self.assertIn("img-src 'self' data: blob:", page["Content-Security-Policy"])
         report = self.client.get("/reports/?name=funnel")
         self.assertIn("fig-report", figures(report.content.decode()))
 

@@ -15,7 +15,8 @@
         responsive: true,
         displaylogo: false,
         toImageButtonOptions: { format: "png", filename: div.dataset.filename || "loudou-chart", scale: 2 },
-        modeBarButtonsToRemove: ["select2d", "lasso2d"],
+        // Nothing leaves the site: no "share to the cloud" button.
+        modeBarButtonsToRemove: ["select2d", "lasso2d", "sendChartToCloud", "sendDataToCloud"],
       });
     });
   }
