@@ -208,3 +208,19 @@ class PipelineSettingsTests(LoudouTestCase):
             field_name="custom.region",
             field_check="filled",
         )
+
+
+class ArchivedStageOnPagesTests(LoudouTestCase):
+    def test_an_archived_stage_is_not_offered_and_leaves_the_board_when_empty(self):
+        deal = self.make_deal(stage=self.stages["needs"])
+        config.archive_stage(actor=self.admin, stage=self.stages["proposal"])
+        self.client.force_login(self.rep)
+        detail = self.client.get(f"/deals/{deal.pk}/")
+        offered = [s.key for s in detail.context["move_form"].fields["stage"].queryset]
+        self.assertNotIn("proposal", offered)
+        self.assertIn("negotiation", offered)
+        board = self.client.get("/")
+        self.assertNotContains(board, 'data-stage="%d"' % self.stages["proposal"].pk)
+        config.archive_stage(actor=self.admin, stage=self.stages["needs"])  # the deal is in it
+        board = self.client.get("/")
+        self.assertContains(board, 'data-stage="%d"' % self.stages["needs"].pk)
