@@ -61,20 +61,24 @@ def main() -> None:
     started = time.perf_counter()
     loader.frames_for()
     print(f"frames loaded in {time.perf_counter() - started:.2f} s (cold, once)")
+    # Wall times depend on what else the machine runs: say how busy it was.
+    print(f"load average at the start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
 
     for user in (admin, manager):
         client = Client(HTTP_ACCEPT_LANGUAGE="zh-CN", HTTP_HOST="127.0.0.1")
         client.force_login(user)
         assert client.get("/cockpit/").status_code == 200  # warm: frames, templates
-        times = []
+        times, cpu = [], []
         for _ in range(args.runs):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             response = client.get("/cockpit/")
             times.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - cpu_started) * 1000)
             assert response.status_code == 200
         print(
             f"GET /cockpit/ as {user.get_role_display()} ({user.username}): median "
-            f"{statistics.median(times):.1f} ms, min {min(times):.1f}, max {max(times):.1f} "
+            f"{statistics.median(times):.1f} ms, min {min(times):.1f}, max {max(times):.1f}; "
+            f"CPU median {statistics.median(cpu):.1f} ms (all threads) "
             f"({args.runs} runs, {len(response.content) / 1024:.0f} KiB)"
         )
 

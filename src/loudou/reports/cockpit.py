@@ -7,10 +7,12 @@ run once per request (``CockpitRun`` remembers them), on the cached frames.
 """
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connections
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -240,13 +242,42 @@ def cockpit(
     )
     # Options every report refuses (a period ending before it starts) are refused once.
     ReportParams(now=run.now, **run.options)
-    built = []
-    for key in panels or list(PANELS):
+    keys = panels or list(PANELS)
+    lang = str(options.get("lang") or "zh-hans")
+
+    def build(key: str) -> Panel:
         try:
-            built.append(PANELS[key](run))
+            return PANELS[key](run)
         except ParamError as exc:
             # One panel's report refusing the options (the plan without a target) leaves
             # the others standing; the panel says why.
-            lang = str(options.get("lang") or "zh-hans")
-            built.append(Panel(key, str(PANEL_TITLES[key]), {}, [], {"error": exc.message(lang)}))
-    return built
+            return Panel(key, str(PANEL_TITLES[key]), {}, [], {"error": exc.message(lang)})
+
+    # The forecast's simulation is numpy on one core: run it beside the other panels
+    # (Polars, which releases the GIL too), in a thread with its own connection.
+    background = {key: None for key in keys if key in PARALLEL and len(keys) > 1}
+    threads = [
+        threading.Thread(target=_in_thread, args=(build, key, background)) for key in background
+    ]
+    for thread in threads:
+        thread.start()
+    built = {key: build(key) for key in keys if key not in background}
+    for thread in threads:
+        thread.join()
+    for key, outcome in background.items():
+        if isinstance(outcome, BaseException):
+            raise outcome
+        built[key] = outcome
+    return [built[key] for key in keys]
+
+
+PARALLEL = {"forecast"}
+
+
+def _in_thread(build: Callable[[str], Panel], key: str, out: dict[str, Any]) -> None:
+    try:
+        out[key] = build(key)
+    except BaseException as exc:  # handed to the request's thread, which raises it
+        out[key] = exc
+    finally:
+        connections.close_all()  # this thread's connections only
