@@ -13,7 +13,11 @@ from loudou.deals.models import Deal
 from loudou.people.models import Quota, Role, Team
 from loudou.pipelines.models import ExitCriterion, Pipeline
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the default pipeline (a data migration) is back whatever ran before.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 SHOTS = Path(__file__).resolve().parents[4] / "docs" / "screenshots"
 RULE_EN = "Initial contact: an attachment of kind “Contract” is required."

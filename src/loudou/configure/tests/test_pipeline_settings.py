@@ -220,7 +220,7 @@ class ArchivedStageOnPagesTests(LoudouTestCase):
         self.assertNotIn("proposal", offered)
         self.assertIn("negotiation", offered)
         board = self.client.get("/")
-        self.assertNotContains(board, 'data-stage="%d"' % self.stages["proposal"].pk)
+        self.assertNotContains(board, f'data-stage="{self.stages["proposal"].pk}"')
         config.archive_stage(actor=self.admin, stage=self.stages["needs"])  # the deal is in it
         board = self.client.get("/")
-        self.assertContains(board, 'data-stage="%d"' % self.stages["needs"].pk)
+        self.assertContains(board, f'data-stage="{self.stages["needs"].pk}"')

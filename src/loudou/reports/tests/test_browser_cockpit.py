@@ -15,7 +15,11 @@ from django.utils import timezone
 from loudou.core.demo import DEMO_PASSWORD, seed_demo
 from loudou.reports import loader
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the default pipeline (a data migration) is back whatever ran before.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 SHOTS = Path(__file__).resolve().parents[4] / "docs" / "screenshots"
 PANELS = 8  # charts drawn (the diagnosis panel is cards, the plan needs a target)

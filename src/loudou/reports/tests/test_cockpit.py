@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
 from django.db import connection
-from django.test import TransactionTestCase
+from django.test import SimpleTestCase, TransactionTestCase
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
@@ -181,7 +181,7 @@ class CockpitTests(TransactionTestCase):
         self.assertIn("fig-report", figures(report.content.decode()))
 
 
-class PlotlyAssetTests(TransactionTestCase):
+class PlotlyAssetTests(SimpleTestCase):
     def test_plotly_js_is_served_from_the_installed_package(self):
         found = finders.find("loudou/vendor/plotly.min.js")
         self.assertTrue(found and found.endswith("package_data/plotly.min.js"))
