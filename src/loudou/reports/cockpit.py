@@ -8,8 +8,10 @@ run once per request (``CockpitRun`` remembers them), on the cached frames.
 
 import datetime as dt
 import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db import connections
@@ -21,7 +23,8 @@ from loudou.analytics.params import ParamError, ReportParams, ReportResult
 from loudou.people.models import User
 
 from . import charts
-from .services import run_report
+from .loader import frames_for
+from .services import run_report, visibility_for
 
 TREND_QUARTERS = 4
 MAX_FINDINGS = 30
@@ -54,8 +57,43 @@ class CockpitRun:
         options = {**self.options, **extra}
         key = (name, tuple(sorted((k, repr(v)) for k, v in options.items())))
         if key not in self.memo:
-            self.memo[key] = run_report(name=name, user=self.user, now=self.now, **options)
+            if name in DAY_STABLE and options.get("probabilities") in (None, "configured"):
+                self.memo[key] = self._same_day(name, key, options)
+            else:
+                self.memo[key] = run_report(name=name, user=self.user, now=self.now, **options)
         return self.memo[key]
+
+    def _same_day(self, name: str, key: tuple, options: dict[str, Any]) -> ReportResult:
+        """A report whose numbers depend on the data, the options and today's date only
+        (the simulated forecast with configured probabilities: the costliest panel), kept
+        until the data change (core_dataversion) or the day does: a manager reloading
+        the cockpit, or colleagues who see the same deals, do not pay for it again."""
+        # The frames object stands for the data: the loader keeps one per data version
+        # (core_dataversion), so a new object means new data. Uncached frames (no
+        # trustworthy marker) are new objects every time: never a stale hit.
+        frames = frames_for()
+        today = timezone.localtime(self.now).date()
+        cache_key = (id(frames), today, visibility_for(self.user), key)
+        with _same_day_lock:
+            entry = _same_day_cache.get(cache_key)
+        if entry is not None and entry[0]() is frames:
+            cached = entry[1]
+        else:
+            cached = run_report(name=name, user=self.user, now=self.now, **options)
+            with _same_day_lock:
+                _same_day_cache[cache_key] = (weakref.ref(frames), cached)
+                while len(_same_day_cache) > SAME_DAY_ENTRIES:
+                    _same_day_cache.popitem(last=False)
+        # The echo says when it was asked, as a fresh run would.
+        now = timezone.localtime(self.now).isoformat()
+        return replace(cached, params={**cached.params, "now": now})
+
+
+# Reports that are functions of (data, options, today) -- see CockpitRun._same_day.
+DAY_STABLE = {"forecast"}
+SAME_DAY_ENTRIES = 64
+_same_day_cache: OrderedDict[tuple, tuple[weakref.ref, ReportResult]] = OrderedDict()
+_same_day_lock = threading.Lock()
 
 
 def _funnel(run: CockpitRun) -> Panel:

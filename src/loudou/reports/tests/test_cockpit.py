@@ -103,6 +103,37 @@ class CockpitTests(TransactionTestCase):
         win = next(r for r in trend.rows if r["period"] == "2026 Q1" and r["stage"] is None)
         self.assertEqual(win["historical_probability"], second["totals"]["win_rate"])
 
+    def test_the_simulated_forecast_is_kept_until_the_data_or_the_day_change(self):
+        from unittest import mock
+
+        from loudou.analytics import forecast as module
+        from loudou.deals import services
+
+        calls = []
+
+        def counting(*args, **kwargs):
+            calls.append(1)
+            return real(*args, **kwargs)
+
+        real = module.simulate_sums
+        options = {"lang": "en", "target": Decimal("1000000.00")}
+        with mock.patch.object(module, "simulate_sums", counting):
+            first = cockpit(user=self.manager, options=options, now=NOW, panels=["forecast"])
+            later = NOW + dt.timedelta(hours=1)
+            again = cockpit(user=self.manager, options=options, now=later, panels=["forecast"])
+            self.assertEqual(len(calls), 1)
+            one, two = first[0].results[0][1], again[0].results[0][1]
+            self.assertEqual((one.rows, one.totals), (two.rows, two.totals))
+            self.assertEqual(two.params["now"], later.isoformat())  # echoed as asked
+            cockpit(user=self.rep, options=options, now=later, panels=["forecast"])
+            self.assertEqual(len(calls), 2)  # another user's view is their own
+            services.create_deal(actor=self.manager, name="new", amount="5")
+            cockpit(user=self.manager, options=options, now=later, panels=["forecast"])
+            self.assertEqual(len(calls), 3)  # new data
+            tomorrow = NOW + dt.timedelta(days=1)
+            cockpit(user=self.manager, options=options, now=tomorrow, panels=["forecast"])
+            self.assertEqual(len(calls), 4)  # a new day
+
     def test_the_funnel_chart_shows_the_reports_numbers_per_rep(self):
         self.client.force_login(self.manager)
         page = self.client.get("/cockpit/?owner=rep1", headers={"accept-language": "en"})
