@@ -61,10 +61,13 @@ class SettingsPermissionTests(LoudouTestCase):
             ("/settings/teams/", {"name": "West"}),
             ("/settings/lost-reasons/", {"key": "k", "name_zh": "原因", "name_en": "R"}),
         ]
+        posts.append(("/settings/quotas/", {"year": "2026", f"q-{self.rep.pk}-2026-01-01": "9"}))
         criteria = ExitCriterion.objects.count()
         for role in ("rep", "teammate", "manager", "other_manager", "outsider"):
             self.client.force_login(getattr(self, role))
             for path, data in posts:
+                if path == "/settings/quotas/" and role in ("manager", "other_manager"):
+                    continue  # their own teams' quotas: test_a_manager_sets_quotas_...
                 with self.subTest(role=role, path=path):
                     self.assertEqual(self.client.post(path, data).status_code, 403)
         self.assertEqual(Pipeline.objects.count(), 1)
@@ -75,6 +78,7 @@ class SettingsPermissionTests(LoudouTestCase):
         self.assertFalse(User.objects.filter(username="new").exists())
         self.rep.refresh_from_db()
         self.assertEqual(self.rep.role, "rep")
+        self.assertFalse(Quota.objects.exists())
 
     def test_a_manager_sets_quotas_of_their_team_only(self):
         self.client.force_login(self.manager)

@@ -212,6 +212,51 @@ class CockpitTests(TransactionTestCase):
         self.assertIn("fig-report", figures(report.content.decode()))
 
 
+class ReportChartTests(TransactionTestCase):
+    serialized_rollback = True
+
+    def setUp(self):
+        loader.clear_cache()
+        seed_demo(deals=60, now=NOW)
+
+    def tearDown(self):
+        loader.clear_cache()
+
+    def test_every_report_page_draws_its_chart_whatever_the_grouping(self):
+        self.client.force_login(User.objects.get(username="demo-admin"))
+        names = [
+            "snapshot",
+            "funnel",
+            "flow",
+            "time_in_stage",
+            "cycle",
+            "win_rate",
+            "forecast",
+            "stage_probability",
+            "diagnosis",
+            "discipline",
+            "collection",
+            "activities",
+        ]
+        for name in names:
+            for by in ("", "owner", "team", "source"):
+                with self.subTest(name=name, by=by):
+                    page = self.client.get(f"/reports/?name={name}&by={by}&from=2025-07-01")
+                    self.assertEqual(page.status_code, 200)
+        for query in (
+            "name=plan&target=3000000",
+            "name=plan&target=3000000&by=owner",
+            "name=forecast&simulate=1&target=100",
+            "name=collection&by=deal",
+        ):
+            with self.subTest(query=query):
+                self.assertEqual(self.client.get(f"/reports/?{query}").status_code, 200)
+        page = self.client.get("/reports/?name=plan&target=3000000")
+        needed = figures(page.content.decode())["fig-report"]["data"][0]["y"]
+        data = report_json("plan", "--target", "3000000", "--user", "demo-admin", now=None)
+        self.assertEqual(needed, [row["needed"] for row in data["rows"]])
+
+
 class PlotlyAssetTests(SimpleTestCase):
     def test_plotly_js_is_served_from_the_installed_package(self):
         found = finders.find("loudou/vendor/plotly.min.js")
