@@ -256,95 +256,101 @@ def time_in_stage(result: ReportResult, cycle: ReportResult | None = None) -> Fi
 
 
 def forecast(result: ReportResult) -> Figure:
-    """Per close period: commit, best case and pipeline stacked, already won, the
-    weighted amount as a line; with a simulation, the P10–P90 band of the whole period and
-    the target as horizontal lines, the chance of reaching it in the title."""
+    """Per close period, then for the whole period: already won, commit, best case and
+    pipeline stacked, the weighted amount as a line; with a simulation, the P10–P90 band
+    over the whole period's column (what is won already plus the simulated wins); the
+    target as a line, the chance of reaching it in the title."""
     rows = [r for r in result.rows if "owner" not in r or r.get("owner") is None]
-    periods = [r["period"] for r in rows]
+    totals = result.totals
+    whole = _("Whole period")
+    x = [r["period"] for r in rows] + [whole]
+
+    def series(column: str) -> list[float | None]:
+        return [_num(r[column]) for r in rows] + [_num(totals.get(column))]
+
     traces: list[dict[str, Any]] = [
         {
             "type": "bar",
             "name": _("Already won"),
-            "x": periods,
-            "y": [_num(r["already_won"]) for r in rows],
+            "x": x,
+            "y": series("already_won"),
             "marker": {"color": GREEN},
         },
         {
             "type": "bar",
             "name": _("Commit"),
-            "x": periods,
-            "y": [_num(r["commit"]) for r in rows],
+            "x": x,
+            "y": series("commit"),
             "marker": {"color": BLUE},
         },
         {
             "type": "bar",
             "name": _("Best case"),
-            "x": periods,
-            "y": [_num(r["best_case"]) for r in rows],
+            "x": x,
+            "y": series("best_case"),
             "marker": {"color": "#93c5fd"},
         },
         {
             "type": "bar",
             "name": _("Pipeline"),
-            "x": periods,
-            "y": [_num(r["pipeline"]) for r in rows],
+            "x": x,
+            "y": series("pipeline"),
             "marker": {"color": "#dbeafe"},
         },
         {
             "type": "scatter",
             "mode": "lines+markers",
             "name": _("Weighted"),
-            "x": periods,
-            "y": [_num(r["weighted_amount"]) for r in rows],
+            "x": x,
+            "y": series("weighted_amount"),
             "line": {"color": AMBER, "width": 3},
         },
     ]
-    totals = result.totals
     shapes: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
     title = ""
     if "simulated_p10" in totals:
-        # The simulation is over the whole period: what is won already plus the draw.
         won = _num(totals["already_won"]) or 0.0
         low, high = won + _num(totals["simulated_p10"]), won + _num(totals["simulated_p90"])
+        column = len(rows)  # the whole period's category
         shapes.append(
             {
                 "type": "rect",
-                "xref": "paper",
-                "x0": 0,
-                "x1": 1,
-                "yref": "y2",
+                "xref": "x",
+                "x0": column - 0.45,
+                "x1": column + 0.45,
+                "yref": "y",
                 "y0": low,
                 "y1": high,
-                "fillcolor": "rgba(124,58,237,0.12)",
-                "line": {"width": 0},
+                "fillcolor": "rgba(124,58,237,0.25)",
+                "line": {"color": VIOLET, "width": 2},
             }
         )
         annotations.append(
             {
-                "xref": "paper",
-                "x": 1,
-                "xanchor": "right",
-                "yref": "y2",
+                "xref": "x",
+                "x": column,
+                "yref": "y",
                 "y": high,
                 "yanchor": "bottom",
                 "showarrow": False,
-                "text": _("Period total, simulated P10–P90: %(low)s – %(high)s")
-                % {"low": _money(low), "high": _money(high)},
                 "font": {"color": VIOLET},
+                "text": _("P10–P90: %(low)s – %(high)s")
+                % {"low": _money(low), "high": _money(high)},
             }
         )
     target = totals.get("target") or result.params.get("target")
     if target is not None:
+        level = _num(Decimal(target))
         shapes.append(
             {
                 "type": "line",
                 "xref": "paper",
                 "x0": 0,
                 "x1": 1,
-                "yref": "y2",
-                "y0": _num(Decimal(target)),
-                "y1": _num(Decimal(target)),
+                "yref": "y",
+                "y0": level,
+                "y1": level,
                 "line": {"color": RED, "dash": "dash", "width": 2},
             }
         )
@@ -353,28 +359,18 @@ def forecast(result: ReportResult) -> Figure:
                 "xref": "paper",
                 "x": 0,
                 "xanchor": "left",
-                "yref": "y2",
-                "y": _num(Decimal(target)),
+                "yref": "y",
+                "y": level,
                 "yanchor": "bottom",
                 "showarrow": False,
-                "text": _("Target %(amount)s") % {"amount": _money(target)},
                 "font": {"color": RED},
+                "text": _("Target %(amount)s") % {"amount": _money(target)},
             }
         )
         if totals.get("probability_of_target") is not None:
             title = _("Chance of reaching the target: %(p)s") % {
                 "p": _pct(totals["probability_of_target"])
             }
-    yaxis2 = {
-        "overlaying": "y",
-        "side": "right",
-        "showgrid": False,
-        "title": {"text": _("Period total")},
-        "rangemode": "tozero",
-    }
-    if shapes:
-        top = max([s.get("y1", 0) or 0 for s in shapes] + [_num(totals.get("amount")) or 0.0])
-        yaxis2["range"] = [0, top * 1.15 or 1]
     return {
         "data": traces,
         "layout": layout(
@@ -384,7 +380,6 @@ def forecast(result: ReportResult) -> Figure:
             annotations=annotations,
             xaxis={"type": "category"},
             yaxis={"title": {"text": _("Amount")}, "rangemode": "tozero"},
-            yaxis2=yaxis2,
         ),
     }
 
