@@ -55,7 +55,7 @@ def demo():
 def test_manager_cockpit_draws_the_reports_numbers(open_page, demo):
     page = open_page("zh-CN")
     log_in(page, "manager1")
-    page.goto(page.base_url + "/cockpit/?target=3000000")
+    page.goto(page.base_url + "/cockpit/?target=800000")
     assert drawn_funnel(page) == reached("--user", "manager1")
     assert page.locator(".js-plotly-plot").count() >= PANELS
     page.screenshot(path=str(SHOTS / "cockpit-zh-hans.png"), full_page=True)
@@ -77,7 +77,7 @@ def test_manager_cockpit_draws_the_reports_numbers(open_page, demo):
 
     english = open_page("en")
     log_in(english, "manager1")
-    english.goto(english.base_url + "/cockpit/?target=3000000")
+    english.goto(english.base_url + "/cockpit/?target=800000")
     drawn_funnel(english)
     assert english.locator("h1").inner_text() == "Cockpit"
     english.screenshot(path=str(SHOTS / "cockpit-en.png"), full_page=True)
