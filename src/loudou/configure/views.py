@@ -126,6 +126,17 @@ def pipeline_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 ),
                 _("Saved."),
             )
+        elif request.POST.get("action") in ("archive", "restore"):
+            archived = request.POST["action"] == "archive"
+            _attempt(
+                request,
+                lambda: pipeline_services.archive_pipeline(
+                    actor=request.user, pipeline=pipeline, archived=archived
+                ),
+                _("Pipeline archived: it takes no new deals; its deals and reports stay.")
+                if archived
+                else _("Pipeline restored."),
+            )
         elif request.POST.get("action") == "add_stage":
             _attempt(
                 request,

@@ -37,7 +37,7 @@ from django.utils.translation import gettext_lazy as _
 
 from loudou.core.errors import InvalidInput, NotAllowed, ServiceError
 from loudou.people.access import Scope
-from loudou.pipelines.models import Stage, StageKind
+from loudou.pipelines.models import Pipeline, Stage, StageKind
 
 from .criteria import UnmetCriterion, unmet_criteria
 from .models import Deal, DealStatus, Payment, StageEvent
@@ -119,6 +119,8 @@ def creation(*, pipeline_id: int, stage: Stage) -> Transition:
     """Creating a deal in ``stage``: a forward move from the pipeline's first stage."""
     require_open_stage(stage, pipeline_id)
     require_not_archived(stage)
+    if Pipeline.objects.filter(pk=pipeline_id, archived=True).exists():
+        raise InvalidInput({"pipeline": _("This pipeline is archived: it takes no new deals.")})
     stages = open_stages(pipeline_id)
     return Transition(Kind.CREATE, stage, stages[0], _between(stages, stages[0], stage), None)
 

@@ -108,7 +108,7 @@ def _board_context(request: HttpRequest, pipeline: Pipeline) -> dict[str, Any]:
         column["amount"] += deal.amount or 0
     return {
         "pipeline": pipeline,
-        "pipelines": Pipeline.objects.all(),
+        "pipelines": Pipeline.objects.filter(archived=False),
         "columns": list(columns.values()),
         "owner": owner,
     }

@@ -26,6 +26,9 @@ class Pipeline(models.Model):
     name_en = models.CharField(_("name (English)"), max_length=100)
     is_default = models.BooleanField(_("default pipeline"), default=False)
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    # An archived pipeline takes no new deals and leaves the pickers; its deals, history
+    # and reports stay.
+    archived = models.BooleanField(_("archived"), default=False, db_default=False)
 
     class Meta:
         ordering = ["id"]

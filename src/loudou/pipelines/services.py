@@ -55,7 +55,7 @@ def ensure_outcome_stages(pipeline: Pipeline) -> None:
 
 def pipeline_by_key(key: str | None) -> Pipeline | None:
     """The pipeline with this key; without a key the default one (else the first)."""
-    pipelines = Pipeline.objects.all()
+    pipelines = Pipeline.objects.all()  # archived ones too: their reports stay
     if key:
         return pipelines.filter(key=key).first()
     return pipelines.filter(is_default=True).first() or pipelines.first()
@@ -216,6 +216,18 @@ def rename_pipeline(*, actor: "User", pipeline: Pipeline, name_zh: str, name_en:
     require_admin(actor)
     pipeline.name_zh, pipeline.name_en = name_zh.strip(), name_en.strip()
     _save(pipeline)
+    return pipeline
+
+
+@transaction.atomic
+def archive_pipeline(*, actor: "User", pipeline: Pipeline, archived: bool = True) -> Pipeline:
+    """Archive a pipeline (no new deals; it leaves the pickers; its deals, history and
+    reports stay), or bring it back. The default pipeline stays in use."""
+    require_admin(actor)
+    if archived and pipeline.is_default:
+        raise InvalidInput({"pipeline": _("The default pipeline cannot be archived.")})
+    Pipeline.objects.filter(pk=pipeline.pk).update(archived=archived)
+    pipeline.refresh_from_db()
     return pipeline
 
 

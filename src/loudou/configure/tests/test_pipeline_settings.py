@@ -224,3 +224,33 @@ class ArchivedStageOnPagesTests(LoudouTestCase):
         config.archive_stage(actor=self.admin, stage=self.stages["needs"])  # the deal is in it
         board = self.client.get("/")
         self.assertContains(board, f'data-stage="{self.stages["needs"].pk}"')
+
+
+class PipelineArchiveTests(LoudouTestCase):
+    def test_an_archived_pipeline_takes_no_new_deals_and_leaves_the_picker(self):
+        renewals = config.create_pipeline(
+            actor=self.admin, key="renewals", name_zh="续约", name_en="Renewals"
+        )
+        first = renewals.stages.get(key="stage-1")
+        kept = services.create_deal(
+            actor=self.rep, owner=self.rep, name="old", pipeline=renewals, stage=first
+        )
+        self.client.force_login(self.admin)
+        self.client.post(f"/settings/pipelines/{renewals.pk}/", {"action": "archive"})
+        renewals.refresh_from_db()
+        self.assertTrue(renewals.archived)
+        with self.assertRaises(InvalidInput):
+            services.create_deal(
+                actor=self.rep, owner=self.rep, name="new", pipeline=renewals, stage=first
+            )
+        board = self.client.get("/")
+        self.assertNotIn(renewals, list(board.context["pipelines"]))
+        # Its deals stay, and can still be worked.
+        services.lose_deal(actor=self.rep, deal=kept, reason=self.price)
+        with self.assertRaises(InvalidInput):
+            config.archive_pipeline(actor=self.admin, pipeline=self.pipeline)
+        with self.assertRaises(NotAllowed):
+            config.archive_pipeline(actor=self.manager, pipeline=renewals, archived=False)
+        self.client.post(f"/settings/pipelines/{renewals.pk}/", {"action": "restore"})
+        renewals.refresh_from_db()
+        self.assertFalse(renewals.archived)
