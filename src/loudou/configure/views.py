@@ -155,8 +155,10 @@ def pipeline_detail(request: HttpRequest, pk: int) -> HttpResponse:
     stages = list(pipeline.stages.all())
     criteria = ExitCriterion.objects.filter(stage__pipeline=pipeline).select_related("stage")
     by_stage: dict[int, list[tuple[ExitCriterion, str]]] = {}
+    custom = {cf.key: cf for cf in CustomField.objects.all()}
     for criterion in criteria:
-        by_stage.setdefault(criterion.stage_id, []).append((criterion, rule_words(criterion)))
+        words = rule_words(criterion, custom)
+        by_stage.setdefault(criterion.stage_id, []).append((criterion, words))
     open_stages = [
         {"stage": s, "percent": _plain(s.probability * 100), "criteria": by_stage.get(s.pk, [])}
         for s in stages

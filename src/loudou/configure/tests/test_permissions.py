@@ -114,3 +114,31 @@ class SettingsPermissionTests(LoudouTestCase):
         page = self.client.get("/settings/")
         self.assertContains(page, 'href="/settings/"')
         self.assertNotContains(page, 'href="/admin/"')
+
+
+class SettingsQueryCountTests(LoudouTestCase):
+    """Pages whose queries do not grow with what they list."""
+
+    def test_bounded_queries(self):
+        from loudou.core.testing import make_user
+        from loudou.pipelines import services as config
+
+        self.client.force_login(self.admin)
+        pages = {
+            f"/settings/pipelines/{self.pipeline.pk}/": 7,
+            "/settings/users/": 5,
+            "/settings/quotas/?year=2026": 4,
+        }
+        counts = {}
+        for page in pages:
+            self.client.get(page)
+            with self.assertNumQueries(pages[page]):
+                self.client.get(page)
+            counts[page] = pages[page]
+        # More users, teams and criteria: the same number of queries.
+        for i in range(5):
+            make_user(f"extra{i}", team=self.north)
+            config.add_criterion(actor=self.admin, stage=self.stages["needs"], kind="approval")
+        for page, count in counts.items():
+            with self.assertNumQueries(count):
+                self.client.get(page)
