@@ -132,6 +132,7 @@ INSTALLED_APPS = [
     "loudou.spreadsheets",
     "loudou.jobs",
     "loudou.notifications",
+    "loudou.configure",
 ]
 
 MIDDLEWARE = [
@@ -197,6 +198,12 @@ STATIC_ROOT = os.environ.get("LOUDOU_STATIC_ROOT") or None
 # Serve straight from the installed packages' static folders: no collectstatic step,
 # nothing fetched from the internet.
 WHITENOISE_USE_FINDERS = True
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    # plotly.js from the installed plotly package (reports/plotly_assets.py): no CDN.
+    "loudou.reports.plotly_assets.PlotlyFinder",
+]
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = Path(os.environ.get("LOUDOU_MEDIA_ROOT", WORK_DIR / "loudou-media"))
 MEDIA_URL = "media/"
@@ -278,7 +285,8 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'"],
+        # data: and blob: for the PNG download of a chart (plotly draws it through images).
+        "img-src": ["'self'", "data:", "blob:"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "frame-ancestors": ["'none'"],

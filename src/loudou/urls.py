@@ -1,4 +1,4 @@
-"""URL map: the web UI, the Django admin (configuration), media for attachments."""
+"""URL map: the web UI, the settings pages, the Django admin (superusers), media."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("loudou.spreadsheets.urls")),
     path("", include("loudou.reports.urls")),
     path("", include("loudou.notifications.urls")),
+    path("", include("loudou.configure.urls")),
 ]

@@ -291,3 +291,31 @@ def to_table(result: ReportResult, lang: str = "zh-hans") -> str:
     if grid.totals:
         lines += ["", grid.totals]
     return "\n".join(lines)
+
+
+def to_xlsx(sheets: list[tuple[str, ReportResult]]) -> bytes:
+    """A workbook with one sheet per (name, result): the CSV's columns and values, money
+    and rates as numbers, every text cell through ``neutralise``."""
+    from openpyxl import Workbook  # only the downloads need it
+
+    book = Workbook(write_only=True)
+    for name, result in sheets:
+        sheet = book.create_sheet(title=name[:31])
+        sheet.append([neutralise(c) for c in result.columns])
+        for row in result.rows:
+            sheet.append([_xlsx_value(row.get(c)) for c in result.columns])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _xlsx_value(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return float(value)  # a number in the sheet; the CSV keeps the exact decimal
+    if isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, dict | list):
+        return neutralise(json.dumps(_plain(value), ensure_ascii=False))
+    return neutralise(str(_plain(value)))

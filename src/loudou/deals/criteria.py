@@ -218,3 +218,16 @@ def unmet_criteria(
                 )
             )
     return unmet
+
+
+def rule_words(
+    criterion: ExitCriterion, custom_fields: dict[str, CustomField] | None = None
+) -> str:
+    """The criterion in the words a rep reads when a deal does not meet it (the active
+    language): what the settings pages show next to each rule. Pass ``custom_fields``
+    (by key) when describing many criteria."""
+    if custom_fields is None:
+        custom_fields = {cf.key: cf for cf in CustomField.objects.all()}
+    facts = _Facts(Counter(), set(), set(), custom_fields)
+    blank = Deal(custom={})  # meets nothing: every rule says what it asks for
+    return _custom_description(criterion) or _describe(criterion, blank, facts) or ""

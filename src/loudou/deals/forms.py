@@ -128,7 +128,7 @@ class DealCreateForm(DealFieldsForm):
 
     def __init__(self, *args: Any, actor: User, pipeline: Pipeline, **kwargs: Any) -> None:
         super().__init__(*args, actor=actor, **kwargs)
-        stages = Stage.objects.filter(pipeline=pipeline, kind="open")
+        stages = Stage.objects.filter(pipeline=pipeline, kind="open", archived=False)
         self.fields["stage"].queryset = stages
         self.fields["stage"].initial = stages.first()
         self.fields["owner"].initial = actor.pk
@@ -179,8 +179,9 @@ class MoveForm(forms.Form):
 
     def __init__(self, *args: Any, deal: Deal, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # No deal enters an archived stage (deals.rules); it is not offered.
         self.fields["stage"].queryset = Stage.objects.filter(
-            pipeline_id=deal.pipeline_id, kind="open"
+            pipeline_id=deal.pipeline_id, kind="open", archived=False
         ).exclude(pk=deal.stage_id)
 
 
@@ -213,7 +214,7 @@ class ReopenForm(forms.Form):
     def __init__(self, *args: Any, deal: Deal, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["stage"].queryset = Stage.objects.filter(
-            pipeline_id=deal.pipeline_id, kind="open"
+            pipeline_id=deal.pipeline_id, kind="open", archived=False
         )
 
 

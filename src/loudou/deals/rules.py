@@ -37,7 +37,7 @@ from django.utils.translation import gettext_lazy as _
 
 from loudou.core.errors import InvalidInput, NotAllowed, ServiceError
 from loudou.people.access import Scope
-from loudou.pipelines.models import Stage, StageKind
+from loudou.pipelines.models import Pipeline, Stage, StageKind
 
 from .criteria import UnmetCriterion, unmet_criteria
 from .models import Deal, DealStatus, Payment, StageEvent
@@ -100,6 +100,12 @@ def require_open_stage(stage: Stage, pipeline_id: int) -> None:
         raise InvalidInput({"stage": _("Pick an open stage of the deal's pipeline.")})
 
 
+def require_not_archived(stage: Stage) -> None:
+    """No deal enters an archived stage (deals already in it stay, and may leave)."""
+    if stage.archived:
+        raise InvalidInput({"stage": _("This stage is archived: pick another stage.")})
+
+
 def _between(stages: list[Stage], start: Stage, end: Stage | None) -> tuple[Stage, ...]:
     """Open stages from ``start`` (included) up to ``end`` (excluded; None: to the last)."""
     return tuple(
@@ -112,6 +118,9 @@ def _between(stages: list[Stage], start: Stage, end: Stage | None) -> tuple[Stag
 def creation(*, pipeline_id: int, stage: Stage) -> Transition:
     """Creating a deal in ``stage``: a forward move from the pipeline's first stage."""
     require_open_stage(stage, pipeline_id)
+    require_not_archived(stage)
+    if Pipeline.objects.filter(pk=pipeline_id, archived=True).exists():
+        raise InvalidInput({"pipeline": _("This pipeline is archived: it takes no new deals.")})
     stages = open_stages(pipeline_id)
     return Transition(Kind.CREATE, stage, stages[0], _between(stages, stages[0], stage), None)
 
@@ -133,6 +142,7 @@ def transition(*, deal: Deal, to_stage: Stage) -> Transition:
         raise InvalidInput({"stage": _("Pick a stage of the deal's pipeline.")})
     if to_stage.pk == deal.stage_id:
         raise InvalidInput({"stage": _("The deal is already in this stage.")})
+    require_not_archived(to_stage)
     stages = open_stages(deal.pipeline_id)
     if deal.status != DealStatus.OPEN:
         if to_stage.kind != StageKind.OPEN:

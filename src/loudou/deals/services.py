@@ -581,3 +581,30 @@ def record_payment(
     )
     events.emit("payment.recorded", deal_id=locked.pk, actor_id=actor.pk, payment_id=payment.pk)
     return payment
+
+
+@transaction.atomic
+def save_lost_reason(
+    *,
+    actor: User,
+    key: str,
+    name_zh: str,
+    name_en: str,
+    active: bool = True,
+    reason: LostReason | None = None,
+) -> LostReason:
+    """Create a lost reason, or rename or (de)activate one. Lost deals keep theirs: an
+    inactive reason is only no longer offered."""
+    from django.core.exceptions import ValidationError
+
+    from loudou.pipelines.services import require_admin
+
+    require_admin(actor)
+    reason = reason or LostReason(key=key.strip())
+    reason.name_zh, reason.name_en, reason.active = name_zh.strip(), name_en.strip(), active
+    try:
+        reason.full_clean()
+    except ValidationError as exc:
+        raise InvalidInput({k: " ".join(v) for k, v in exc.message_dict.items()}) from exc
+    reason.save()
+    return reason

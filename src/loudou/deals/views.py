@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -80,7 +80,13 @@ def _form_errors(request: HttpRequest, form: Any) -> None:
 
 
 def _board_context(request: HttpRequest, pipeline: Pipeline) -> dict[str, Any]:
-    stages = list(Stage.objects.filter(pipeline=pipeline, kind=StageKind.OPEN))
+    # An archived stage keeps its column only while open deals are still in it.
+    in_use = Deal.objects.filter(pipeline=pipeline, status=DealStatus.OPEN).values("stage_id")
+    stages = list(
+        Stage.objects.filter(pipeline=pipeline, kind=StageKind.OPEN).filter(
+            Q(archived=False) | Q(pk__in=in_use)
+        )
+    )
     deals = with_last_touch(
         services.deals_visible_to(request.user)
         .filter(pipeline=pipeline, status=DealStatus.OPEN)
@@ -102,7 +108,7 @@ def _board_context(request: HttpRequest, pipeline: Pipeline) -> dict[str, Any]:
         column["amount"] += deal.amount or 0
     return {
         "pipeline": pipeline,
-        "pipelines": Pipeline.objects.all(),
+        "pipelines": Pipeline.objects.filter(archived=False),
         "columns": list(columns.values()),
         "owner": owner,
     }

@@ -26,6 +26,9 @@ class Pipeline(models.Model):
     name_en = models.CharField(_("name (English)"), max_length=100)
     is_default = models.BooleanField(_("default pipeline"), default=False)
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    # An archived pipeline takes no new deals and leaves the pickers; its deals, history
+    # and reports stay.
+    archived = models.BooleanField(_("archived"), default=False, db_default=False)
 
     class Meta:
         ordering = ["id"]
@@ -90,6 +93,9 @@ class Stage(models.Model):
     rot_days = models.PositiveIntegerField(
         _("rot days"), default=14, help_text=_("A deal untouched this long is stale.")
     )
+    # A stage in use is archived, never deleted: its events keep pointing at it and the
+    # reports keep counting it; no deal may enter it any more (deals.rules).
+    archived = models.BooleanField(_("archived"), default=False, db_default=False)
 
     class Meta:
         ordering = ["pipeline_id", "position", "id"]

@@ -1,9 +1,10 @@
 """Pipeline configuration services."""
 
 import datetime as dt
-from decimal import Decimal
-from typing import TYPE_CHECKING
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -11,7 +12,17 @@ from django.utils.translation import gettext_lazy as _
 
 from loudou.core.errors import Conflict, InvalidInput, NotAllowed
 
-from .models import ForecastCategory, Pipeline, ProbabilityAdoption, Stage, StageKind
+from .models import (
+    CriterionKind,
+    CustomField,
+    ExitCriterion,
+    FieldCheck,
+    ForecastCategory,
+    Pipeline,
+    ProbabilityAdoption,
+    Stage,
+    StageKind,
+)
 
 if TYPE_CHECKING:
     from loudou.people.models import User
@@ -44,7 +55,7 @@ def ensure_outcome_stages(pipeline: Pipeline) -> None:
 
 def pipeline_by_key(key: str | None) -> Pipeline | None:
     """The pipeline with this key; without a key the default one (else the first)."""
-    pipelines = Pipeline.objects.all()
+    pipelines = Pipeline.objects.all()  # archived ones too: their reports stay
     if key:
         return pipelines.filter(key=key).first()
     return pipelines.filter(is_default=True).first() or pipelines.first()
@@ -171,3 +182,268 @@ def create_pipeline(
         )
     ensure_outcome_stages(pipeline)
     return pipeline
+# -- configuration by admins (the settings pages) ---------------------------------------------
+
+MAX_OPEN_POSITION = 990  # open stages sit below the Won/Lost outcomes (1000, 1001)
+
+
+def require_admin(actor: "User") -> None:
+    """Configuration is for admins (role admin or superuser), active ones."""
+    if not (actor.is_active and actor.is_loudou_admin):
+        raise NotAllowed(_("Only an admin can change the configuration."))
+
+
+def _save(obj: Any, **unique_fields: Any) -> None:
+    """Validate ``obj`` as the model says (fields, clean, unique) and save it; a refusal
+    is an InvalidInput naming the fields, and nothing is written."""
+    try:
+        obj.full_clean()
+    except ValidationError as exc:
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        raise InvalidInput({k: " ".join(v) for k, v in errors.items()}) from exc
+    obj.save()
+
+
+def probability_from_percent(percent: Decimal | str | float | None) -> Decimal:
+    """ "25" or "25.5" (%) -> Decimal("0.2550"); refuses what is not a number from 0 to 100."""
+    try:
+        value = Decimal(str(percent).strip().rstrip("%"))
+    except (InvalidOperation, ValueError) as exc:
+        raise InvalidInput({"probability": _("A probability is a percentage, 0 to 100.")}) from exc
+    if not value.is_finite() or not Decimal(0) <= value <= Decimal(100):
+        raise InvalidInput({"probability": _("A probability is a percentage, 0 to 100.")})
+    return (value / 100).quantize(Decimal("0.0001"))
+
+
+@transaction.atomic
+def create_pipeline(*, actor: "User", key: str, name_zh: str, name_en: str) -> Pipeline:
+    """A new pipeline with one open stage and its Won and Lost outcomes."""
+    require_admin(actor)
+    pipeline = Pipeline(key=key.strip(), name_zh=name_zh.strip(), name_en=name_en.strip())
+    _save(pipeline)
+    _save(
+        Stage(
+            pipeline=pipeline,
+            key="stage-1",
+            kind=StageKind.OPEN,
+            position=10,
+            name_zh="阶段 1",
+            name_en="Stage 1",
+            probability=Decimal("0.1"),
+        )
+    )
+    ensure_outcome_stages(pipeline)
+    return pipeline
+
+
+@transaction.atomic
+def rename_pipeline(*, actor: "User", pipeline: Pipeline, name_zh: str, name_en: str) -> Pipeline:
+    require_admin(actor)
+    pipeline.name_zh, pipeline.name_en = name_zh.strip(), name_en.strip()
+    _save(pipeline)
+    return pipeline
+
+
+@transaction.atomic
+def archive_pipeline(*, actor: "User", pipeline: Pipeline, archived: bool = True) -> Pipeline:
+    """Archive a pipeline (no new deals; it leaves the pickers; its deals, history and
+    reports stay), or bring it back. The default pipeline stays in use."""
+    require_admin(actor)
+    if archived and pipeline.is_default:
+        raise InvalidInput({"pipeline": _("The default pipeline cannot be archived.")})
+    Pipeline.objects.filter(pk=pipeline.pk).update(archived=archived)
+    pipeline.refresh_from_db()
+    return pipeline
+
+
+@transaction.atomic
+def add_stage(
+    *,
+    actor: "User",
+    pipeline: Pipeline,
+    key: str,
+    name_zh: str,
+    name_en: str,
+    probability_percent: Decimal | str,
+    rot_days: int = 14,
+) -> Stage:
+    """A new open stage after the last one."""
+    require_admin(actor)
+    top = (
+        Stage.objects.filter(pipeline=pipeline, kind=StageKind.OPEN).aggregate(m=Max("position"))[
+            "m"
+        ]
+        or 0
+    )
+    if top + 10 > MAX_OPEN_POSITION:
+        raise InvalidInput({"stage": _("A pipeline has at most 99 open stages.")})
+    stage = Stage(
+        pipeline=pipeline,
+        key=key.strip(),
+        kind=StageKind.OPEN,
+        position=top + 10,
+        name_zh=name_zh.strip(),
+        name_en=name_en.strip(),
+        probability=probability_from_percent(probability_percent),
+        rot_days=rot_days,
+    )
+    _save(stage)
+    return stage
+
+
+@transaction.atomic
+def update_stage(
+    *,
+    actor: "User",
+    stage: Stage,
+    name_zh: str,
+    name_en: str,
+    probability_percent: Decimal | str,
+    rot_days: int,
+    forecast_category: str | None = None,
+) -> Stage:
+    """Rename an open stage, set its probability (a percentage), rot days and default
+    forecast category. The Won and Lost outcomes keep their fixed probabilities."""
+    require_admin(actor)
+    stage = Stage.objects.select_for_update().get(pk=stage.pk)
+    stage.name_zh, stage.name_en = name_zh.strip(), name_en.strip()
+    if stage.kind == StageKind.OPEN:
+        stage.probability = probability_from_percent(probability_percent)
+        if forecast_category is not None:
+            stage.forecast_category = forecast_category
+    if not 1 <= int(rot_days) <= 3650:
+        raise InvalidInput({"rot_days": _("Rot days: from 1 to 3,650.")})
+    stage.rot_days = int(rot_days)
+    _save(stage)
+    return stage
+
+
+@transaction.atomic
+def reorder_stages(*, actor: "User", pipeline: Pipeline, stage_ids: list[int]) -> list[Stage]:
+    """Put the open stages of ``pipeline`` in the order of ``stage_ids`` (every open stage,
+    each once). Events keep pointing at the same stages."""
+    require_admin(actor)
+    stages = {
+        s.pk: s
+        for s in Stage.objects.select_for_update().filter(pipeline=pipeline, kind=StageKind.OPEN)
+    }
+    if sorted(stage_ids) != sorted(stages) or len(set(stage_ids)) != len(stage_ids):
+        raise InvalidInput({"order": _("List every open stage of the pipeline once.")})
+    # Positions are unique per pipeline: move every stage out of the way first.
+    for i, stage_id in enumerate(stage_ids):
+        Stage.objects.filter(pk=stage_id).update(position=2000 + i)
+    for i, stage_id in enumerate(stage_ids):
+        Stage.objects.filter(pk=stage_id).update(position=10 * (i + 1))
+    return list(Stage.objects.filter(pipeline=pipeline, kind=StageKind.OPEN).order_by("position"))
+
+
+def stage_in_use(stage: Stage) -> bool:
+    """Does any deal sit in, or any stage change point at, ``stage``?"""
+    from loudou.deals.models import Deal, StageEvent  # deals sit above pipelines
+
+    return (
+        Deal.objects.filter(stage=stage).exists()
+        or StageEvent.objects.filter(to_stage=stage).exists()
+        or StageEvent.objects.filter(from_stage=stage).exists()
+    )
+
+
+@transaction.atomic
+def archive_stage(*, actor: "User", stage: Stage) -> str:
+    """Remove an open stage from use: archived when deals or events point at it (history
+    is never rewritten), deleted when nothing does. Returns "archived" or "deleted"."""
+    require_admin(actor)
+    stage = Stage.objects.select_for_update().get(pk=stage.pk)
+    if stage.kind != StageKind.OPEN:
+        raise InvalidInput({"stage": _("The Won and Lost outcomes stay.")})
+    others = Stage.objects.filter(pipeline_id=stage.pipeline_id, kind=StageKind.OPEN)
+    if not others.filter(archived=False).exclude(pk=stage.pk).exists():
+        raise InvalidInput({"stage": _("A pipeline keeps at least one open stage in use.")})
+    if stage_in_use(stage):
+        stage.archived = True
+        stage.save(update_fields=["archived"])
+        return "archived"
+    stage.delete()
+    return "deleted"
+
+
+@transaction.atomic
+def restore_stage(*, actor: "User", stage: Stage) -> Stage:
+    require_admin(actor)
+    Stage.objects.filter(pk=stage.pk).update(archived=False)
+    stage.refresh_from_db()
+    return stage
+
+
+@transaction.atomic
+def add_criterion(
+    *,
+    actor: "User",
+    stage: Stage,
+    kind: str,
+    field_name: str = "",
+    field_check: str = "",
+    min_value: Decimal | None = None,
+    activity_type: str = "",
+    min_count: int = 1,
+    attachment_kind: str = "",
+) -> ExitCriterion:
+    """A new exit criterion of an open stage, checked as the model says (a field that
+    exists, a check, a minimum for "at least", a kind of attachment)."""
+    require_admin(actor)
+    kinds = {
+        CriterionKind.FIELD: {"field_name", "field_check", "min_value"},
+        CriterionKind.ACTIVITY: {"activity_type", "min_count"},
+        CriterionKind.ATTACHMENT: {"attachment_kind"},
+        CriterionKind.APPROVAL: set(),
+    }
+    if kind not in kinds:
+        raise InvalidInput({"kind": _("Pick what the criterion checks.")})
+    given = {
+        "field_name": field_name,
+        "field_check": field_check,
+        "min_value": min_value,
+        "activity_type": activity_type,
+        "min_count": min_count,
+        "attachment_kind": attachment_kind,
+    }
+    # Only the fields of the chosen kind are kept: the rule reps read is exactly these.
+    blank = {"min_value": None, "min_count": 1}
+    values = {k: (v if k in kinds[kind] else blank.get(k, "")) for k, v in given.items()}
+    if kind == CriterionKind.FIELD and field_check != FieldCheck.AT_LEAST:
+        values["min_value"] = None
+    if kind == CriterionKind.ACTIVITY and not 1 <= int(min_count) <= 1000:
+        raise InvalidInput({"min_count": _("A count from 1 to 1,000.")})
+    criterion = ExitCriterion(stage=stage, kind=kind, **values)
+    _save(criterion)
+    return criterion
+
+
+@transaction.atomic
+def delete_criterion(*, actor: "User", criterion: ExitCriterion) -> None:
+    """Exit criteria are rules for moves to come; past moves keep what they recorded."""
+    require_admin(actor)
+    criterion.delete()
+
+
+@transaction.atomic
+def create_custom_field(
+    *, actor: "User", key: str, name_zh: str, name_en: str, type: str
+) -> CustomField:
+    require_admin(actor)
+    field = CustomField(
+        key=key.strip(), name_zh=name_zh.strip(), name_en=name_en.strip(), type=type
+    )
+    _save(field)
+    return field
+
+
+@transaction.atomic
+def rename_custom_field(
+    *, actor: "User", field: CustomField, name_zh: str, name_en: str
+) -> CustomField:
+    """Names only: the key and type stay, as deals store their values under the key."""
+    require_admin(actor)
+    field.name_zh, field.name_en = name_zh.strip(), name_en.strip()
+    _save(field)
+    return field

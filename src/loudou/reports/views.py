@@ -9,14 +9,19 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from loudou.analytics.catalog import CATALOG as REPORTS
-from loudou.analytics.output import to_csv, to_grid, to_json
+from loudou.analytics.output import Grid, to_csv, to_grid, to_json, to_xlsx
 from loudou.analytics.params import BY_DEAL, GROUPINGS, PROBABILITY_SOURCES, ParamError
 from loudou.core.errors import ServiceError
+from loudou.people.access import Scope
+from loudou.people.models import Team, User
 from loudou.pipelines.models import Pipeline, ProbabilityAdoption
 from loudou.pipelines.services import (
     adopt_learned_probabilities,
@@ -25,6 +30,8 @@ from loudou.pipelines.services import (
 )
 from loudou.spreadsheets.parsing import CellError, parse_amount
 
+from . import charts
+from .cockpit import PANELS, cockpit
 from .services import run_report
 
 TITLES = {
@@ -115,10 +122,12 @@ def report_page(request: HttpRequest) -> HttpResponse:
     if name == "collection":
         groupings[BY_DEAL] = gettext_lazy("Deal")
     grid = result = None
+    figure: dict[str, Any] = {}
     status = 200
     try:
         result = run_report(name=name, user=request.user, **_options(request))
         grid = to_grid(result, get_language())
+        figure = charts.report_figure(name, result)
     except ParamError as exc:
         messages.error(request, exc.message(get_language()))
         status = 400  # the form again, saying which option and why
@@ -138,6 +147,7 @@ def report_page(request: HttpRequest) -> HttpResponse:
             "sorts": SORTS if name == "discipline" else {},
             "adoptions": _adoptions(request, name),
             "grid": grid,
+            "figure": figure,
             # (text, numeric) per cell, so that numbers are right-aligned
             "cells": [list(zip(r, grid.numeric, strict=True)) for r in grid.rows] if grid else [],
             "header_cells": list(zip(grid.headers, grid.numeric, strict=True)) if grid else [],
@@ -204,4 +214,168 @@ def report_download(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
     else:
         response = HttpResponse("\ufeff" + to_csv(result), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="loudou-{name}.{fmt}"'
+    return response
+
+
+TABLE_PANELS = {"discipline", "plan"}
+# The report page behind each panel ("open as a report").
+REPORT_LINKS = {
+    "funnel": "name=funnel",
+    "conversion": "name=funnel&by=owner",
+    "times": "name=time_in_stage",
+    "forecast": "name=forecast&simulate=1",
+    "plan": "name=plan",
+    "trend": "name=stage_probability",
+    "collection": "name=collection",
+    "diagnosis": "name=diagnosis",
+    "discipline": "name=discipline",
+}
+
+
+def _cockpit_options(request: HttpRequest) -> dict[str, Any]:
+    """The report options the cockpit passes to every panel's reports: the period, the
+    pipeline, the team and rep filters, the target and probabilities."""
+    options = _options(request)
+    keep = ("pipeline", "date_from", "date_to", "lang", "target", "probabilities", "grain")
+    chosen = {k: options[k] for k in keep}
+    for name in ("owner", "team"):
+        value = request.GET.get(name, "").strip()
+        if value:
+            chosen[name] = value[:150]
+    return chosen
+
+
+def _filter_choices(request: HttpRequest) -> dict[str, Any]:
+    """Teams and reps the user may filter by: those of their scope (a rep: none)."""
+    scope = Scope.of(request.user)
+    if scope.everything:
+        teams = Team.objects.all()
+    else:
+        teams = Team.objects.filter(pk__in=sorted(scope.team_ids))
+    owners = scope.owner_choices() if (scope.everything or scope.team_ids) else User.objects.none()
+    return {"teams": list(teams), "owners": list(owners)}
+
+
+@login_required
+def cockpit_page(request: HttpRequest) -> HttpResponse:
+    """The cockpit: every panel's chart, drawn from the reports for the user's scope."""
+    panels = []
+    status = 200
+    try:
+        panels = cockpit(
+            user=request.user,
+            options=_cockpit_options(request),
+            plan_by_owner=request.GET.get("plan_by") == "owner",
+        )
+    except ParamError as exc:
+        messages.error(request, exc.message(get_language()))
+        status = 400
+    errors = {p.extra["error"] for p in panels if "error" in p.extra}
+    if panels and len(errors) == 1 and all("error" in p.extra for p in panels):
+        # Every panel refused the same option: say it once, as the report page does.
+        messages.error(request, errors.pop())
+        panels, status = [], 400
+    for panel in panels:
+        # Tables only where the table is the point (the discipline per rep); the others
+        # are in each panel's downloads and on the report pages (and 200 reps' rows would
+        # double the page's time).
+        panel.extra["report"] = REPORT_LINKS[panel.key]
+        if panel.results and panel.key in TABLE_PANELS:
+            grid = to_grid(panel.results[0][1], get_language())
+            panel.extra["grid"] = grid
+            panel.extra["table"] = _table_html(grid)
+    return render(
+        request,
+        "reports/cockpit.html",
+        {
+            "panels": panels,
+            "pipelines": Pipeline.objects.all(),
+            "values": request.GET,
+            "query": request.GET.urlencode(),
+            "periods": _period_presets(),
+            **_filter_choices(request),
+        },
+        status=status,
+    )
+
+
+def _table_html(grid: Grid) -> SafeString:
+    """A grid as table rows, escaped, built in Python: a team of 200 reps is 2,000 cells,
+    which the template language would take several times longer to render."""
+    head = format_html_join(
+        "", "<th{}>{}</th>", ((_num(n), h) for h, n in zip(grid.headers, grid.numeric, strict=True))
+    )
+    rows = format_html_join(
+        "",
+        "<tr>{}</tr>",
+        (
+            (
+                format_html_join(
+                    "",
+                    "<td{}>{}</td>",
+                    ((_num(n), c) for c, n in zip(row, grid.numeric, strict=True)),
+                ),
+            )
+            for row in grid.rows
+        ),
+    )
+    if not grid.rows:
+        rows = format_html('<tr><td class="muted">{}</td></tr>', _("No data."))
+    return format_html("<thead><tr>{}</tr></thead><tbody>{}</tbody>", head, rows)
+
+
+def _num(numeric: bool) -> SafeString:
+    return mark_safe(' class="num"') if numeric else mark_safe("")
+
+
+def _period_presets() -> list[tuple[str, str, str]]:
+    """(label, from, to) for the period picker: this and last quarter, this year, the
+    last 90 days (dates in the organisation's time zone)."""
+    today = timezone.localdate()
+    quarter_start = dt.date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
+    next_quarter = (quarter_start + dt.timedelta(days=92)).replace(day=1)
+    last_quarter = (quarter_start - dt.timedelta(days=1)).replace(day=1)
+    last_quarter = last_quarter.replace(month=(last_quarter.month - 1) // 3 * 3 + 1)
+    tomorrow = today + dt.timedelta(days=1)
+    return [
+        (_("This quarter"), quarter_start.isoformat(), next_quarter.isoformat()),
+        (_("Last quarter"), last_quarter.isoformat(), quarter_start.isoformat()),
+        (
+            _("This year"),
+            dt.date(today.year, 1, 1).isoformat(),
+            dt.date(today.year + 1, 1, 1).isoformat(),
+        ),
+        (_("Last 90 days"), (tomorrow - dt.timedelta(days=90)).isoformat(), tomorrow.isoformat()),
+    ]
+
+
+@login_required
+def cockpit_download(request: HttpRequest, panel: str, fmt: str) -> HttpResponse:
+    """One panel's numbers: CSV (its main report) or XLSX (a sheet per report)."""
+    if panel not in PANELS or fmt not in ("csv", "xlsx"):
+        raise Http404
+    try:
+        (built,) = cockpit(
+            user=request.user,
+            options=_cockpit_options(request),
+            panels=[panel],
+            plan_by_owner=request.GET.get("plan_by") == "owner",
+        )
+    except ParamError as exc:
+        return HttpResponse(
+            exc.message(get_language()), status=400, content_type="text/plain; charset=utf-8"
+        )
+    if not built.results:
+        return HttpResponse(
+            built.extra["error"], status=400, content_type="text/plain; charset=utf-8"
+        )
+    if fmt == "xlsx":
+        response = HttpResponse(
+            to_xlsx(built.results),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        csv_text = "\ufeff" + to_csv(built.results[0][1])
+        response = HttpResponse(csv_text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="loudou-cockpit-{panel}.{fmt}"'
     return response

@@ -12,7 +12,12 @@ from loudou.deals import services
 from loudou.deals.models import Deal
 from loudou.people.models import Role, Team
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: flushing without it would break the serialized_rollback tests that
+# run after this one (content types recreated, then restored twice).
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 SHOTS = Path(__file__).resolve().parents[4] / "docs" / "screenshots"
 

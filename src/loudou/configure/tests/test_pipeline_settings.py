@@ -1,0 +1,256 @@
+"""Pipelines on the settings pages: stages, percentages, order, archiving a stage in use
+(history kept), exit criteria in the words reps read."""
+
+from decimal import Decimal
+
+from django.utils import translation
+
+from loudou.core.errors import InvalidInput, NotAllowed
+from loudou.core.testing import LoudouTestCase
+from loudou.deals import services
+from loudou.deals.criteria import rule_words
+from loudou.deals.models import StageEvent
+from loudou.pipelines import services as config
+from loudou.pipelines.models import ExitCriterion, Pipeline, Stage, StageKind
+
+
+class PipelineSettingsTests(LoudouTestCase):
+    def test_create_a_pipeline_and_add_a_stage_in_percent(self):
+        self.client.force_login(self.admin)
+        response = self.client.post(
+            "/settings/pipelines/", {"key": "renewals", "name_zh": "续约", "name_en": "Renewals"}
+        )
+        pipeline = Pipeline.objects.get(key="renewals")
+        self.assertRedirects(response, f"/settings/pipelines/{pipeline.pk}/")
+        kinds = sorted(pipeline.stages.values_list("kind", flat=True))
+        self.assertEqual(kinds, ["lost", "open", "won"])
+        self.client.post(
+            f"/settings/pipelines/{pipeline.pk}/",
+            {
+                "action": "add_stage",
+                "key": "quote",
+                "name_zh": "报价",
+                "name_en": "Quote",
+                "probability": "37.5",
+                "rot_days": "10",
+            },
+        )
+        stage = pipeline.stages.get(key="quote")
+        self.assertEqual(
+            (stage.probability, stage.rot_days, stage.position), (Decimal("0.375"), 10, 20)
+        )
+        page = self.client.get(
+            f"/settings/pipelines/{pipeline.pk}/", headers={"accept-language": "en"}
+        )
+        self.assertContains(page, 'value="37.5"')
+
+    def test_bad_input_is_a_message_and_changes_nothing(self):
+        self.client.force_login(self.admin)
+        stage = self.stages["contact"]
+        for probability in ("abc", "101", "-1", "NaN"):
+            response = self.client.post(
+                f"/settings/stages/{stage.pk}/",
+                {"name_zh": "改", "name_en": "X", "probability": probability, "rot_days": "5"},
+                follow=True,
+            )
+            self.assertEqual(response.status_code, 200)
+            self.assertTrue(list(response.context["messages"]))
+        stage.refresh_from_db()
+        self.assertEqual((stage.name_en, stage.probability), ("Initial contact", Decimal("0.1")))
+        response = self.client.post(
+            "/settings/pipelines/", {"key": "bad key!", "name_zh": "", "name_en": ""}
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(Pipeline.objects.count(), 1)
+
+    def test_reorder_keeps_events_pointing_at_their_stages(self):
+        deal = self.make_deal(stage=self.stages["needs"])
+        events = list(StageEvent.objects.filter(deal=deal).values_list("to_stage_id", flat=True))
+        order = [self.stages[k].pk for k in ("needs", "contact", "proposal", "negotiation")]
+        self.client.force_login(self.admin)
+        self.client.post(
+            f"/settings/pipelines/{self.pipeline.pk}/order/", {"order": ",".join(map(str, order))}
+        )
+        positions = list(
+            Stage.objects.filter(pipeline=self.pipeline, kind=StageKind.OPEN)
+            .order_by("position")
+            .values_list("pk", flat=True)
+        )
+        self.assertEqual(positions, order)
+        self.assertEqual(
+            list(StageEvent.objects.filter(deal=deal).values_list("to_stage_id", flat=True)), events
+        )
+        with self.assertRaises(InvalidInput):  # not every stage, once
+            config.reorder_stages(actor=self.admin, pipeline=self.pipeline, stage_ids=order[:2])
+
+    def test_a_stage_in_use_is_archived_an_unused_one_deleted(self):
+        deal = self.make_deal(stage=self.stages["contact"])
+        self.assertEqual(
+            config.archive_stage(actor=self.admin, stage=self.stages["contact"]), "archived"
+        )
+        contact = Stage.objects.get(pk=self.stages["contact"].pk)
+        self.assertTrue(contact.archived)
+        self.assertEqual(StageEvent.objects.get(deal=deal).to_stage_id, contact.pk)
+        # No deal enters it any more; the deal in it may still leave.
+        with self.assertRaises(InvalidInput):
+            services.create_deal(actor=self.rep, owner=self.rep, name="x", stage=contact)
+        other = self.make_deal(stage=self.stages["needs"])
+        with self.assertRaises(InvalidInput):
+            services.move_deal(actor=self.admin, deal=other, to_stage=contact)
+        extra = config.add_stage(
+            actor=self.admin,
+            pipeline=self.pipeline,
+            key="unused",
+            name_zh="空",
+            name_en="Unused",
+            probability_percent="5",
+        )
+        self.assertEqual(config.archive_stage(actor=self.admin, stage=extra), "deleted")
+        self.assertFalse(Stage.objects.filter(pk=extra.pk).exists())
+        with self.assertRaises(InvalidInput):  # the outcomes stay
+            config.archive_stage(actor=self.admin, stage=self.stages["won"])
+        config.restore_stage(actor=self.admin, stage=contact)
+        self.assertFalse(Stage.objects.get(pk=contact.pk).archived)
+
+    def test_exit_criterion_with_pickers_shows_the_reps_words(self):
+        self.client.force_login(self.admin)
+        stage = self.stages["negotiation"]
+        response = self.client.post(
+            f"/settings/stages/{stage.pk}/criteria/",
+            {
+                "kind": "activity",
+                "activity_type": "visit",
+                "min_count": "2",
+                "field_name": "amount",
+                "attachment_kind": "quote",
+            },
+            headers={"accept-language": "en"},
+            follow=True,
+        )
+        criterion = ExitCriterion.objects.filter(stage=stage, kind="activity").get()
+        # Only the chosen kind's fields are kept.
+        self.assertEqual(
+            (
+                criterion.activity_type,
+                criterion.min_count,
+                criterion.field_name,
+                criterion.attachment_kind,
+            ),
+            ("visit", 2, "", ""),
+        )
+        with translation.override("en"):
+            words = rule_words(criterion)
+        self.assertIn("at least 2 activities (Visit)", words)
+        self.assertContains(response, "at least 2 activities (Visit)")
+        with translation.override("zh-hans"):
+            self.assertIn("合同谈判", rule_words(criterion))
+        field = config.add_criterion(
+            actor=self.admin,
+            stage=stage,
+            kind="field",
+            field_name="amount",
+            field_check="at_least",
+            min_value=Decimal("50000"),
+        )
+        with translation.override("en"):
+            self.assertIn("must be at least 50000", rule_words(field))
+        with self.assertRaises(InvalidInput):
+            config.add_criterion(
+                actor=self.admin,
+                stage=stage,
+                kind="field",
+                field_name="no_such_field",
+                field_check="filled",
+            )
+        with self.assertRaises(InvalidInput):
+            config.add_criterion(
+                actor=self.admin,
+                stage=stage,
+                kind="field",
+                field_name="amount",
+                field_check="at_least",
+            )
+        with self.assertRaises(NotAllowed):
+            config.add_criterion(actor=self.manager, stage=stage, kind="approval")
+        self.client.post(f"/settings/criteria/{criterion.pk}/delete/")
+        self.assertFalse(ExitCriterion.objects.filter(pk=criterion.pk).exists())
+
+    def test_custom_fields_and_lost_reasons(self):
+        self.client.force_login(self.admin)
+        self.client.post(
+            "/settings/fields/",
+            {"key": "region", "name_zh": "区域", "name_en": "Region", "type": "text"},
+        )
+        self.client.post(
+            "/settings/lost-reasons/",
+            {"key": "timing", "name_zh": "时机", "name_en": "Timing", "active": "1"},
+        )
+        from loudou.deals.models import LostReason
+        from loudou.pipelines.models import CustomField
+
+        field = CustomField.objects.get(key="region")
+        self.client.post(
+            "/settings/fields/", {"id": field.pk, "name_zh": "地区", "name_en": "Area"}
+        )
+        field.refresh_from_db()
+        self.assertEqual((field.key, field.name_en), ("region", "Area"))
+        reason = LostReason.objects.get(key="timing")
+        self.client.post(
+            "/settings/lost-reasons/", {"id": reason.pk, "name_zh": "时机", "name_en": "Timing"}
+        )
+        reason.refresh_from_db()
+        self.assertFalse(reason.active)
+        # The new field can be required by a criterion at once.
+        config.add_criterion(
+            actor=self.admin,
+            stage=self.stages["contact"],
+            kind="field",
+            field_name="custom.region",
+            field_check="filled",
+        )
+
+
+class ArchivedStageOnPagesTests(LoudouTestCase):
+    def test_an_archived_stage_is_not_offered_and_leaves_the_board_when_empty(self):
+        deal = self.make_deal(stage=self.stages["needs"])
+        config.archive_stage(actor=self.admin, stage=self.stages["proposal"])
+        self.client.force_login(self.rep)
+        detail = self.client.get(f"/deals/{deal.pk}/")
+        offered = [s.key for s in detail.context["move_form"].fields["stage"].queryset]
+        self.assertNotIn("proposal", offered)
+        self.assertIn("negotiation", offered)
+        board = self.client.get("/")
+        self.assertNotContains(board, f'data-stage="{self.stages["proposal"].pk}"')
+        config.archive_stage(actor=self.admin, stage=self.stages["needs"])  # the deal is in it
+        board = self.client.get("/")
+        self.assertContains(board, f'data-stage="{self.stages["needs"].pk}"')
+
+
+class PipelineArchiveTests(LoudouTestCase):
+    def test_an_archived_pipeline_takes_no_new_deals_and_leaves_the_picker(self):
+        renewals = config.create_pipeline(
+            actor=self.admin, key="renewals", name_zh="续约", name_en="Renewals"
+        )
+        first = renewals.stages.get(key="stage-1")
+        kept = services.create_deal(
+            actor=self.rep, owner=self.rep, name="old", pipeline=renewals, stage=first
+        )
+        self.client.force_login(self.admin)
+        self.client.post(f"/settings/pipelines/{renewals.pk}/", {"action": "archive"})
+        renewals.refresh_from_db()
+        self.assertTrue(renewals.archived)
+        with self.assertRaises(InvalidInput):
+            services.create_deal(
+                actor=self.rep, owner=self.rep, name="new", pipeline=renewals, stage=first
+            )
+        board = self.client.get("/")
+        self.assertNotIn(renewals, list(board.context["pipelines"]))
+        # Its deals stay, and can still be worked.
+        services.lose_deal(actor=self.rep, deal=kept, reason=self.price)
+        with self.assertRaises(InvalidInput):
+            config.archive_pipeline(actor=self.admin, pipeline=self.pipeline)
+        with self.assertRaises(NotAllowed):
+            config.archive_pipeline(actor=self.manager, pipeline=renewals, archived=False)
+        self.client.post(f"/settings/pipelines/{renewals.pk}/", {"action": "restore"})
+        renewals.refresh_from_db()
+        self.assertFalse(renewals.archived)

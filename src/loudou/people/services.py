@@ -1,0 +1,157 @@
+"""Users, teams and quotas: what admins (and managers, for their team's quotas) change on
+the settings pages."""
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from loudou.core.errors import InvalidInput, NotAllowed
+from loudou.limits import MAX_AMOUNT
+
+from .access import Scope
+from .models import Quota, Role, Team, User
+
+
+def _require_admin(actor: User) -> None:
+    if not (actor.is_active and actor.is_loudou_admin):
+        raise NotAllowed(_("Only an admin can manage users and teams."))
+
+
+def _check(obj: User | Team | Quota, exclude: list[str] | None = None) -> None:
+    try:
+        obj.full_clean(exclude=exclude)
+    except ValidationError as exc:
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        raise InvalidInput({k: " ".join(v) for k, v in errors.items()}) from exc
+
+
+@transaction.atomic
+def create_user(
+    *,
+    actor: User,
+    username: str,
+    password: str,
+    display_name: str = "",
+    role: str = Role.REP,
+    team: Team | None = None,
+) -> User:
+    """A new active user with a role and a team. The password must pass the site's
+    password rules."""
+    _require_admin(actor)
+    if role not in Role.values:
+        raise InvalidInput({"role": _("Pick a role.")})
+    user = User(username=username.strip(), display_name=display_name.strip(), role=role, team=team)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise InvalidInput({"password": " ".join(exc.messages)}) from exc
+    user.set_password(password)
+    _check(user)
+    user.save()
+    return user
+
+
+@transaction.atomic
+def update_user(
+    *,
+    actor: User,
+    user: User,
+    role: str,
+    team: Team | None,
+    display_name: str,
+    active: bool,
+) -> User:
+    """Change a user's role, team, name, or deactivate them (they can no longer log in,
+    and see nothing; their deals and history stay). An admin cannot demote or deactivate
+    themselves (the organisation would risk losing its last admin)."""
+    _require_admin(actor)
+    if role not in Role.values:
+        raise InvalidInput({"role": _("Pick a role.")})
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.pk == actor.pk and (not active or role != Role.ADMIN) and not actor.is_superuser:
+        raise InvalidInput({"role": _("You cannot demote or deactivate yourself.")})
+    user.role, user.team, user.display_name, user.is_active = (
+        role,
+        team,
+        display_name.strip(),
+        active,
+    )
+    _check(user, exclude=["password"])
+    user.save(update_fields=["role", "team", "display_name", "is_active"])
+    return user
+
+
+@transaction.atomic
+def save_team(*, actor: User, name: str, manager: User | None, team: Team | None = None) -> Team:
+    """Create a team, or rename it and change its manager (a user with the manager role)."""
+    _require_admin(actor)
+    if manager is not None and not manager.is_manager:
+        raise InvalidInput({"manager": _("A team's manager has the manager role.")})
+    team = team or Team()
+    team.name, team.manager = name.strip(), manager
+    _check(team)
+    team.save()
+    return team
+
+
+@dataclass(frozen=True)
+class QuotaCell:
+    """One cell of the quota grid: a rep's target for [start, end); None clears it."""
+
+    user: User
+    start: dt.date
+    end: dt.date
+    amount: Decimal | None
+
+
+def quota_users(actor: User) -> list[User]:
+    """The reps whose quotas ``actor`` may set: everyone active for an admin, the members
+    of their teams for a manager, nobody else."""
+    scope = Scope.of(actor)
+    users = (
+        User.objects.filter(is_active=True)
+        .select_related("team")
+        .order_by("team__name", "username")
+    )
+    if scope.everything:
+        return list(users)
+    if scope.may_override and scope.team_ids:
+        return list(users.filter(team_id__in=sorted(scope.team_ids)))
+    return []
+
+
+@transaction.atomic
+def set_quotas(*, actor: User, cells: list[QuotaCell]) -> int:
+    """Write the grid's cells (a quota per rep and period; an empty cell removes it), all
+    or nothing. Returns how many quotas were written or removed."""
+    allowed = {u.pk for u in quota_users(actor)}
+    if not allowed:
+        raise NotAllowed(_("Only admins, and managers for their teams, set quotas."))
+    changed = 0
+    for cell in cells:
+        if cell.user.pk not in allowed:
+            raise NotAllowed(_("You may set quotas only for the reps of your teams."))
+        if cell.end <= cell.start:
+            raise InvalidInput({"period": _("The period must end after it starts.")})
+        if cell.amount is not None and not Decimal(0) <= cell.amount <= MAX_AMOUNT:
+            raise InvalidInput({"amount": _("A quota is an amount from 0 up to the limit.")})
+        existing = Quota.objects.filter(
+            user=cell.user, period_start=cell.start, period_end=cell.end
+        ).first()
+        if cell.amount is None:
+            if existing is not None:
+                existing.delete()
+                changed += 1
+            continue
+        if existing is not None and existing.amount == cell.amount:
+            continue
+        quota = existing or Quota(user=cell.user, period_start=cell.start, period_end=cell.end)
+        quota.amount = cell.amount
+        quota.save()
+        changed += 1
+    return changed

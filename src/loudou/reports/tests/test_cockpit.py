@@ -1,0 +1,285 @@
+"""The cockpit: its numbers are the reports' numbers, for the user's scope, in both
+languages; its panels download; its charts need nothing the CSP forbids."""
+
+import datetime as dt
+import io
+import json
+from decimal import Decimal
+
+from django.contrib.staticfiles import finders
+from django.core.management import call_command
+from django.db import connection
+from django.test import SimpleTestCase, TransactionTestCase
+from django.test.utils import CaptureQueriesContext
+from openpyxl import load_workbook
+
+from loudou.analytics.output import to_data
+from loudou.core.demo import seed_demo
+from loudou.core.tests.test_csp import InlineCode
+from loudou.people.models import User
+from loudou.reports import loader
+from loudou.reports.cockpit import PANELS, cockpit, quarter_slices
+from loudou.reports.plotly_assets import plotly_css
+
+NOW = dt.datetime.fromisoformat("2026-06-30T12:00:00+08:00")
+
+
+def report_json(*args: str, now: dt.datetime | None = NOW) -> dict:
+    """`loudou report ARGS --format json` (at ``now``; None: the real clock, as pages)."""
+    out = io.StringIO()
+    clock = ["--now", now.isoformat()] if now else []
+    call_command("report", *args, "--format", "json", *clock, stdout=out)
+    return json.loads(out.getvalue())
+
+
+def figures(html: str) -> dict[str, dict]:
+    """The figures a page holds, by id (the JSON data blocks charts.js draws)."""
+    found = {}
+    for part in html.split('<script id="')[1:]:
+        fid, rest = part.split('"', 1)
+        body = rest.split(">", 1)[1].split("</script>", 1)[0]
+        found[fid] = json.loads(body)
+    return found
+
+
+class CockpitTests(TransactionTestCase):
+    serialized_rollback = True
+
+    def setUp(self):
+        loader.clear_cache()
+        seed_demo(deals=80, now=NOW)
+        self.manager = User.objects.get(username="manager1")
+        self.rep = User.objects.get(username="rep1")
+
+    def tearDown(self):
+        loader.clear_cache()
+
+    def test_panels_equal_loudou_report_for_the_same_options(self):
+        options = {"date_from": dt.date(2026, 1, 1), "date_to": dt.date(2026, 7, 1)}
+        options["target"] = Decimal("2000000.00")  # as the page and the command parse it
+        panels = {
+            p.key: p for p in cockpit(user=self.manager, options={**options, "lang": "en"}, now=NOW)
+        }
+        self.assertEqual(set(panels), set(PANELS))
+        common = ["--from", "2026-01-01", "--to", "2026-07-01", "--user", "manager1"]
+        common += ["--lang", "en"]
+        expected = {
+            ("funnel", "funnel"): report_json("funnel", *common),
+            ("funnel", "flow"): report_json("flow", *common),
+            ("conversion", "funnel_by_owner"): report_json("funnel", "--by", "owner", *common),
+            ("times", "time_in_stage"): report_json("time_in_stage", *common),
+            ("times", "cycle"): report_json("cycle", *common),
+            ("forecast", "forecast"): report_json(
+                "forecast", "--simulate", "--target", "2000000", *common
+            ),
+            ("plan", "plan"): report_json("plan", "--target", "2000000", *common),
+            ("collection", "collection"): report_json("collection", *common),
+            ("diagnosis", "diagnosis"): report_json("diagnosis", "--target", "2000000", *common),
+            ("discipline", "discipline"): report_json("discipline", *common),
+        }
+        for (panel, name), data in expected.items():
+            with self.subTest(panel=panel, report=name):
+                result = dict(panels[panel].results)[name]
+                self.assertEqual(to_data(result), data)
+        self.assertTrue(expected[("funnel", "funnel")]["rows"][0]["reached"] > 0)
+        # Each quarter of the trend is stage_probability over that quarter.
+        trend = dict(panels["trend"].results)["win_rate_trend"]
+        second = report_json(
+            "stage_probability",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-04-01",
+            "--user",
+            "manager1",
+            "--lang",
+            "en",
+        )
+        rows = [r for r in trend.rows if r["period"] == "2026 Q1" and r["stage"]]
+        self.assertEqual(
+            [r["historical_probability"] for r in rows],
+            [r["historical_probability"] for r in second["rows"]],
+        )
+        win = next(r for r in trend.rows if r["period"] == "2026 Q1" and r["stage"] is None)
+        self.assertEqual(win["historical_probability"], second["totals"]["win_rate"])
+
+    def test_the_simulated_forecast_is_kept_until_the_data_or_the_day_change(self):
+        from unittest import mock
+
+        from loudou.analytics import forecast as module
+        from loudou.deals import services
+
+        calls = []
+
+        def counting(*args, **kwargs):
+            calls.append(1)
+            return real(*args, **kwargs)
+
+        real = module.simulate_sums
+        options = {"lang": "en", "target": Decimal("1000000.00")}
+        with mock.patch.object(module, "simulate_sums", counting):
+            first = cockpit(user=self.manager, options=options, now=NOW, panels=["forecast"])
+            later = NOW + dt.timedelta(hours=1)
+            again = cockpit(user=self.manager, options=options, now=later, panels=["forecast"])
+            self.assertEqual(len(calls), 1)
+            one, two = first[0].results[0][1], again[0].results[0][1]
+            self.assertEqual((one.rows, one.totals), (two.rows, two.totals))
+            self.assertEqual(two.params["now"], later.isoformat())  # echoed as asked
+            cockpit(user=self.rep, options=options, now=later, panels=["forecast"])
+            self.assertEqual(len(calls), 2)  # another user's view is their own
+            services.create_deal(actor=self.manager, name="new", amount="5")
+            cockpit(user=self.manager, options=options, now=later, panels=["forecast"])
+            self.assertEqual(len(calls), 3)  # new data
+            tomorrow = NOW + dt.timedelta(days=1)
+            cockpit(user=self.manager, options=options, now=tomorrow, panels=["forecast"])
+            self.assertEqual(len(calls), 4)  # a new day
+
+    def test_the_funnel_chart_shows_the_reports_numbers_per_rep(self):
+        self.client.force_login(self.manager)
+        page = self.client.get("/cockpit/?owner=rep1", headers={"accept-language": "en"})
+        self.assertEqual(page.status_code, 200)
+        drawn = figures(page.content.decode())["fig-funnel"]["data"][0]["x"]
+        data = report_json("funnel", "--owner", "rep1", "--user", "manager1", now=None)
+        self.assertEqual(drawn, [r["reached"] for r in data["rows"]])
+        everyone = report_json("funnel", "--user", "manager1", now=None)
+        self.assertNotEqual(drawn, [r["reached"] for r in everyone["rows"]])
+        self.assertContains(page, "Conversion by rep and stage")
+        self.assertContains(page, "loudou/vendor/plotly.min.js")
+
+    def test_a_rep_sees_their_own_numbers_and_no_filters(self):
+        self.client.force_login(self.rep)
+        page = self.client.get("/cockpit/", headers={"accept-language": "zh-CN"})
+        self.assertEqual(page.status_code, 200)
+        self.assertContains(page, "驾驶舱")
+        self.assertEqual(page.context["owners"], [])
+        self.assertEqual(page.context["teams"], [])
+        drawn = figures(page.content.decode())["fig-funnel"]["data"][0]["x"]
+        mine = report_json("funnel", "--user", "rep1", now=None)
+        self.assertEqual(drawn, [r["reached"] for r in mine["rows"]])
+        # A rep asking for another rep's deals gets nothing of theirs.
+        other = self.client.get("/cockpit/?owner=rep2")
+        self.assertEqual(figures(other.content.decode())["fig-funnel"]["data"][0]["x"][0], 0)
+
+    def test_query_count_is_bounded(self):
+        self.client.force_login(self.manager)
+        self.client.get("/cockpit/")  # warm the frames
+        with CaptureQueriesContext(connection) as queries:
+            self.assertEqual(self.client.get("/cockpit/").status_code, 200)
+        # session, user, scope, pipelines, teams, reps, and one data-version read per
+        # report: independent of the number of deals.
+        count = len(queries)
+        self.assertLessEqual(count, 30)
+        from loudou.deals import services
+
+        for i in range(10):
+            services.create_deal(actor=self.rep, name=f"more {i}", amount="100")
+        self.client.get("/cockpit/")  # the frames again, after the writes
+        with self.assertNumQueries(count):
+            self.client.get("/cockpit/")
+
+    def test_downloads(self):
+        self.client.force_login(self.manager)
+        User.objects.filter(username="rep1").update(username="=HYPERLINK(1)")
+        csv_text = self.client.get("/cockpit/discipline.csv").content.decode("utf-8-sig")
+        self.assertTrue(csv_text.startswith("scope,owner,team"))
+        self.assertIn("'=HYPERLINK(1)", csv_text)
+        response = self.client.get("/cockpit/funnel.xlsx?from=2026-01-01&to=2026-07-01")
+        self.assertEqual(response.status_code, 200)
+        book = load_workbook(io.BytesIO(response.content))
+        self.assertEqual(book.sheetnames, ["funnel", "flow"])
+        self.assertEqual(book["funnel"]["A1"].value, "stage")
+        discipline = load_workbook(io.BytesIO(self.client.get("/cockpit/discipline.xlsx").content))
+        owners = [row[1].value for row in discipline["discipline"].iter_rows(min_row=2)]
+        self.assertIn("'=HYPERLINK(1)", owners)
+        self.assertEqual(self.client.get("/cockpit/secret.csv").status_code, 404)
+        self.assertEqual(self.client.get("/cockpit/funnel.pdf").status_code, 404)
+        self.assertEqual(self.client.get("/cockpit/funnel.csv?from=nope").status_code, 400)
+        # The plan without a target or quotas says so, as a 400 with the reason.
+        self.assertEqual(self.client.get("/cockpit/plan.csv").status_code, 400)
+
+    def test_bad_options_are_a_message_not_a_500(self):
+        self.client.force_login(self.manager)
+        page = self.client.get("/cockpit/?from=2026-07-01&to=2026-01-01")
+        self.assertEqual(page.status_code, 400)
+        self.assertTrue(list(page.context["messages"]))
+        self.assertEqual(self.client.get("/cockpit/?from=2026-13-01").status_code, 400)
+
+    def test_needs_a_login(self):
+        self.assertEqual(self.client.get("/cockpit/").status_code, 302)
+        self.assertEqual(self.client.get("/cockpit/funnel.csv").status_code, 302)
+
+    def test_no_inline_code_and_report_pages_show_their_chart(self):
+        self.client.force_login(self.manager)
+        for path in ["/cockpit/", "/reports/?name=funnel", "/reports/?name=forecast&simulate=1"]:
+            page = self.client.get(path)
+            parser = InlineCode()
+            parser.feed(page.content.decode())
+            self.assertEqual(parser.found, [], path)
+            self.assertIn("img-src 'self' data: blob:", page["Content-Security-Policy"])
+        report = self.client.get("/reports/?name=funnel")
+        self.assertIn("fig-report", figures(report.content.decode()))
+
+
+class ReportChartTests(TransactionTestCase):
+    serialized_rollback = True
+
+    def setUp(self):
+        loader.clear_cache()
+        seed_demo(deals=60, now=NOW)
+
+    def tearDown(self):
+        loader.clear_cache()
+
+    def test_every_report_page_draws_its_chart_whatever_the_grouping(self):
+        self.client.force_login(User.objects.get(username="demo-admin"))
+        names = [
+            "snapshot",
+            "funnel",
+            "flow",
+            "time_in_stage",
+            "cycle",
+            "win_rate",
+            "forecast",
+            "stage_probability",
+            "diagnosis",
+            "discipline",
+            "collection",
+            "activities",
+        ]
+        for name in names:
+            for by in ("", "owner", "team", "source"):
+                with self.subTest(name=name, by=by):
+                    page = self.client.get(f"/reports/?name={name}&by={by}&from=2025-07-01")
+                    self.assertEqual(page.status_code, 200)
+        for query in (
+            "name=plan&target=3000000",
+            "name=plan&target=3000000&by=owner",
+            "name=forecast&simulate=1&target=100",
+            "name=collection&by=deal",
+        ):
+            with self.subTest(query=query):
+                self.assertEqual(self.client.get(f"/reports/?{query}").status_code, 200)
+        page = self.client.get("/reports/?name=plan&target=3000000")
+        needed = figures(page.content.decode())["fig-report"]["data"][0]["y"]
+        data = report_json("plan", "--target", "3000000", "--user", "demo-admin", now=None)
+        self.assertEqual(needed, [row["needed"] for row in data["rows"]])
+
+
+class PlotlyAssetTests(SimpleTestCase):
+    def test_plotly_js_is_served_from_the_installed_package(self):
+        found = finders.find("loudou/vendor/plotly.min.js")
+        self.assertTrue(found and found.endswith("package_data/plotly.min.js"))
+
+    def test_the_committed_css_is_the_installed_plotlys(self):
+        committed = finders.find("loudou/vendor/plotly.css")
+        with open(committed, encoding="utf-8") as f:
+            self.assertEqual(f.read(), plotly_css())
+
+    def test_quarter_slices(self):
+        self.assertEqual(
+            [label for label, *_ in quarter_slices(dt.date(2026, 7, 1))],
+            ["2025 Q3", "2025 Q4", "2026 Q1", "2026 Q2"],
+        )
+        label, start, stop = quarter_slices(dt.date(2026, 11, 15))[-1]
+        self.assertEqual(label, "2026 Q4")
+        self.assertEqual((start, stop), (dt.date(2026, 10, 1), dt.date(2027, 1, 1)))
