@@ -158,7 +158,7 @@ def revert_probability_adoption(
 
 
 @transaction.atomic
-def create_pipeline(
+def create_mirror_pipeline(
     *, key: str, name_zh: str, name_en: str, currency: str, stages: list[dict]
 ) -> Pipeline:
     """A new pipeline with ``stages`` (dicts: key, name, probability as a fraction) as its
@@ -182,6 +182,8 @@ def create_pipeline(
         )
     ensure_outcome_stages(pipeline)
     return pipeline
+
+
 # -- configuration by admins (the settings pages) ---------------------------------------------
 
 MAX_OPEN_POSITION = 990  # open stages sit below the Won/Lost outcomes (1000, 1001)

@@ -18,7 +18,7 @@ import polars as pl
 from loudou.deals.bulk import DealLoad
 from loudou.people.models import User
 from loudou.pipelines.models import Pipeline, Stage, StageKind
-from loudou.pipelines.services import create_pipeline
+from loudou.pipelines.services import create_mirror_pipeline
 
 from ..columns import Mapping, normalise
 from ..lookups import Lookups
@@ -327,7 +327,7 @@ def _mirror(
                 )
             )
     else:
-        pipeline = create_pipeline(
+        pipeline = create_mirror_pipeline(
             key=spec["key"], name_zh=name, name_en=name, currency=currency, stages=spec["stages"]
         )
         made = list(pipeline.stages.order_by("position"))
