@@ -86,8 +86,12 @@ def change_marker(connection: "BaseDatabaseWrapper") -> ChangeMarker:
 
 
 def marker_belongs(connection: "BaseDatabaseWrapper", marker: ChangeMarker) -> bool:
-    """Whether ``marker`` (kept on disk) was taken in this database: its newest record is
-    still here, unchanged. A marker without one proves nothing."""
+    """Whether ``marker`` still stands in this database's change records: its newest record
+    is still here, unchanged. Records are only ever added (and the oldest pruned, never
+    the newest), so a missing one means the records were cleared or the database
+    replaced (a restored backup, a test's flush): whatever was read at the marker cannot
+    be brought up to date from them. A marker taken before any record existed proves
+    nothing (False)."""
     if marker.fingerprint is None:
         return False
     with connection.cursor() as cursor:

@@ -66,10 +66,10 @@ class CockpitRun:
     def _same_day(self, name: str, key: tuple, options: dict[str, Any]) -> ReportResult:
         """A report whose numbers depend on the data, the options and today's date only
         (the simulated forecast with configured probabilities: the costliest panel), kept
-        until the data change (core_dataversion) or the day does: a manager reloading
+        until the data change (a new frames object) or the day does: a manager reloading
         the cockpit, or colleagues who see the same deals, do not pay for it again."""
         # The frames object stands for the data: the loader keeps one per data version
-        # (core_dataversion), so a new object means new data. Uncached frames (no
+        # (change records), so a new object means new data. Uncached frames (no
         # trustworthy marker) are new objects every time: never a stale hit.
         frames = frames_for()
         today = timezone.localtime(self.now).date()

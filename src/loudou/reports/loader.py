@@ -308,14 +308,20 @@ def frames_for(alias: str = "default", activities: bool = False) -> Frames:
     Markers are taken before reading: a write committed during a read may or may not be
     in the frames, and either way the next call sees it as a change, so a cached entry
     never hides a committed write."""
+    connection = connections[alias]
     with _lock:
         if not tracking(alias):
             return load_frames(alias, activities)
         entry = _cache.get(alias)
         if entry is None or _expired(entry):
             entry = _from_store(alias)
-        if entry is not None and not _expired(entry) and (entry.activities or not activities):
-            if not changed_since(connections[alias], entry.marker):
+        if (
+            entry is not None
+            and not _expired(entry)
+            and (entry.activities or not activities)
+            and (entry.marker.fingerprint is None or marker_belongs(connection, entry.marker))
+        ):
+            if not changed_since(connection, entry.marker):
                 _cache[alias] = entry
                 return entry.frames
             refreshed = _refresh(entry, alias, activities)
