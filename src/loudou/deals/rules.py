@@ -37,7 +37,7 @@ from django.utils.translation import gettext_lazy as _
 
 from loudou.core.errors import InvalidInput, NotAllowed, ServiceError
 from loudou.people.access import Scope
-from loudou.pipelines.models import Stage, StageKind
+from loudou.pipelines.models import CriterionKind, Stage, StageKind
 
 from .criteria import UnmetCriterion, unmet_criteria
 from .models import Deal, DealStatus, Payment, StageEvent
@@ -158,6 +158,11 @@ def unmet(change: Transition, deal: Deal) -> list[UnmetCriterion]:
     if not change.leaving:
         return []
     return unmet_criteria(deal, list(change.leaving), since=change.since)
+
+
+def needs_approval(stage: Stage) -> bool:
+    """Do the exit criteria of ``stage`` include a manager's approval?"""
+    return stage.exit_criteria.filter(kind=CriterionKind.APPROVAL).exists()
 
 
 def authorize(*, scope: Scope, unmet: list[UnmetCriterion], override_reason: str) -> Override:
