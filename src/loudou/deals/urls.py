@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import daily_views, views
 
 urlpatterns = [
     path("", views.board, name="board"),
@@ -21,4 +21,24 @@ urlpatterns = [
         name="attachment_download",
     ),
     path("deals/<int:pk>/payments/", views.deal_payment, name="deal_payment"),
+    # The daily loop: Today, next steps, approval requests.
+    path("today/", daily_views.today, name="today"),
+    path("deals/<int:pk>/next-steps/", daily_views.step_schedule, name="step_schedule"),
+    path("next-steps/<int:step_id>/complete/", daily_views.step_complete, name="step_complete"),
+    path(
+        "next-steps/<int:step_id>/reschedule/",
+        daily_views.step_reschedule,
+        name="step_reschedule",
+    ),
+    path(
+        "deals/<int:pk>/approval-request/",
+        daily_views.approval_request,
+        name="approval_request",
+    ),
+    path("approvals/", daily_views.approval_queue, name="approval_queue"),
+    path(
+        "approvals/<int:request_id>/decide/",
+        daily_views.approval_decide,
+        name="approval_decide",
+    ),
 ]

@@ -14,24 +14,28 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from loudou.activities.services import log_activity
 from loudou.core.errors import InvalidInput, ServiceError
+from loudou.core.views import require_post
 from loudou.people.access import Scope
-from loudou.pipelines.models import CriterionKind, Pipeline, Stage, StageKind
+from loudou.pipelines.models import Pipeline, Stage, StageKind
 
 from . import rules, services
 from .forms import (
     ActivityForm,
+    ApprovalRequestForm,
     ApproveForm,
     AttachmentForm,
+    CompleteStepForm,
     DealCreateForm,
     DealEditForm,
     LoseForm,
     MoveForm,
+    NextStepForm,
     PaymentForm,
     ReopenForm,
+    RescheduleForm,
     WinForm,
     custom_values,
 )
@@ -188,8 +192,6 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "is_manager": is_manager,
         "edit_form": DealEditForm(initial=DealEditForm.initial_for(deal), actor=request.user),
         "move_form": MoveForm(initial={"version": deal.version, "stage": next_stage}, deal=deal),
-        "needs_approval": deal.status == DealStatus.OPEN
-        and deal.stage.exit_criteria.filter(kind=CriterionKind.APPROVAL).exists(),
         "win_form": WinForm(initial={"version": deal.version}),
         "lose_form": LoseForm(initial={"version": deal.version}),
         "reopen_form": ReopenForm(
@@ -199,6 +201,7 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else None,
         ),
         "approve_form": ApproveForm(),
+        **_daily_context(request, deal, is_manager=is_manager),
         "activity_form": ActivityForm(),
         "attachment_form": AttachmentForm(),
         "payment_form": PaymentForm(initial={"paid_on": timezone.localdate()}),
@@ -223,6 +226,35 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "deals/detail.html", context)
 
 
+def _daily_context(request: HttpRequest, deal: Deal, *, is_manager: bool) -> dict[str, Any]:
+    """The deal page's next steps and approval requests."""
+    open_deal = deal.status == DealStatus.OPEN
+    needs = open_deal and rules.needs_approval(deal.stage)
+    approved = needs and services.is_approved(deal=deal)
+    requests = list(
+        deal.approval_requests.select_related("stage", "requested_by", "decided_by").order_by(
+            "-requested_at", "-id"
+        )
+    )
+    waiting = next(
+        (r for r in requests if r.status == "pending" and r.stage_id == deal.stage_id), None
+    )
+    return {
+        "next_steps": deal.next_steps.filter(done_at__isnull=True).select_related("assignee"),
+        "next_step_form": NextStepForm(actor=request.user),
+        "complete_form": CompleteStepForm(),
+        "reschedule_form": RescheduleForm(),
+        "approval_requests": requests,
+        "stage_approved": approved,
+        "approval_waiting": waiting,
+        "can_request_approval": needs and not approved and waiting is None,
+        "approval_request_form": ApprovalRequestForm(),
+        "may_approve": needs
+        and not approved
+        and ((is_manager and deal.owner_id != request.user.pk) or request.user.is_loudou_admin),
+    }
+
+
 def _no_kwargs(request: HttpRequest, deal: Deal) -> dict[str, Any]:
     return {}
 
@@ -237,7 +269,7 @@ def _deal_action(
     and returns a success message), report refusals, return to the deal page."""
 
     @login_required
-    @require_POST
+    @require_post
     def view(request: HttpRequest, pk: int) -> HttpResponse:
         deal = _visible_deal(request, pk)
         form = form_class(request.POST, request.FILES, **form_kwargs(request, deal))
