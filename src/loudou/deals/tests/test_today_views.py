@@ -3,7 +3,6 @@ next-step and approval pages and actions with the permission matrix."""
 
 import datetime as dt
 
-from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
