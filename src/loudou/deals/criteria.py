@@ -15,6 +15,7 @@ from django.db.models import Count, F
 from django.utils import translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from loudou.pipelines.models import CriterionKind, CustomField, ExitCriterion, FieldCheck, Stage
 
@@ -158,9 +159,12 @@ def _describe(criterion: ExitCriterion, deal: Deal, facts: _Facts) -> str | None
             type_label = str(ActivityType(criterion.activity_type).label)
         else:
             type_label = _("any type")
-        return _(
+        return ngettext(
+            "%(stage)s: at least %(n)d activity (%(type)s) is needed since entering the "
+            "current stage; there are %(have)d.",
             "%(stage)s: at least %(n)d activities (%(type)s) are needed since entering "
-            "the current stage; there are %(have)d."
+            "the current stage; there are %(have)d.",
+            criterion.min_count,
         ) % {"stage": stage, "n": criterion.min_count, "type": type_label, "have": have}
     if criterion.kind == CriterionKind.ATTACHMENT:
         if criterion.attachment_kind in facts.attachment_kinds:
