@@ -3,12 +3,15 @@ from django.urls import path
 from . import daily_views, views
 
 urlpatterns = [
-    path("", views.board, name="board"),
+    path("", views.board_view, name="board"),
+    path("board/column/<int:stage_id>/", views.board_column, name="board_column"),
     path("deals/", views.deal_list, name="deal_list"),
     path("deals/new/", views.deal_create, name="deal_create"),
     path("deals/<int:pk>/", views.deal_detail, name="deal_detail"),
     path("deals/<int:pk>/edit/", views.deal_update, name="deal_update"),
     path("deals/<int:pk>/move/", views.deal_move, name="deal_move"),
+    path("deals/<int:pk>/move-fix/", views.deal_move_fix, name="deal_move_fix"),
+    path("deals/<int:pk>/lose-dialog/", views.lose_dialog, name="lose_dialog"),
     path("deals/<int:pk>/win/", views.deal_win, name="deal_win"),
     path("deals/<int:pk>/lose/", views.deal_lose, name="deal_lose"),
     path("deals/<int:pk>/reopen/", views.deal_reopen, name="deal_reopen"),

@@ -4,6 +4,7 @@ Views parse a form, call one service and turn a ``ServiceError`` into a message.
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -14,6 +15,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_htmx.http import reswap, retarget, trigger_client_event
 
 from loudou.activities.services import log_activity
 from loudou.core.errors import InvalidInput, ServiceError
@@ -21,7 +23,7 @@ from loudou.core.views import require_post
 from loudou.people.access import Scope
 from loudou.pipelines.models import Pipeline, Stage, StageKind
 
-from . import rules, services
+from . import board, move_dialog, rules, services
 from .forms import (
     ActivityForm,
     ApprovalRequestForm,
@@ -40,7 +42,6 @@ from .forms import (
     custom_values,
 )
 from .models import Attachment, Deal, DealStatus, StageEvent
-from .queries import days_since, is_stale, with_last_touch
 
 
 def _pipeline(request: HttpRequest) -> Pipeline:
@@ -84,40 +85,68 @@ def _form_errors(request: HttpRequest, form: Any) -> None:
 
 
 def _board_context(request: HttpRequest, pipeline: Pipeline) -> dict[str, Any]:
-    stages = list(Stage.objects.filter(pipeline=pipeline, kind=StageKind.OPEN))
-    deals = with_last_touch(
-        services.deals_visible_to(request.user)
-        .filter(pipeline=pipeline, status=DealStatus.OPEN)
-        .select_related("owner", "account", "stage")
-        .order_by("stage_entered_at", "id")
-    )
-    owner = request.GET.get("owner", "")
-    if owner:
-        deals = deals.filter(owner__username=owner)
-    now = timezone.now()
-    columns: dict[int, dict[str, Any]] = {
-        s.pk: {"stage": s, "deals": [], "amount": 0} for s in stages
-    }
-    for deal in deals:
-        deal.stale = is_stale(deal, now)
-        deal.age_days = days_since(deal.stage_entered_at, now)
-        column = columns[deal.stage_id]
-        column["deals"].append(deal)
-        column["amount"] += deal.amount or 0
+    """The board's columns under the filters in the query string (kept on drops too: the
+    board posts to the action's address with its query string)."""
+    scope = Scope.of(request.user)
+    filters = board.BoardFilters.parse(request.GET, scope)
+    columns = board.board_columns(request.user, pipeline, filters)
     return {
         "pipeline": pipeline,
         "pipelines": Pipeline.objects.all(),
-        "columns": list(columns.values()),
-        "owner": owner,
+        "columns": columns,
+        "filters": filters,
+        "filter_qs": filters.querystring(),
+        "total": sum((c.amount for c in columns), Decimal(0)),
+        "weighted_total": sum((c.weighted for c in columns), Decimal(0)),
+        "count": sum(c.count for c in columns),
+    }
+
+
+def _filter_choices(request: HttpRequest, pipeline: Pipeline) -> dict[str, Any]:
+    scope = Scope.of(request.user)
+    return {
+        "owners": scope.owner_choices(),
+        "teams": board.teams_for(scope),
+        "sources": services.deals_visible_to(request.user)
+        .filter(pipeline=pipeline)
+        .exclude(source="")
+        .order_by("source")
+        .values_list("source", flat=True)
+        .distinct()[:200],
+        "periods": list(board.PERIODS.items()),
     }
 
 
 @login_required
-def board(request: HttpRequest) -> HttpResponse:
-    """The kanban board: visible open deals by stage, with age in stage and staleness."""
-    context = _board_context(request, _pipeline(request))
-    template = "deals/_board.html" if request.htmx else "deals/board.html"
-    return render(request, template, context)
+def board_view(request: HttpRequest) -> HttpResponse:
+    """The kanban board: visible open deals by stage, filtered, with totals per column and
+    for the pipeline, badges (stale, overdue, no next step) and lazy paging."""
+    pipeline = _pipeline(request)
+    context = _board_context(request, pipeline)
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "deals/_board.html", context)
+    context.update(_filter_choices(request, pipeline))
+    return render(request, "deals/board.html", context)
+
+
+@login_required
+def board_column(request: HttpRequest, stage_id: int) -> HttpResponse:
+    """More cards of one column (lazy paging), from ``offset``."""
+    stage = get_object_or_404(Stage, pk=stage_id, kind=StageKind.OPEN)
+    filters = board.BoardFilters.parse(request.GET, Scope.of(request.user))
+    offset = request.GET.get("offset", "0")
+    offset_n = min(int(offset), 1_000_000) if offset.isdigit() else 0
+    now = timezone.now()
+    deals = filters.apply(board.base_deals(request.user, stage.pipeline), timezone.localdate(now))
+    page, more = board.cards(deals, stage, filters, now, offset_n)
+    return render(
+        request,
+        "deals/_cards.html",
+        {
+            "column": board.Column(stage=stage, deals=page, more=more, offset=offset_n + len(page)),
+            "filter_qs": filters.querystring(),
+        },
+    )
 
 
 @login_required
@@ -255,6 +284,97 @@ def _daily_context(request: HttpRequest, deal: Deal, *, is_manager: bool) -> dic
     }
 
 
+def _board_response(request: HttpRequest, pipeline: Pipeline) -> HttpResponse:
+    """The refreshed board (for a drop, or the dialog's last step), closing the dialog."""
+    response = render(request, "deals/_board.html", _board_context(request, pipeline))
+    response = retarget(response, "#board")
+    response = reswap(response, "outerHTML")
+    return trigger_client_event(response, "loudou:closeDialog")
+
+
+def _dialog_response(
+    request: HttpRequest, deal: Deal, stage: Stage | None, unmet: list[Any]
+) -> HttpResponse:
+    """The "still needed" dialog of a drop on ``stage`` (None: Won)."""
+    deal.refresh_from_db()
+    response = render(
+        request,
+        "deals/_move_dialog.html",
+        {
+            "deal": deal,
+            "stage": stage,
+            "target": stage.pk if stage is not None else "won",
+            "target_name": stage.name if stage is not None else _("Won"),
+            "fixes": move_dialog.fixes_for(deal, unmet),
+            "is_manager": Scope.of(request.user).may_override,
+            "filter_qs": board.BoardFilters.parse(
+                request.GET, Scope.of(request.user)
+            ).querystring(),
+        },
+    )
+    response = retarget(response, "#move-dialog")
+    return reswap(response, "innerHTML")
+
+
+@login_required
+@require_post
+def deal_move_fix(request: HttpRequest, pk: int) -> HttpResponse:
+    """The dialog's form: apply the fixes given (fields, an activity, a file, an approval
+    request), then try the drop's move again; the dialog stays until the rules pass."""
+    deal = _visible_deal(request, pk)
+    target = request.POST.get("to", "")
+    stage = None
+    if target != "won":
+        stage = get_object_or_404(
+            Stage, pk=int(target) if target.isdigit() else 0, pipeline_id=deal.pipeline_id
+        )
+    version = request.POST.get("version", "")
+    override = request.POST.get("override_reason", "").strip()[:500]
+    try:
+        for done in move_dialog.apply_fixes(
+            actor=request.user,
+            deal=deal,
+            version=int(version) if version.isdigit() else None,
+            data=request.POST,
+            files=request.FILES,
+        ):
+            messages.success(request, done)
+        if stage is None:
+            services.win_deal(actor=request.user, deal=deal, override_reason=override)
+            messages.success(request, _("Deal won. Congratulations!"))
+        else:
+            services.move_deal(
+                actor=request.user, deal=deal, to_stage=stage, override_reason=override
+            )
+            messages.success(request, _("Moved to %(stage)s.") % {"stage": stage.name})
+    except rules.CriteriaNotMet as error:
+        return _dialog_response(request, deal, stage, error.unmet)
+    except ServiceError as error:
+        _report(request, error)
+        unmet = services.check_move(
+            deal=deal, to_stage=stage or deal.pipeline.outcome(StageKind.WON)
+        )
+        return _dialog_response(request, deal, stage, unmet)
+    return _board_response(request, deal.pipeline)
+
+
+@login_required
+def lose_dialog(request: HttpRequest, pk: int) -> HttpResponse:
+    """The board's Lost drop zone: ask why before closing the deal as lost."""
+    deal = _visible_deal(request, pk)
+    return render(
+        request,
+        "deals/_lose_dialog.html",
+        {
+            "deal": deal,
+            "lose_form": LoseForm(initial={"version": deal.version}),
+            "filter_qs": board.BoardFilters.parse(
+                request.GET, Scope.of(request.user)
+            ).querystring(),
+        },
+    )
+
+
 def _no_kwargs(request: HttpRequest, deal: Deal) -> dict[str, Any]:
     return {}
 
@@ -272,17 +392,26 @@ def _deal_action(
     @require_post
     def view(request: HttpRequest, pk: int) -> HttpResponse:
         deal = _visible_deal(request, pk)
+        from_board = bool(request.htmx) and request.POST.get("from") == "board"
         form = form_class(request.POST, request.FILES, **form_kwargs(request, deal))
         if not form.is_valid():
             _form_errors(request, form)
         else:
             try:
                 messages.success(request, action(request, deal, form.cleaned_data))
+            except rules.CriteriaNotMet as error:
+                if from_board:
+                    # A drop on a blocked stage: the dialog says what is missing and
+                    # lets the user fix it there.
+                    target = "won" if request.resolver_match.url_name == "deal_win" else ""
+                    stage = None if target else form.cleaned_data.get("stage")
+                    return _dialog_response(request, deal, stage, error.unmet)
+                _report(request, error)
             except ServiceError as error:
                 _report(request, error)
-        if request.htmx and request.POST.get("from") == "board":
+        if from_board:
             # A drag on the board: answer with the refreshed board and its messages.
-            return render(request, "deals/_board.html", _board_context(request, deal.pipeline))
+            return _board_response(request, deal.pipeline)
         return redirect("deal_detail", pk=deal.pk)
 
     return view
