@@ -23,7 +23,7 @@ from loudou.core.views import require_post
 from loudou.people.access import Scope
 from loudou.pipelines.models import Pipeline, Stage, StageKind
 
-from . import board, move_dialog, rules, services
+from . import board, listing, move_dialog, rules, services
 from .forms import (
     ActivityForm,
     ApprovalRequestForm,
@@ -151,21 +151,44 @@ def board_column(request: HttpRequest, stage_id: int) -> HttpResponse:
 
 @login_required
 def deal_list(request: HttpRequest) -> HttpResponse:
-    """Every visible deal, filterable by status, stage and text."""
-    deals = services.deals_visible_to(request.user).select_related(
-        "owner", "account", "stage", "pipeline"
+    """Every visible deal, filtered (owner, team, stage, status, source, close period,
+    stale, no next step, text), sorted, with totals; the export links carry the filters."""
+    filters = listing.ListFilters.parse(request.GET, request.user)
+    deals = filters.apply(request.user)
+    page = Paginator(deals.select_related("owner", "account", "stage", "pipeline"), 50).get_page(
+        request.GET.get("page")
     )
-    status = request.GET.get("status", "")
-    if status in DealStatus.values:
-        deals = deals.filter(status=status)
-    query = request.GET.get("q", "").strip()
-    if query:
-        deals = deals.filter(name__icontains=query) | deals.filter(account__name__icontains=query)
-    page = Paginator(deals.order_by("-created_at", "-id"), 50).get_page(request.GET.get("page"))
+    now = timezone.now()
+    today = timezone.localdate(now)
+    for deal in page:
+        if deal.status == DealStatus.OPEN:
+            board.decorate(deal, now, today)
+    sorts = []
+    for key, label in listing.SORTS.items():
+        descending = filters.sort == key
+        sorts.append(
+            (
+                label,
+                filters.querystring(sort=("-" if descending else "") + key),
+                filters.sort.removeprefix("-") == key,
+                filters.sort.startswith("-"),
+                key,
+            )
+        )
+    pipeline = services.default_pipeline()
     return render(
         request,
         "deals/list.html",
-        {"page": page, "status": status, "q": query, "statuses": DealStatus.choices},
+        {
+            "page": page,
+            "filters": filters,
+            "filter_qs": filters.querystring(),
+            "sorts": {s[4]: s for s in sorts},
+            "totals": listing.totals(deals),
+            "statuses": DealStatus.choices,
+            "stages": Stage.objects.filter(kind=StageKind.OPEN).select_related("pipeline"),
+            **_filter_choices(request, pipeline),
+        },
     )
 
 
