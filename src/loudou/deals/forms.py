@@ -179,9 +179,16 @@ class MoveForm(forms.Form):
 
     def __init__(self, *args: Any, deal: Deal, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["stage"].queryset = Stage.objects.filter(
-            pipeline_id=deal.pipeline_id, kind="open"
-        ).exclude(pk=deal.stage_id)
+        field = self.fields["stage"]
+        field.queryset = Stage.objects.filter(pipeline_id=deal.pipeline_id, kind="open").exclude(
+            pk=deal.stage_id
+        )
+        # Say which way each choice goes: forward moves need the exit criteria.
+        current = deal.stage.position
+        field.label_from_instance = lambda stage: (
+            (_("%(stage)s (forward)") if stage.position > current else _("%(stage)s (back)"))
+            % {"stage": stage.name}
+        )
 
 
 class WinForm(forms.Form):
@@ -276,3 +283,13 @@ class DecisionForm(forms.Form):
         label=_("Decision"), choices=[("approve", _("Approve")), ("reject", _("Reject"))]
     )
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
+
+
+class ContactForm(forms.Form):
+    contact_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    name = forms.CharField(label=_("Name"), max_length=100)
+    title = forms.CharField(label=_("Title"), max_length=100, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=50, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    wechat = forms.CharField(label=_("WeChat"), max_length=100, required=False)
+    is_decision_maker = forms.BooleanField(label=_("Decision maker"), required=False)

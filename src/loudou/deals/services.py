@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.db import transaction
 from django.db.models import F, QuerySet, Sum
@@ -676,3 +677,33 @@ def record_payment(
     return Payment.objects.create(
         deal=locked, amount=value, paid_on=paid_on, note=note.strip(), recorded_by=actor
     )
+
+
+CONTACT_FIELDS = ("name", "title", "phone", "email", "wechat", "is_decision_maker")
+
+
+@transaction.atomic
+def save_contact(
+    *, actor: User, deal: Deal, values: Mapping[str, Any], contact: Contact | None = None
+) -> Contact:
+    """Add a contact to the deal's account, or change one of its contacts (whoever may
+    change the deal may keep its account's contacts)."""
+    require_can_act(actor, deal)
+    if deal.account_id is None:
+        raise InvalidInput({"account": _("Give the deal an account first.")})
+    if contact is not None and contact.account_id != deal.account_id:
+        raise InvalidInput({"contact": _("The contact must belong to the deal's account.")})
+    unknown = set(values) - set(CONTACT_FIELDS)
+    if unknown:
+        raise InvalidInput({k: _("This field cannot be changed here.") for k in sorted(unknown)})
+    contact = contact or Contact(account_id=deal.account_id)
+    for key, value in values.items():
+        setattr(contact, key, bool(value) if key == "is_decision_maker" else (value or "").strip())
+    if not contact.name:
+        raise InvalidInput({"name": _("A contact needs a name.")})
+    try:
+        contact.full_clean()
+    except ValidationError as exc:
+        raise InvalidInput({k: " ".join(v) for k, v in exc.message_dict.items()}) from exc
+    contact.save()
+    return contact

@@ -24,6 +24,7 @@ urlpatterns = [
         name="attachment_download",
     ),
     path("deals/<int:pk>/payments/", views.deal_payment, name="deal_payment"),
+    path("deals/<int:pk>/contacts/", views.deal_contact, name="deal_contact"),
     # The daily loop: Today, next steps, approval requests.
     path("today/", daily_views.today, name="today"),
     path("deals/<int:pk>/next-steps/", daily_views.step_schedule, name="step_schedule"),

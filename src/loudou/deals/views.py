@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_htmx.http import reswap, retarget, trigger_client_event
 
+from loudou.accounts.models import Contact
 from loudou.activities.services import log_activity
 from loudou.core.errors import InvalidInput, ServiceError
 from loudou.core.views import require_post
@@ -30,6 +31,7 @@ from .forms import (
     ApproveForm,
     AttachmentForm,
     CompleteStepForm,
+    ContactForm,
     DealCreateForm,
     DealEditForm,
     LoseForm,
@@ -242,21 +244,28 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "deal": deal,
         "can_act": can_act,
         "is_manager": is_manager,
-        "edit_form": DealEditForm(initial=DealEditForm.initial_for(deal), actor=request.user),
-        "move_form": MoveForm(initial={"version": deal.version, "stage": next_stage}, deal=deal),
-        "win_form": WinForm(initial={"version": deal.version}),
-        "lose_form": LoseForm(initial={"version": deal.version}),
+        "edit_form": DealEditForm(
+            initial=DealEditForm.initial_for(deal), actor=request.user, auto_id="edit_%s"
+        ),
+        "move_form": MoveForm(
+            initial={"version": deal.version, "stage": next_stage}, deal=deal, auto_id="move_%s"
+        ),
+        "win_form": WinForm(initial={"version": deal.version}, auto_id="win_%s"),
+        "lose_form": LoseForm(initial={"version": deal.version}, auto_id="lose_%s"),
         "reopen_form": ReopenForm(
             deal=deal,
             initial={"version": deal.version, "stage": rules.closed_from(deal)[0]}
             if deal.status != DealStatus.OPEN
             else None,
+            auto_id="reopen_%s",
         ),
-        "approve_form": ApproveForm(),
+        "approve_form": ApproveForm(auto_id="approve_%s"),
         **_daily_context(request, deal, is_manager=is_manager),
-        "activity_form": ActivityForm(),
-        "attachment_form": AttachmentForm(),
-        "payment_form": PaymentForm(initial={"paid_on": timezone.localdate()}),
+        "activity_form": ActivityForm(auto_id="activity_%s"),
+        "attachment_form": AttachmentForm(auto_id="attachment_%s"),
+        "payment_form": PaymentForm(
+            initial={"paid_on": timezone.localdate()}, auto_id="payment_%s"
+        ),
         "next_stage": next_stage,
         "unmet_next": unmet_next,
         "unmet_win": unmet_win,
@@ -293,14 +302,28 @@ def _daily_context(request: HttpRequest, deal: Deal, *, is_manager: bool) -> dic
     )
     return {
         "next_steps": deal.next_steps.filter(done_at__isnull=True).select_related("assignee"),
-        "next_step_form": NextStepForm(actor=request.user),
+        "next_step_form": NextStepForm(actor=request.user, auto_id="step_%s"),
         "complete_form": CompleteStepForm(),
         "reschedule_form": RescheduleForm(),
         "approval_requests": requests,
         "stage_approved": approved,
         "approval_waiting": waiting,
         "can_request_approval": needs and not approved and waiting is None,
-        "approval_request_form": ApprovalRequestForm(),
+        "approval_request_form": ApprovalRequestForm(auto_id="ask_%s"),
+        "contacts": [
+            (
+                c,
+                ContactForm(
+                    initial={
+                        "contact_id": c.pk,
+                        **{f: getattr(c, f) for f in services.CONTACT_FIELDS},
+                    },
+                    auto_id=f"contact{c.pk}_%s",
+                ),
+            )
+            for c in (deal.account.contacts.all() if deal.account_id else [])
+        ],
+        "contact_form": ContactForm(auto_id="newcontact_%s"),
         "may_approve": needs
         and not approved
         and ((is_manager and deal.owner_id != request.user.pk) or request.user.is_loudou_admin),
@@ -546,6 +569,17 @@ def _payment(request: HttpRequest, deal: Deal, data: dict[str, Any]) -> str:
     return _("Payment recorded.")
 
 
+def _contact(request: HttpRequest, deal: Deal, data: dict[str, Any]) -> str:
+    contact = None
+    if data["contact_id"]:
+        contact = Contact.objects.filter(pk=data["contact_id"], account_id=deal.account_id).first()
+        if contact is None:
+            raise InvalidInput({"contact": _("The contact must belong to the deal's account.")})
+    values = {k: data[k] for k in services.CONTACT_FIELDS}
+    services.save_contact(actor=request.user, deal=deal, values=values, contact=contact)
+    return _("Contact saved.")
+
+
 def _with_deal(request: HttpRequest, deal: Deal) -> dict[str, Any]:
     return {"deal": deal}
 
@@ -559,6 +593,7 @@ deal_approve = _deal_action(ApproveForm, _approve)
 deal_log_activity = _deal_action(ActivityForm, _activity)
 deal_attach = _deal_action(AttachmentForm, _attach)
 deal_payment = _deal_action(PaymentForm, _payment)
+deal_contact = _deal_action(ContactForm, _contact)
 
 
 @login_required
