@@ -12,7 +12,12 @@ from loudou.deals import services
 from loudou.deals.models import Deal
 from loudou.people.models import Role, Team
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the default pipeline (a data migration) must survive other
+# transactional tests' flushes.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 SHOTS = Path(__file__).resolve().parents[4] / "docs" / "screenshots"
 
