@@ -93,3 +93,15 @@ class DealPageTests(LoudouTestCase):
         html = self.client.get(f"/deals/{deal.pk}/").content.decode()
         ids = Counter(re.findall(r'\sid="([^"]+)"', html))
         self.assertEqual([i for i, n in ids.items() if n > 1], [])
+
+
+class ForecastCategoryTests(LoudouTestCase):
+    def test_closed_is_translated_as_a_category_not_as_the_closing_time(self):
+        from loudou.deals import services
+
+        deal = self.make_deal()
+        services.win_deal(actor=self.admin, deal=deal, override_reason="test set-up")
+        self.client.force_login(self.rep)
+        response = self.client.get(f"/deals/{deal.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+        self.assertContains(response, "<dt>预测类别</dt><dd>已成交</dd>", html=False)
+        self.assertContains(response, "<dt>关闭时间</dt>")

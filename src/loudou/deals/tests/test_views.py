@@ -27,7 +27,7 @@ class LoginTests(ViewTestCase):
         response = self.client.get("/login/")
         self.assertEqual(response.status_code, 200)
         response = self.client.post("/login/", {"username": "rep", "password": "pw-rep"})
-        self.assertRedirects(response, "/")
+        self.assertRedirects(response, "/today/")
 
     def test_bad_password_is_a_message_not_an_error(self):
         self.client.logout()
