@@ -1,6 +1,7 @@
 """The daily loop's pages: Today, next steps (schedule, complete, reschedule) and approval
 requests (ask, the manager's queue, decide). Thin: a form, one service, a message."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -43,7 +44,7 @@ def _back(request: HttpRequest, fallback: str) -> HttpResponse:
     return redirect(fallback)
 
 
-def _run(request: HttpRequest, form: Any, action: Any) -> bool:
+def _run(request: HttpRequest, form: Any, action: Callable[[dict[str, Any]], str]) -> bool:
     """Validate ``form``, run ``action(data)`` (one service; returns the success message);
     put the outcome in the messages. True if it was done."""
     if not form.is_valid():
@@ -77,21 +78,19 @@ def today(request: HttpRequest) -> HttpResponse:
 def step_schedule(request: HttpRequest, pk: int) -> HttpResponse:
     deal = _visible_deal(request, pk)
     form = NextStepForm(request.POST, actor=request.user)
-    _run(
-        request,
-        form,
-        lambda data: (
-            schedule_next_step(
-                actor=request.user,
-                deal=deal,
-                type=data["type"],
-                due_at=data["due_at"],
-                note=data["note"],
-                assignee=data["assignee"],
-            )
-            and _("Next step scheduled.")
-        ),
-    )
+
+    def action(data: dict[str, Any]) -> str:
+        schedule_next_step(
+            actor=request.user,
+            deal=deal,
+            type=data["type"],
+            due_at=data["due_at"],
+            note=data["note"],
+            assignee=data["assignee"],
+        )
+        return _("Next step scheduled.")
+
+    _run(request, form, action)
     return _back(request, reverse("deal_detail", args=[deal.pk]))
 
 
@@ -128,16 +127,14 @@ def _step_answer(request: HttpRequest, step: NextStep) -> HttpResponse:
 @require_post
 def step_complete(request: HttpRequest, step_id: int) -> HttpResponse:
     step = _visible_step(request, step_id)
-    _run(
-        request,
-        CompleteStepForm(request.POST),
-        lambda data: (
-            complete_next_step(
-                actor=request.user, step=step, outcome=data["outcome"] or "", note=data["note"]
-            )
-            and _("Done; the activity is logged.")
-        ),
-    )
+
+    def action(data: dict[str, Any]) -> str:
+        complete_next_step(
+            actor=request.user, step=step, outcome=data["outcome"] or "", note=data["note"]
+        )
+        return _("Done; the activity is logged.")
+
+    _run(request, CompleteStepForm(request.POST), action)
     return _step_answer(request, step)
 
 
@@ -145,14 +142,12 @@ def step_complete(request: HttpRequest, step_id: int) -> HttpResponse:
 @require_post
 def step_reschedule(request: HttpRequest, step_id: int) -> HttpResponse:
     step = _visible_step(request, step_id)
-    _run(
-        request,
-        RescheduleForm(request.POST),
-        lambda data: (
-            reschedule_next_step(actor=request.user, step=step, due_at=data["due_at"])
-            and _("Rescheduled.")
-        ),
-    )
+
+    def action(data: dict[str, Any]) -> str:
+        reschedule_next_step(actor=request.user, step=step, due_at=data["due_at"])
+        return _("Rescheduled.")
+
+    _run(request, RescheduleForm(request.POST), action)
     return _step_answer(request, step)
 
 
@@ -160,14 +155,12 @@ def step_reschedule(request: HttpRequest, step_id: int) -> HttpResponse:
 @require_post
 def approval_request(request: HttpRequest, pk: int) -> HttpResponse:
     deal = _visible_deal(request, pk)
-    _run(
-        request,
-        ApprovalRequestForm(request.POST),
-        lambda data: (
-            services.request_approval(actor=request.user, deal=deal, note=data["note"])
-            and _("Approval requested; your manager will see it in their queue.")
-        ),
-    )
+
+    def action(data: dict[str, Any]) -> str:
+        services.request_approval(actor=request.user, deal=deal, note=data["note"])
+        return _("Approval requested; your manager will see it in their queue.")
+
+    _run(request, ApprovalRequestForm(request.POST), action)
     return _back(request, reverse("deal_detail", args=[deal.pk]))
 
 

@@ -25,8 +25,9 @@ from loudou.people.models import User
 from loudou.pipelines.models import Stage, StageKind
 
 from . import rules
+from .criteria import UnmetCriterion
 from .models import ApprovalRequest, ApprovalStatus, Deal, DealStatus
-from .queries import with_last_touch, with_next_step
+from .queries import days_since, is_stale, with_last_touch, with_next_step
 from .services import approval_queue
 
 # How long a decided approval request stays on its requester's Today.
@@ -105,10 +106,17 @@ def _stale_reason(days: int, limit: int) -> str:
 
 
 def _fill(
-    agenda: Agenda, deal: Deal, *, now: dt.datetime, today: dt.date, next_name: str, unmet: list
+    agenda: Agenda,
+    deal: Deal,
+    *,
+    now: dt.datetime,
+    today: dt.date,
+    next_name: str,
+    unmet: list[UnmetCriterion],
 ) -> None:
-    untouched = (now - deal.last_touch).days
-    if untouched > deal.stage.rot_days:
+    """Put ``deal`` in every section of ``agenda`` it belongs to."""
+    untouched = days_since(deal.last_touch, now)
+    if is_stale(deal, now):  # the board's and the reports' rule
         agenda.stale.append(
             Item(
                 deal, _stale_reason(untouched, deal.stage.rot_days), untouched - deal.stage.rot_days
