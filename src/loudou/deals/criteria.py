@@ -270,6 +270,9 @@ def unmet_of_current_stays(deals: Sequence[Deal]) -> dict[int, list[UnmetCriteri
     for deal in deals:
         facts = _Facts(counts[deal.pk], kinds[deal.pk], approved[deal.pk], custom_fields)
         for criterion in by_stage.get(deal.stage_id, ()):
+            # Met or not does not depend on the language: word it only when unmet.
+            if _describe(criterion, deal, facts) is None:
+                continue
             messages: dict[str, str] = {}
             for lang in ("zh-hans", "en"):
                 with translation.override(lang):

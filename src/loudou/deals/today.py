@@ -32,6 +32,9 @@ from .services import approval_queue
 
 # How long a decided approval request stays on its requester's Today.
 ANSWERS_SHOWN_DAYS = 7
+# Lines shown per section: one's own, and each rep's on a manager's Today.
+SHOWN_MINE = 30
+SHOWN_PER_REP = 5
 
 
 def days_text(n: int) -> str:
@@ -68,24 +71,38 @@ class Agenda:
     one_away: list[Item] = field(default_factory=list)
     closing: list[Item] = field(default_factory=list)
     unscheduled: list[Item] = field(default_factory=list)
+    owner_id: int | None = None
+    # Items per section before ``rank`` kept the first ones.
+    total: dict[str, int] = field(default_factory=dict)
 
-    def sections(self) -> list[tuple[str, str, list[Item]]]:
+    def sections(self) -> list[tuple[str, str, list[Item], int, str]]:
+        """(key, title, items shown, how many more, the deal list showing them all)."""
+        sections = [
+            ("steps", _("Next steps due"), self.steps, ""),
+            ("stale", _("Stale deals"), self.stale, "stale=1"),
+            ("past_close", _("Past their expected close date"), self.past_close, "period=overdue"),
+            ("one_away", _("One criterion from the next stage"), self.one_away, ""),
+            ("closing", _("Closing this month"), self.closing, "period=this_month"),
+            ("unscheduled", _("No next step scheduled"), self.unscheduled, "no_next_step=1"),
+        ]
         return [
-            ("steps", _("Next steps due"), self.steps),
-            ("stale", _("Stale deals"), self.stale),
-            ("past_close", _("Past their expected close date"), self.past_close),
-            ("one_away", _("One criterion from the next stage"), self.one_away),
-            ("closing", _("Closing this month"), self.closing),
-            ("unscheduled", _("No next step scheduled"), self.unscheduled),
+            (
+                key,
+                title,
+                items,
+                self.total.get(key, len(items)) - len(items),
+                f"status=open&owner={self.owner_id}&{query}" if query else "",
+            )
+            for key, title, items, query in sections
         ]
 
-    @property
-    def count(self) -> int:
-        return len(self.steps) + len(self.stale) + len(self.past_close)
-
-    def rank(self) -> None:
-        for _key, _title, items in self.sections():
+    def rank(self, limit: int) -> None:
+        """Most urgent first, then the largest weighted amount; keep ``limit`` per section
+        (the page stays short and fast; the rest are a click away in the deal list)."""
+        for key, _title, items, _more, _link in self.sections():
             items.sort(key=lambda i: (-i.urgency, -i.weighted, i.deal.pk))
+            self.total[key] = len(items)
+            del items[limit:]
 
 
 @dataclass
@@ -185,15 +202,15 @@ def build_today(user: User, *, now: dt.datetime | None = None) -> Today:
     unmet = rules.unmet_for_next_step(deals)
     following = _next_stage_names({d.pipeline_id for d in deals})
 
-    mine = Agenda()
-    team: dict[int, Agenda] = defaultdict(Agenda)
+    mine = Agenda(owner_id=user.pk)
+    team: dict[int, Agenda] = {}
     people: dict[int, User] = {}
 
     def agenda_of(owner: User) -> Agenda:
         if owner.pk == user.pk:
             return mine
         people[owner.pk] = owner
-        return team[owner.pk]
+        return team.setdefault(owner.pk, Agenda(owner_id=owner.pk))
 
     for deal in deals:
         _fill(
@@ -213,9 +230,9 @@ def build_today(user: User, *, now: dt.datetime | None = None) -> Today:
             % {"time": timezone.localtime(step.due_at).strftime("%H:%M")}
         )
         agenda_of(step.assignee).steps.append(Item(step.deal, reason, overdue, step))
-    mine.rank()
+    mine.rank(SHOWN_MINE)
     for agenda in team.values():
-        agenda.rank()
+        agenda.rank(SHOWN_PER_REP)
     waiting = list(
         approval_queue(user)
         .select_related("deal__owner", "deal__stage", "stage", "requested_by")

@@ -2,6 +2,7 @@
 next-step and approval pages and actions with the permission matrix."""
 
 import datetime as dt
+from unittest import mock
 
 from django.urls import reverse
 from django.utils import timezone
@@ -136,6 +137,18 @@ class TodayPageTests(LoudouTestCase):
         fill(8)
         with self.assertNumQueries(14):
             self.client.get("/today/")
+
+    def test_long_sections_keep_the_most_urgent_and_link_to_the_rest(self):
+        for i in range(4):
+            backdate(self.make_deal(name=f"old{i}", amount=str(1000 * (i + 1))), 30 + i)
+        self.client.force_login(self.rep)
+        with mock.patch("loudou.deals.today.SHOWN_MINE", 2):
+            response = self.client.get("/today/", HTTP_ACCEPT_LANGUAGE="en")
+        mine = response.context["today"].mine
+        self.assertEqual([i.deal.name for i in mine.stale], ["old3", "old2"])
+        self.assertEqual(mine.total["stale"], 4)
+        self.assertContains(response, f"/deals/?status=open&amp;owner={self.rep.pk}&amp;stale=1")
+        self.assertContains(response, "and 2 more")
 
     def test_anonymous_is_sent_to_login(self):
         self.assertRedirects(self.client.get("/today/"), "/login/?next=/today/")
