@@ -3,6 +3,7 @@ it from Today; drags a card onto a blocked stage, fills the missing field in the
 sees the card move; asks for approval, which the manager gives from the queue. The
 screenshots in docs/screenshots/ come from these runs (English and zh-Hans)."""
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -50,7 +51,21 @@ def test_schedule_a_next_step_and_complete_it_from_today(open_page):
     deal = services.create_deal(
         actor=rep, name="华东项目", amount="120000", account_name="上海某公司"
     )
-    services.create_deal(actor=rep, name="Stale one", amount="5000")
+    # Two more for a fuller Today: one untouched for 20 days, one past its close date.
+    services.create_deal(
+        actor=rep,
+        name="深圳年度订阅",
+        amount="36000",
+        account_name="深圳某科技",
+        at=timezone.now() - dt.timedelta(days=20),
+    )
+    services.create_deal(
+        actor=rep,
+        name="北京私有化部署",
+        amount="450000",
+        account_name="北京某集团",
+        expected_close_date=timezone.localdate() - dt.timedelta(days=3),
+    )
     page = open_page("en")
     log_in(page, "mei")
     page.goto(f"{page.base_url}/deals/{deal.pk}/")
