@@ -274,7 +274,10 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("-at", "-id"),
         "activities": deal.activities.select_related("by", "contact")[:100],
         "attachments": deal.attachments.select_related("uploaded_by"),
-        "approvals": deal.approvals.select_related("stage", "approved_by"),
+        # Approvals given without a request (the request's line shows the others).
+        "direct_approvals": deal.approvals.filter(request__isnull=True).select_related(
+            "stage", "approved_by"
+        ),
         "payments": deal.payments.select_related("recorded_by"),
         "paid": paid,
         "outstanding": (deal.amount or 0) - paid if deal.status == DealStatus.WON else None,

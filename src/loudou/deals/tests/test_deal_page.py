@@ -105,3 +105,22 @@ class ForecastCategoryTests(LoudouTestCase):
         response = self.client.get(f"/deals/{deal.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans")
         self.assertContains(response, "<dt>预测类别</dt><dd>已成交</dd>", html=False)
         self.assertContains(response, "<dt>关闭时间</dt>")
+
+
+class ApprovalHistoryTests(LoudouTestCase):
+    def test_requests_and_direct_approvals_show_once_each(self):
+        from loudou.deals import services
+
+        deal = self.make_deal(stage=self.stages["negotiation"])
+        services.request_approval(actor=self.rep, deal=deal, note="请批")
+        services.decide_approval(
+            actor=self.manager, request=deal.approval_requests.get(), approve=False, note="再等等"
+        )
+        services.approve_stage_exit(actor=self.admin, deal=deal, note="直接批准")
+        self.client.force_login(self.rep)
+        response = self.client.get(f"/deals/{deal.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+        self.assertContains(response, "请批", count=1)
+        self.assertContains(response, "再等等", count=1)
+        self.assertContains(response, "直接批准", count=1)
+        self.assertContains(response, "approved leaving")
+        self.assertNotContains(response, "/approval-request/")  # approved: nothing to ask
