@@ -170,6 +170,14 @@ def reschedule_next_step(
     return locked
 
 
+@transaction.atomic
+def cancel_next_step(*, actor: User, step: NextStep | int) -> None:
+    """Drop an open next step that will not happen (a done one stays: it is history)."""
+    locked = _open_step(step)
+    require_can_act(actor, locked.deal)
+    locked.delete()
+
+
 def next_steps_visible_to(user: User) -> QuerySet[NextStep]:
     """Open next steps on the deals ``user`` may see (``Scope``)."""
     scope = Scope.of(user)

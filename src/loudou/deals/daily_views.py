@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from loudou.activities.models import NextStep
 from loudou.activities.services import (
+    cancel_next_step,
     complete_next_step,
     reschedule_next_step,
     schedule_next_step,
@@ -149,6 +150,22 @@ def step_reschedule(request: HttpRequest, step_id: int) -> HttpResponse:
 
     _run(request, RescheduleForm(request.POST), action)
     return _step_answer(request, step)
+
+
+@login_required
+@require_post
+def step_cancel(request: HttpRequest, step_id: int) -> HttpResponse:
+    step = _visible_step(request, step_id)
+    try:
+        cancel_next_step(actor=request.user, step=step)
+    except ServiceError as error:
+        _report(request, error)
+        return _step_answer(request, step)
+    messages.success(request, _("Next step cancelled."))
+    if request.htmx:
+        # The line goes; the message replaces it.
+        return render(request, "core/_messages.html")
+    return _back(request, reverse("deal_detail", args=[step.deal_id]))
 
 
 @login_required

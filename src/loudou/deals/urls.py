@@ -34,6 +34,7 @@ urlpatterns = [
         daily_views.step_reschedule,
         name="step_reschedule",
     ),
+    path("next-steps/<int:step_id>/cancel/", daily_views.step_cancel, name="step_cancel"),
     path(
         "deals/<int:pk>/approval-request/",
         daily_views.approval_request,

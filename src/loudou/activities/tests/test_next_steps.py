@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from loudou.activities.models import Activity, NextStep
 from loudou.activities.services import (
+    cancel_next_step,
     complete_next_step,
     next_steps_visible_to,
     reschedule_next_step,
@@ -116,6 +117,21 @@ class RescheduleTests(LoudouTestCase):
             reschedule_next_step(actor=self.rep, step=step, due_at=later(5))
         step.refresh_from_db()
         self.assertEqual(step.due_at, due)
+
+
+class CancelTests(LoudouTestCase):
+    def test_cancel_an_open_step_only(self):
+        deal = self.make_deal()
+        step = schedule_next_step(actor=self.rep, deal=deal, type="call", due_at=later(1))
+        with self.assertRaises(NotAllowed):
+            cancel_next_step(actor=self.outsider, step=step)
+        cancel_next_step(actor=self.rep, step=step)
+        self.assertFalse(NextStep.objects.exists())
+        done = schedule_next_step(actor=self.rep, deal=deal, type="call", due_at=ago(1))
+        complete_next_step(actor=self.rep, step=done)
+        with self.assertRaises(InvalidInput):
+            cancel_next_step(actor=self.rep, step=done)
+        self.assertTrue(NextStep.objects.filter(pk=done.pk).exists())
 
 
 class VisibilityTests(LoudouTestCase):

@@ -222,6 +222,23 @@ class NextStepViewTests(LoudouTestCase):
                 self.assertContains(response, 'class="msg error"')
                 self.assertEqual(deal.activities.count(), logged)
 
+    def test_cancel(self):
+        deal = self.make_deal()
+        for name in USERS:
+            with self.subTest(user=name):
+                step = schedule_next_step(actor=self.rep, deal=deal, type="call", due_at=ago(1))
+                self.client.force_login(getattr(self, name))
+                response = self.client.post(
+                    f"/next-steps/{step.pk}/cancel/", HTTP_HX_REQUEST="true"
+                )
+                gone = not NextStep.objects.filter(pk=step.pk).exists()
+                if name in ("rep", "manager", "admin"):
+                    self.assertContains(response, 'class="msg success"')
+                    self.assertTrue(gone)
+                else:
+                    self.assertEqual(response.status_code, 404)
+                    self.assertFalse(gone)
+
     def test_get_on_an_action_is_a_page_not_an_empty_405(self):
         deal = self.make_deal()
         self.client.force_login(self.rep)
