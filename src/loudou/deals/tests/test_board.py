@@ -5,6 +5,8 @@ import datetime as dt
 from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from loudou.activities.services import log_activity, schedule_next_step
@@ -233,3 +235,23 @@ class DialogTests(LoudouTestCase):
         log_activity(actor=self.rep, deal=deal, type="call")
         deal.refresh_from_db()
         self.assertEqual(deal.stage.key, "needs")
+
+
+class QueryBoundTests(LoudouTestCase):
+    def test_filtered_board_and_more_cards_do_not_grow_with_deals(self):
+        self.client.force_login(self.manager)
+        query = f"/?no_next_step=1&stale=1&period=this_month&q=d&team={self.north.pk}"
+        self.make_deal(name="d0")
+        column = f"/board/column/{self.stages['contact'].pk}/?offset=0&stale=1"
+        self.client.get(query)  # warm caches
+        with CaptureQueriesContext(connection) as few:
+            self.client.get(query)
+        with CaptureQueriesContext(connection) as few_more:
+            self.client.get(column)
+        for i in range(12):
+            self.make_deal(name=f"d{i + 1}", at=ago(40), expected_close_date=timezone.localdate())
+        with self.assertNumQueries(len(few)):
+            response = self.client.get(query)
+        self.assertEqual(columns(response)["contact"].count, 12)
+        with self.assertNumQueries(len(few_more)):
+            self.client.get(column)
