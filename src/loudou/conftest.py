@@ -43,9 +43,11 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser(django_db_setup, django_db_blocker):
     import os
     from pathlib import Path
+
+    from django.db import connections
 
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI") == "true" or os.environ.get("LOUDOU_REQUIRE_BROWSER") == "1":
@@ -56,7 +58,20 @@ def browser():
     # Playwright runs an event loop in this thread; the ORM calls a test makes between
     # browser steps are still plain synchronous calls.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # Playwright's sync API leaves its event loop running in this thread, and Django then
+    # keeps this thread's connections elsewhere (asgiref's Local): new connection objects,
+    # without the copy of the migrated data that transactional tests with
+    # serialized_rollback restore after each flush (the default pipeline, lost reasons).
+    # Hand that copy over to the new connections.
+    with django_db_blocker.unblock():
+        serialized = {
+            alias: connections[alias]._test_serialized_contents
+            for alias in connections
+            if hasattr(connections[alias], "_test_serialized_contents")
+        }
     with sync_playwright() as p:
+        for alias, contents in serialized.items():
+            connections[alias]._test_serialized_contents = contents
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield browser
         browser.close()

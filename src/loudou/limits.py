@@ -17,3 +17,6 @@ MAX_AMOUNT = Decimal("9999999999999.99")
 MAX_AMOUNT_TEXT = "9,999,999,999,999.99"
 FIRST_DATE = dt.date(1900, 1, 1)
 LAST_DATE = dt.date(2199, 12, 31)
+
+# The deals one "Today" page considers (a manager's own and their teams' open deals).
+TODAY_MAX_DEALS = 3000

@@ -156,7 +156,8 @@ ROOT_URLCONF = "loudou.urls"
 WSGI_APPLICATION = "loudou.wsgi.application"
 AUTH_USER_MODEL = "people.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "board"
+# A rep's home is their Today (issue 13); the board is one click away.
+LOGIN_REDIRECT_URL = "today"
 LOGOUT_REDIRECT_URL = "login"
 
 TEMPLATES = [

@@ -345,9 +345,40 @@ class _Seeder:
             services.record_payment(actor=rep, deal=deal, amount=part, paid_on=day)
             remaining -= part
 
+    def daily(self) -> None:
+        """The daily loop: next steps on most open deals (some overdue, some due today, the
+        rest ahead; a quarter have none, which Today and the board flag) and a few approval
+        requests waiting for the managers."""
+        from loudou.activities.services import schedule_next_step
+
+        open_deals = Deal.objects.filter(status="open").select_related("owner", "stage")
+        asked = 0
+        for deal in open_deals.order_by("id"):
+            if self.rng.random() < 0.75:
+                due = self.now + dt.timedelta(
+                    days=self.rng.randint(-4, 7), hours=self.rng.randint(-3, 3)
+                )
+                schedule_next_step(
+                    actor=deal.owner,
+                    deal=deal,
+                    type=self.rng.choice(["call", "visit", "meeting", "wechat", "email", "task"]),
+                    due_at=due,
+                    note=self.rng.choice(["", "确认预算", "发送报价", "约技术交流", "催合同"]),
+                )
+            if (
+                asked < 3
+                and deal.stage.key == "negotiation"
+                and not services.is_approved(deal=deal)
+            ):
+                services.request_approval(
+                    actor=deal.owner, deal=deal, note="客户已口头确认，请批准"
+                )
+                asked += 1
+
     def run(self, deals: int) -> None:
         self.people()
         self.accounts()
         self.quotas()
         for index in range(deals):
             self.deal(index)
+        self.daily()

@@ -1,6 +1,9 @@
 """Cross-cutting pages: the health check and the page of a throttled login."""
 
 import math
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -35,3 +38,18 @@ def locked_out(
     wait = (until - timezone.now()).total_seconds()
     response["Retry-After"] = str(max(1, math.ceil(wait)))
     return response
+
+
+def require_post(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Like Django's ``require_POST``, but a browser that opens an action's address (a GET)
+    gets a page in the app's layout saying so, with a way back, not an empty 405."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method != "POST":
+            response = render(request, "405.html", status=405)
+            response["Allow"] = "POST"
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapped

@@ -5,14 +5,17 @@ meet and calls this to find the unmet ones; the UI calls it to show what is miss
 """
 
 import datetime as dt
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.db.models import Count, F
 from django.utils import translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from loudou.pipelines.models import CriterionKind, CustomField, ExitCriterion, FieldCheck, Stage
 
@@ -156,9 +159,12 @@ def _describe(criterion: ExitCriterion, deal: Deal, facts: _Facts) -> str | None
             type_label = str(ActivityType(criterion.activity_type).label)
         else:
             type_label = _("any type")
-        return _(
+        return ngettext(
+            "%(stage)s: at least %(n)d activity (%(type)s) is needed since entering the "
+            "current stage; there are %(have)d.",
             "%(stage)s: at least %(n)d activities (%(type)s) are needed since entering "
-            "the current stage; there are %(have)d."
+            "the current stage; there are %(have)d.",
+            criterion.min_count,
         ) % {"stage": stage, "n": criterion.min_count, "type": type_label, "have": have}
     if criterion.kind == CriterionKind.ATTACHMENT:
         if criterion.attachment_kind in facts.attachment_kinds:
@@ -231,3 +237,69 @@ def rule_words(
     facts = _Facts(Counter(), set(), set(), custom_fields)
     blank = Deal(custom={})  # meets nothing: every rule says what it asks for
     return _custom_description(criterion) or _describe(criterion, blank, facts) or ""
+
+
+def unmet_of_current_stays(deals: Sequence[Deal]) -> dict[int, list[UnmetCriterion]]:
+    """For many open deals at once, the exit criteria of each one's current stage it does
+    not meet (activities and approvals counted since it entered the stage), in a few
+    queries whatever their number: the same evaluation as ``unmet_criteria``, for pages
+    that list many deals (Today). ``deals.rules`` says when this is what a move needs."""
+    from loudou.activities.models import Activity
+
+    result: dict[int, list[UnmetCriterion]] = {d.pk: [] for d in deals}
+    criteria = list(
+        ExitCriterion.objects.filter(stage_id__in={d.stage_id for d in deals})
+        .select_related("stage")
+        .order_by("stage__position", "id")
+    )
+    if not criteria:
+        return result
+    by_stage: dict[int, list[ExitCriterion]] = defaultdict(list)
+    for criterion in criteria:
+        by_stage[criterion.stage_id].append(criterion)
+    ids = [d.pk for d in deals if d.stage_id in by_stage]
+    custom_fields = {cf.key: cf for cf in CustomField.objects.all()}
+    counts: dict[int, Counter] = defaultdict(Counter)
+    for deal_id, kind, n in (
+        Activity.objects.filter(deal_id__in=ids, at__gte=F("deal__stage_entered_at"))
+        .order_by()
+        .values("deal_id", "type")
+        .annotate(n=Count("id"))
+        .values_list("deal_id", "type", "n")
+    ):
+        counts[deal_id][kind] = n
+    kinds: dict[int, set[str]] = defaultdict(set)
+    for deal_id, kind in (
+        Attachment.objects.filter(deal_id__in=ids).order_by().values_list("deal_id", "kind")
+    ):
+        kinds[deal_id].add(kind)
+    approved: dict[int, set[int]] = defaultdict(set)
+    for deal_id, stage_id in (
+        StageApproval.objects.filter(deal_id__in=ids, at__gte=F("deal__stage_entered_at"))
+        .order_by()
+        .values_list("deal_id", "stage_id")
+    ):
+        approved[deal_id].add(stage_id)
+    for deal in deals:
+        facts = _Facts(counts[deal.pk], kinds[deal.pk], approved[deal.pk], custom_fields)
+        for criterion in by_stage.get(deal.stage_id, ()):
+            # Met or not does not depend on the language: word it only when unmet.
+            if _describe(criterion, deal, facts) is None:
+                continue
+            messages: dict[str, str] = {}
+            for lang in ("zh-hans", "en"):
+                with translation.override(lang):
+                    msg = _describe(criterion, deal, facts)
+                    if msg is not None:
+                        messages[lang] = _custom_description(criterion) or msg
+            if messages:
+                result[deal.pk].append(
+                    UnmetCriterion(
+                        criterion_id=criterion.pk,
+                        stage_key=criterion.stage.key,
+                        kind=criterion.kind,
+                        message_zh=messages["zh-hans"],
+                        message_en=messages["en"],
+                    )
+                )
+    return result

@@ -8,7 +8,7 @@ from django import forms
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
-from loudou.activities.models import ActivityOutcome, ActivityType
+from loudou.activities.models import ActivityOutcome, ActivityType, NextStepType
 from loudou.limits import FIRST_DATE, LAST_DATE, MAX_AMOUNT
 from loudou.people.access import Scope
 from loudou.people.models import User
@@ -179,10 +179,17 @@ class MoveForm(forms.Form):
 
     def __init__(self, *args: Any, deal: Deal, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        field = self.fields["stage"]
         # No deal enters an archived stage (deals.rules); it is not offered.
-        self.fields["stage"].queryset = Stage.objects.filter(
+        field.queryset = Stage.objects.filter(
             pipeline_id=deal.pipeline_id, kind="open", archived=False
         ).exclude(pk=deal.stage_id)
+        # Say which way each choice goes: forward moves need the exit criteria.
+        current = deal.stage.position
+        field.label_from_instance = lambda stage: (
+            (_("%(stage)s (forward)") if stage.position > current else _("%(stage)s (back)"))
+            % {"stage": stage.name}
+        )
 
 
 class WinForm(forms.Form):
@@ -240,3 +247,50 @@ class PaymentForm(forms.Form):
     amount = amount_field(_("Amount"), required=True, minimum=Decimal("0.01"))
     paid_on = forms.DateField(label=_("Paid on"), widget=date_widget(), validators=[date_range])
     note = forms.CharField(label=_("Note"), required=False, max_length=200)
+
+
+class NextStepForm(forms.Form):
+    type = forms.ChoiceField(label=_("Type"), choices=NextStepType.choices)
+    due_at = forms.DateTimeField(label=_("Due"), widget=datetime_widget(), validators=[date_range])
+    note = forms.CharField(label=_("Note"), required=False, max_length=1000)
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"), queryset=User.objects.none(), required=False
+    )
+
+    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Who may be chosen is the actor's owner choices; the service checks the deal.
+        self.fields["assignee"].queryset = Scope.of(actor).owner_choices()
+        self.fields["assignee"].empty_label = _("The deal's owner")
+
+
+class CompleteStepForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=ActivityOutcome.choices, required=False)
+    note = forms.CharField(label=_("What happened"), required=False, max_length=2000)
+
+
+class RescheduleForm(forms.Form):
+    due_at = forms.DateTimeField(
+        label=_("New time"), widget=datetime_widget(), validators=[date_range]
+    )
+
+
+class ApprovalRequestForm(forms.Form):
+    note = forms.CharField(label=_("Note for the manager"), required=False, max_length=500)
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"), choices=[("approve", _("Approve")), ("reject", _("Reject"))]
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=500)
+
+
+class ContactForm(forms.Form):
+    contact_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    name = forms.CharField(label=_("Name"), max_length=100)
+    title = forms.CharField(label=_("Title"), max_length=100, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=50, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    wechat = forms.CharField(label=_("WeChat"), max_length=100, required=False)
+    is_decision_maker = forms.BooleanField(label=_("Decision maker"), required=False)

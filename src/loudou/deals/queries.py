@@ -2,9 +2,11 @@
 
 import datetime as dt
 
-from django.db.models import DateTimeField, QuerySet
+from django.db.models import DateTimeField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
+
+from loudou.activities.models import NextStep
 
 from .models import Deal
 
@@ -31,3 +33,19 @@ def is_stale(deal: Deal, now: dt.datetime | None = None) -> bool:
 
 def days_since(moment: dt.datetime, now: dt.datetime | None = None) -> int:
     return max(0, ((now or timezone.now()) - moment).days)
+
+
+def with_next_step(deals: QuerySet[Deal]) -> QuerySet[Deal]:
+    """Annotate ``next_step_due``: when the deal's earliest open next step is due (None: an
+    open deal with nothing scheduled, which pages flag)."""
+    first_open = (
+        NextStep.objects.filter(deal=OuterRef("pk"), done_at__isnull=True)
+        .order_by("due_at")
+        .values("due_at")[:1]
+    )
+    return deals.annotate(next_step_due=Subquery(first_open, output_field=DateTimeField()))
+
+
+def needs_next_step(deal: Deal) -> bool:
+    """An open deal with no next step scheduled (needs ``with_next_step``)."""
+    return deal.status == "open" and deal.next_step_due is None

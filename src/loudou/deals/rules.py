@@ -37,9 +37,9 @@ from django.utils.translation import gettext_lazy as _
 
 from loudou.core.errors import InvalidInput, NotAllowed, ServiceError
 from loudou.people.access import Scope
-from loudou.pipelines.models import Pipeline, Stage, StageKind
+from loudou.pipelines.models import CriterionKind, Pipeline, Stage, StageKind
 
-from .criteria import UnmetCriterion, unmet_criteria
+from .criteria import UnmetCriterion, unmet_criteria, unmet_of_current_stays
 from .models import Deal, DealStatus, Payment, StageEvent
 
 
@@ -168,6 +168,18 @@ def unmet(change: Transition, deal: Deal) -> list[UnmetCriterion]:
     if not change.leaving:
         return []
     return unmet_criteria(deal, list(change.leaving), since=change.since)
+
+
+def unmet_for_next_step(deals: Sequence[Deal]) -> dict[int, list[UnmetCriterion]]:
+    """What each open deal lacks to go one step forward (to the next open stage, or to win
+    from the last): a forward move to the very next stage leaves only the current stage, so
+    its criteria, counted over the current stay, are all that apply. Many deals at once."""
+    return unmet_of_current_stays([d for d in deals if d.status == DealStatus.OPEN])
+
+
+def needs_approval(stage: Stage) -> bool:
+    """Do the exit criteria of ``stage`` include a manager's approval?"""
+    return stage.exit_criteria.filter(kind=CriterionKind.APPROVAL).exists()
 
 
 def authorize(*, scope: Scope, unmet: list[UnmetCriterion], override_reason: str) -> Override:

@@ -14,9 +14,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -43,6 +44,8 @@ from .guards import (
     resolve_time,
 )
 from .models import (
+    ApprovalRequest,
+    ApprovalStatus,
     Attachment,
     AttachmentKind,
     Deal,
@@ -499,18 +502,122 @@ def approve_stage_exit(
     """A manager (or admin) approves the deal leaving ``stage`` (default: its current one).
     Managers cannot approve their own deals; an admin can."""
     at = resolve_time(at)
+    _require_decider(actor, deal)
+    if deal.status != DealStatus.OPEN:
+        raise InvalidInput({"status": _("This deal is closed.")})
+    stage = stage or deal.stage
+    rules.require_open_stage(stage, deal.pipeline_id)
+    approval = StageApproval.objects.create(
+        deal=deal, stage=stage, approved_by=actor, at=at, note=note.strip()
+    )
+    # A rep's waiting request for this stage is answered by this approval.
+    ApprovalRequest.objects.filter(
+        deal=deal, stage=stage, status=ApprovalStatus.PENDING, approval__isnull=True
+    ).update(
+        status=ApprovalStatus.APPROVED,
+        decided_by=actor,
+        decided_at=at,
+        decision_note=note.strip(),
+        approval=approval,
+    )
+    return approval
+
+
+def _require_decider(actor: User, deal: Deal) -> None:
+    """Who may approve: a manager of the deal's team (not of their own deal), an admin."""
     scope = Scope.of(actor)
     require_can_act(actor, deal)
     if not scope.may_override:
         raise NotAllowed(_("Only a manager or an administrator may do this."))
     if deal.owner_id == actor.pk and not scope.everything:
         raise NotAllowed(_("You cannot approve your own deal; ask another manager."))
-    if deal.status != DealStatus.OPEN:
-        raise InvalidInput({"status": _("This deal is closed.")})
+
+
+def is_approved(*, deal: Deal, stage: Stage | None = None) -> bool:
+    """Has leaving ``stage`` (default: the current one) been approved during this stay?"""
     stage = stage or deal.stage
-    rules.require_open_stage(stage, deal.pipeline_id)
-    return StageApproval.objects.create(
-        deal=deal, stage=stage, approved_by=actor, at=at, note=note.strip()
+    return StageApproval.objects.filter(
+        deal=deal, stage=stage, at__gte=deal.stage_entered_at
+    ).exists()
+
+
+@transaction.atomic
+def request_approval(
+    *, actor: User, deal: Deal, note: str = "", at: dt.datetime | None = None
+) -> ApprovalRequest:
+    """Ask a manager to approve the deal leaving its current stage (whose exit criteria
+    include a manager's approval). One waiting request per deal and stage."""
+    at = resolve_time(at)
+    locked = lock_deal(deal, None)
+    require_can_act(actor, locked)
+    if locked.status != DealStatus.OPEN:
+        raise InvalidInput({"status": _("This deal is closed.")})
+    if not rules.needs_approval(locked.stage):
+        raise InvalidInput({"stage": _("Leaving this stage needs no approval.")})
+    if is_approved(deal=locked):
+        raise InvalidInput({"stage": _("Leaving this stage is approved already.")})
+    if ApprovalRequest.objects.filter(
+        deal=locked, stage=locked.stage, status=ApprovalStatus.PENDING
+    ).exists():
+        raise InvalidInput({"stage": _("An approval request is already waiting.")})
+    return ApprovalRequest.objects.create(
+        deal=locked,
+        stage=locked.stage,
+        requested_by=actor,
+        requested_at=max(at, locked.stage_entered_at),
+        note=note.strip(),
+    )
+
+
+@transaction.atomic
+def decide_approval(
+    *,
+    actor: User,
+    request: ApprovalRequest | int,
+    approve: bool,
+    note: str = "",
+    at: dt.datetime | None = None,
+) -> ApprovalRequest:
+    """A manager (or admin) approves or rejects a waiting request, with a note. Approving
+    gives the ``StageApproval`` the exit criterion counts; a deal that has left the stage
+    since cannot be approved for it any more."""
+    at = resolve_time(at)
+    pk = request.pk if isinstance(request, ApprovalRequest) else request
+    locked = ApprovalRequest.objects.select_for_update().filter(pk=pk).first()
+    if locked is None:
+        raise InvalidInput({"request": _("This approval request does not exist (any more).")})
+    deal = lock_deal(locked.deal_id, None)
+    _require_decider(actor, deal)
+    if locked.status != ApprovalStatus.PENDING:
+        raise InvalidInput({"request": _("This request has been decided already.")})
+    note = note.strip()
+    if approve:
+        if deal.status != DealStatus.OPEN or deal.stage_id != locked.stage_id:
+            raise InvalidInput({"request": _("The deal has left that stage since the request.")})
+        approve_stage_exit(actor=actor, deal=deal, stage=locked.stage, note=note, at=at)
+        locked.refresh_from_db()
+        return locked
+    if not note:
+        raise InvalidInput({"note": _("Say why the request is rejected.")})
+    locked.status = ApprovalStatus.REJECTED
+    locked.decided_by = actor
+    locked.decided_at = at
+    locked.decision_note = note
+    locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    return locked
+
+
+def approval_queue(user: User) -> QuerySet[ApprovalRequest]:
+    """Waiting requests ``user`` may decide: on deals in their scope, not their own (an
+    admin's own deals included); none for reps."""
+    scope = Scope.of(user)
+    if not scope.may_override:
+        return ApprovalRequest.objects.none()
+    deals = scope.filter(Deal.objects.all())
+    if not scope.everything:
+        deals = deals.exclude(owner_id=user.pk)
+    return ApprovalRequest.objects.filter(
+        status=ApprovalStatus.PENDING, deal__in=deals.values("pk")
     )
 
 
@@ -608,3 +715,33 @@ def save_lost_reason(
         raise InvalidInput({k: " ".join(v) for k, v in exc.message_dict.items()}) from exc
     reason.save()
     return reason
+
+
+CONTACT_FIELDS = ("name", "title", "phone", "email", "wechat", "is_decision_maker")
+
+
+@transaction.atomic
+def save_contact(
+    *, actor: User, deal: Deal, values: Mapping[str, Any], contact: Contact | None = None
+) -> Contact:
+    """Add a contact to the deal's account, or change one of its contacts (whoever may
+    change the deal may keep its account's contacts)."""
+    require_can_act(actor, deal)
+    if deal.account_id is None:
+        raise InvalidInput({"account": _("Give the deal an account first.")})
+    if contact is not None and contact.account_id != deal.account_id:
+        raise InvalidInput({"contact": _("The contact must belong to the deal's account.")})
+    unknown = set(values) - set(CONTACT_FIELDS)
+    if unknown:
+        raise InvalidInput({k: _("This field cannot be changed here.") for k in sorted(unknown)})
+    contact = contact or Contact(account_id=deal.account_id)
+    for key, value in values.items():
+        setattr(contact, key, bool(value) if key == "is_decision_maker" else (value or "").strip())
+    if not contact.name:
+        raise InvalidInput({"name": _("A contact needs a name.")})
+    try:
+        contact.full_clean()
+    except ValidationError as exc:
+        raise InvalidInput({k: " ".join(v) for k, v in exc.message_dict.items()}) from exc
+    contact.save()
+    return contact

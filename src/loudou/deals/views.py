@@ -4,39 +4,46 @@ Views parse a form, call one service and turn a ``ServiceError`` into a message.
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django_htmx.http import reswap, retarget, trigger_client_event
 
+from loudou.accounts.models import Contact
 from loudou.activities.services import log_activity
 from loudou.core.errors import InvalidInput, ServiceError
+from loudou.core.views import require_post
 from loudou.people.access import Scope
-from loudou.pipelines.models import CriterionKind, Pipeline, Stage, StageKind
+from loudou.pipelines.models import Pipeline, Stage, StageKind
 
-from . import rules, services
+from . import board, listing, move_dialog, rules, services
 from .forms import (
     ActivityForm,
+    ApprovalRequestForm,
     ApproveForm,
     AttachmentForm,
+    CompleteStepForm,
+    ContactForm,
     DealCreateForm,
     DealEditForm,
     LoseForm,
     MoveForm,
+    NextStepForm,
     PaymentForm,
     ReopenForm,
+    RescheduleForm,
     WinForm,
     custom_values,
 )
 from .models import Attachment, Deal, DealStatus, StageEvent
-from .queries import days_since, is_stale, with_last_touch
 
 
 def _pipeline(request: HttpRequest) -> Pipeline:
@@ -80,65 +87,110 @@ def _form_errors(request: HttpRequest, form: Any) -> None:
 
 
 def _board_context(request: HttpRequest, pipeline: Pipeline) -> dict[str, Any]:
-    # An archived stage keeps its column only while open deals are still in it.
-    in_use = Deal.objects.filter(pipeline=pipeline, status=DealStatus.OPEN).values("stage_id")
-    stages = list(
-        Stage.objects.filter(pipeline=pipeline, kind=StageKind.OPEN).filter(
-            Q(archived=False) | Q(pk__in=in_use)
-        )
-    )
-    deals = with_last_touch(
-        services.deals_visible_to(request.user)
-        .filter(pipeline=pipeline, status=DealStatus.OPEN)
-        .select_related("owner", "account", "stage")
-        .order_by("stage_entered_at", "id")
-    )
-    owner = request.GET.get("owner", "")
-    if owner:
-        deals = deals.filter(owner__username=owner)
-    now = timezone.now()
-    columns: dict[int, dict[str, Any]] = {
-        s.pk: {"stage": s, "deals": [], "amount": 0} for s in stages
-    }
-    for deal in deals:
-        deal.stale = is_stale(deal, now)
-        deal.age_days = days_since(deal.stage_entered_at, now)
-        column = columns[deal.stage_id]
-        column["deals"].append(deal)
-        column["amount"] += deal.amount or 0
+    """The board's columns under the filters in the query string (kept on drops too: the
+    board posts to the action's address with its query string)."""
+    scope = Scope.of(request.user)
+    filters = board.BoardFilters.parse(request.GET, scope)
+    columns = board.board_columns(request.user, pipeline, filters)
     return {
         "pipeline": pipeline,
         "pipelines": Pipeline.objects.filter(archived=False),
-        "columns": list(columns.values()),
-        "owner": owner,
+        "columns": columns,
+        "filters": filters,
+        "filter_qs": filters.querystring(),
+        "total": sum((c.amount for c in columns), Decimal(0)),
+        "weighted_total": sum((c.weighted for c in columns), Decimal(0)),
+        "count": sum(c.count for c in columns),
+    }
+
+
+def _filter_choices(request: HttpRequest, pipeline: Pipeline) -> dict[str, Any]:
+    scope = Scope.of(request.user)
+    return {
+        "owners": scope.owner_choices(),
+        "teams": board.teams_for(scope),
+        "sources": services.deals_visible_to(request.user)
+        .filter(pipeline=pipeline)
+        .exclude(source="")
+        .order_by("source")
+        .values_list("source", flat=True)
+        .distinct()[:200],
+        "periods": list(board.PERIODS.items()),
     }
 
 
 @login_required
-def board(request: HttpRequest) -> HttpResponse:
-    """The kanban board: visible open deals by stage, with age in stage and staleness."""
-    context = _board_context(request, _pipeline(request))
-    template = "deals/_board.html" if request.htmx else "deals/board.html"
-    return render(request, template, context)
+def board_view(request: HttpRequest) -> HttpResponse:
+    """The kanban board: visible open deals by stage, filtered, with totals per column and
+    for the pipeline, badges (stale, overdue, no next step) and lazy paging."""
+    pipeline = _pipeline(request)
+    context = _board_context(request, pipeline)
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "deals/_board.html", context)
+    context.update(_filter_choices(request, pipeline))
+    return render(request, "deals/board.html", context)
+
+
+@login_required
+def board_column(request: HttpRequest, stage_id: int) -> HttpResponse:
+    """More cards of one column (lazy paging), from ``offset``."""
+    stage = get_object_or_404(Stage, pk=stage_id, kind=StageKind.OPEN)
+    filters = board.BoardFilters.parse(request.GET, Scope.of(request.user))
+    offset = request.GET.get("offset", "0")
+    offset_n = min(int(offset), 1_000_000) if offset.isdigit() else 0
+    now = timezone.now()
+    deals = filters.apply(board.base_deals(request.user, stage.pipeline), timezone.localdate(now))
+    page, more = board.cards(deals, stage, filters, now, offset_n)
+    return render(
+        request,
+        "deals/_cards.html",
+        {
+            "column": board.Column(stage=stage, deals=page, more=more, offset=offset_n + len(page)),
+            "filter_qs": filters.querystring(),
+        },
+    )
 
 
 @login_required
 def deal_list(request: HttpRequest) -> HttpResponse:
-    """Every visible deal, filterable by status, stage and text."""
-    deals = services.deals_visible_to(request.user).select_related(
-        "owner", "account", "stage", "pipeline"
+    """Every visible deal, filtered (owner, team, stage, status, source, close period,
+    stale, no next step, text), sorted, with totals; the export links carry the filters."""
+    filters = listing.ListFilters.parse(request.GET, request.user)
+    deals = filters.apply(request.user)
+    page = Paginator(deals.select_related("owner", "account", "stage", "pipeline"), 50).get_page(
+        request.GET.get("page")
     )
-    status = request.GET.get("status", "")
-    if status in DealStatus.values:
-        deals = deals.filter(status=status)
-    query = request.GET.get("q", "").strip()
-    if query:
-        deals = deals.filter(name__icontains=query) | deals.filter(account__name__icontains=query)
-    page = Paginator(deals.order_by("-created_at", "-id"), 50).get_page(request.GET.get("page"))
+    now = timezone.now()
+    today = timezone.localdate(now)
+    for deal in page:
+        if deal.status == DealStatus.OPEN:
+            board.decorate(deal, now, today)
+    sorts = []
+    for key, label in listing.SORTS.items():
+        descending = filters.sort == key
+        sorts.append(
+            (
+                label,
+                filters.querystring(sort=("-" if descending else "") + key),
+                filters.sort.removeprefix("-") == key,
+                filters.sort.startswith("-"),
+                key,
+            )
+        )
+    pipeline = services.default_pipeline()
     return render(
         request,
         "deals/list.html",
-        {"page": page, "status": status, "q": query, "statuses": DealStatus.choices},
+        {
+            "page": page,
+            "filters": filters,
+            "filter_qs": filters.querystring(),
+            "sorts": {s[4]: s for s in sorts},
+            "totals": listing.totals(deals),
+            "statuses": DealStatus.choices,
+            "stages": Stage.objects.filter(kind=StageKind.OPEN).select_related("pipeline"),
+            **_filter_choices(request, pipeline),
+        },
     )
 
 
@@ -192,22 +244,28 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "deal": deal,
         "can_act": can_act,
         "is_manager": is_manager,
-        "edit_form": DealEditForm(initial=DealEditForm.initial_for(deal), actor=request.user),
-        "move_form": MoveForm(initial={"version": deal.version, "stage": next_stage}, deal=deal),
-        "needs_approval": deal.status == DealStatus.OPEN
-        and deal.stage.exit_criteria.filter(kind=CriterionKind.APPROVAL).exists(),
-        "win_form": WinForm(initial={"version": deal.version}),
-        "lose_form": LoseForm(initial={"version": deal.version}),
+        "edit_form": DealEditForm(
+            initial=DealEditForm.initial_for(deal), actor=request.user, auto_id="edit_%s"
+        ),
+        "move_form": MoveForm(
+            initial={"version": deal.version, "stage": next_stage}, deal=deal, auto_id="move_%s"
+        ),
+        "win_form": WinForm(initial={"version": deal.version}, auto_id="win_%s"),
+        "lose_form": LoseForm(initial={"version": deal.version}, auto_id="lose_%s"),
         "reopen_form": ReopenForm(
             deal=deal,
             initial={"version": deal.version, "stage": rules.closed_from(deal)[0]}
             if deal.status != DealStatus.OPEN
             else None,
+            auto_id="reopen_%s",
         ),
-        "approve_form": ApproveForm(),
-        "activity_form": ActivityForm(),
-        "attachment_form": AttachmentForm(),
-        "payment_form": PaymentForm(initial={"paid_on": timezone.localdate()}),
+        "approve_form": ApproveForm(auto_id="approve_%s"),
+        **_daily_context(request, deal, is_manager=is_manager),
+        "activity_form": ActivityForm(auto_id="activity_%s"),
+        "attachment_form": AttachmentForm(auto_id="attachment_%s"),
+        "payment_form": PaymentForm(
+            initial={"paid_on": timezone.localdate()}, auto_id="payment_%s"
+        ),
         "next_stage": next_stage,
         "unmet_next": unmet_next,
         "unmet_win": unmet_win,
@@ -216,7 +274,10 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("-at", "-id"),
         "activities": deal.activities.select_related("by", "contact")[:100],
         "attachments": deal.attachments.select_related("uploaded_by"),
-        "approvals": deal.approvals.select_related("stage", "approved_by"),
+        # Approvals given without a request (the request's line shows the others).
+        "direct_approvals": deal.approvals.filter(request__isnull=True).select_related(
+            "stage", "approved_by"
+        ),
         "payments": deal.payments.select_related("recorded_by"),
         "paid": paid,
         "outstanding": (deal.amount or 0) - paid if deal.status == DealStatus.WON else None,
@@ -227,6 +288,140 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ],
     }
     return render(request, "deals/detail.html", context)
+
+
+def _daily_context(request: HttpRequest, deal: Deal, *, is_manager: bool) -> dict[str, Any]:
+    """The deal page's next steps and approval requests."""
+    open_deal = deal.status == DealStatus.OPEN
+    needs = open_deal and rules.needs_approval(deal.stage)
+    approved = needs and services.is_approved(deal=deal)
+    requests = list(
+        deal.approval_requests.select_related("stage", "requested_by", "decided_by").order_by(
+            "-requested_at", "-id"
+        )
+    )
+    waiting = next(
+        (r for r in requests if r.status == "pending" and r.stage_id == deal.stage_id), None
+    )
+    return {
+        "next_steps": deal.next_steps.filter(done_at__isnull=True).select_related("assignee"),
+        "next_step_form": NextStepForm(actor=request.user, auto_id="step_%s"),
+        "complete_form": CompleteStepForm(),
+        "reschedule_form": RescheduleForm(),
+        "approval_requests": requests,
+        "stage_approved": approved,
+        "approval_waiting": waiting,
+        "can_request_approval": needs and not approved and waiting is None,
+        "approval_request_form": ApprovalRequestForm(auto_id="ask_%s"),
+        "contacts": [
+            (
+                c,
+                ContactForm(
+                    initial={
+                        "contact_id": c.pk,
+                        **{f: getattr(c, f) for f in services.CONTACT_FIELDS},
+                    },
+                    auto_id=f"contact{c.pk}_%s",
+                ),
+            )
+            for c in (deal.account.contacts.all() if deal.account_id else [])
+        ],
+        "contact_form": ContactForm(auto_id="newcontact_%s"),
+        "may_approve": needs
+        and not approved
+        and ((is_manager and deal.owner_id != request.user.pk) or request.user.is_loudou_admin),
+    }
+
+
+def _board_response(request: HttpRequest, pipeline: Pipeline) -> HttpResponse:
+    """The refreshed board (for a drop, or the dialog's last step), closing the dialog."""
+    response = render(request, "deals/_board.html", _board_context(request, pipeline))
+    response = retarget(response, "#board")
+    response = reswap(response, "outerHTML")
+    return trigger_client_event(response, "loudou:closeDialog")
+
+
+def _dialog_response(
+    request: HttpRequest, deal: Deal, stage: Stage | None, unmet: list[Any]
+) -> HttpResponse:
+    """The "still needed" dialog of a drop on ``stage`` (None: Won)."""
+    deal.refresh_from_db()
+    response = render(
+        request,
+        "deals/_move_dialog.html",
+        {
+            "deal": deal,
+            "stage": stage,
+            "target": stage.pk if stage is not None else "won",
+            "target_name": stage.name if stage is not None else _("Won"),
+            "fixes": move_dialog.fixes_for(deal, unmet),
+            "is_manager": Scope.of(request.user).may_override,
+            "filter_qs": board.BoardFilters.parse(
+                request.GET, Scope.of(request.user)
+            ).querystring(),
+        },
+    )
+    response = retarget(response, "#move-dialog")
+    return reswap(response, "innerHTML")
+
+
+@login_required
+@require_post
+def deal_move_fix(request: HttpRequest, pk: int) -> HttpResponse:
+    """The dialog's form: apply the fixes given (fields, an activity, a file, an approval
+    request), then try the drop's move again; the dialog stays until the rules pass."""
+    deal = _visible_deal(request, pk)
+    target = request.POST.get("to", "")
+    stage = None
+    if target != "won":
+        stage = get_object_or_404(
+            Stage, pk=int(target) if target.isdigit() else 0, pipeline_id=deal.pipeline_id
+        )
+    version = request.POST.get("version", "")
+    override = request.POST.get("override_reason", "").strip()[:500]
+    try:
+        for done in move_dialog.apply_fixes(
+            actor=request.user,
+            deal=deal,
+            version=int(version) if version.isdigit() else None,
+            data=request.POST,
+            files=request.FILES,
+        ):
+            messages.success(request, done)
+        if stage is None:
+            services.win_deal(actor=request.user, deal=deal, override_reason=override)
+            messages.success(request, _("Deal won. Congratulations!"))
+        else:
+            services.move_deal(
+                actor=request.user, deal=deal, to_stage=stage, override_reason=override
+            )
+            messages.success(request, _("Moved to %(stage)s.") % {"stage": stage.name})
+    except rules.CriteriaNotMet as error:
+        return _dialog_response(request, deal, stage, error.unmet)
+    except ServiceError as error:
+        _report(request, error)
+        unmet = services.check_move(
+            deal=deal, to_stage=stage or deal.pipeline.outcome(StageKind.WON)
+        )
+        return _dialog_response(request, deal, stage, unmet)
+    return _board_response(request, deal.pipeline)
+
+
+@login_required
+def lose_dialog(request: HttpRequest, pk: int) -> HttpResponse:
+    """The board's Lost drop zone: ask why before closing the deal as lost."""
+    deal = _visible_deal(request, pk)
+    return render(
+        request,
+        "deals/_lose_dialog.html",
+        {
+            "deal": deal,
+            "lose_form": LoseForm(initial={"version": deal.version}),
+            "filter_qs": board.BoardFilters.parse(
+                request.GET, Scope.of(request.user)
+            ).querystring(),
+        },
+    )
 
 
 def _no_kwargs(request: HttpRequest, deal: Deal) -> dict[str, Any]:
@@ -243,20 +438,29 @@ def _deal_action(
     and returns a success message), report refusals, return to the deal page."""
 
     @login_required
-    @require_POST
+    @require_post
     def view(request: HttpRequest, pk: int) -> HttpResponse:
         deal = _visible_deal(request, pk)
+        from_board = bool(request.htmx) and request.POST.get("from") == "board"
         form = form_class(request.POST, request.FILES, **form_kwargs(request, deal))
         if not form.is_valid():
             _form_errors(request, form)
         else:
             try:
                 messages.success(request, action(request, deal, form.cleaned_data))
+            except rules.CriteriaNotMet as error:
+                if from_board:
+                    # A drop on a blocked stage: the dialog says what is missing and
+                    # lets the user fix it there.
+                    target = "won" if request.resolver_match.url_name == "deal_win" else ""
+                    stage = None if target else form.cleaned_data.get("stage")
+                    return _dialog_response(request, deal, stage, error.unmet)
+                _report(request, error)
             except ServiceError as error:
                 _report(request, error)
-        if request.htmx and request.POST.get("from") == "board":
+        if from_board:
             # A drag on the board: answer with the refreshed board and its messages.
-            return render(request, "deals/_board.html", _board_context(request, deal.pipeline))
+            return _board_response(request, deal.pipeline)
         return redirect("deal_detail", pk=deal.pk)
 
     return view
@@ -368,6 +572,17 @@ def _payment(request: HttpRequest, deal: Deal, data: dict[str, Any]) -> str:
     return _("Payment recorded.")
 
 
+def _contact(request: HttpRequest, deal: Deal, data: dict[str, Any]) -> str:
+    contact = None
+    if data["contact_id"]:
+        contact = Contact.objects.filter(pk=data["contact_id"], account_id=deal.account_id).first()
+        if contact is None:
+            raise InvalidInput({"contact": _("The contact must belong to the deal's account.")})
+    values = {k: data[k] for k in services.CONTACT_FIELDS}
+    services.save_contact(actor=request.user, deal=deal, values=values, contact=contact)
+    return _("Contact saved.")
+
+
 def _with_deal(request: HttpRequest, deal: Deal) -> dict[str, Any]:
     return {"deal": deal}
 
@@ -381,6 +596,7 @@ deal_approve = _deal_action(ApproveForm, _approve)
 deal_log_activity = _deal_action(ActivityForm, _activity)
 deal_attach = _deal_action(AttachmentForm, _attach)
 deal_payment = _deal_action(PaymentForm, _payment)
+deal_contact = _deal_action(ContactForm, _contact)
 
 
 @login_required

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from loudou.limits import MAX_AMOUNT
@@ -65,7 +65,8 @@ class ForecastCategory(models.TextChoices):
     PIPELINE = "pipeline", _("Pipeline")
     BEST_CASE = "best_case", _("Best case")
     COMMIT = "commit", _("Commit")
-    CLOSED = "closed", _("Closed")
+    # A context: "Closed" is also the deal page's label of the closing time (关闭时间).
+    CLOSED = "closed", pgettext_lazy("forecast category", "Closed")
     OMITTED = "omitted", _("Omitted")
 
 

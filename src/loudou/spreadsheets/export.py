@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
+from django.db.models import QuerySet
 from openpyxl import Workbook
 
 from loudou.activities.models import Activity
@@ -35,10 +36,13 @@ def _external(deal_id: int, external_id: str | None) -> str:
     return external_id or f"loudou-{deal_id}"
 
 
-def rows(kind: str, user: User | None) -> tuple[list[str], Iterator[list[Any]]]:
-    """(header, rows) of an export. Deals stream in id order; nothing is held in memory."""
+def rows(
+    kind: str, user: User | None, deals: QuerySet[Deal] | None = None
+) -> tuple[list[str], Iterator[list[Any]]]:
+    """(header, rows) of an export. Deals stream in id order; nothing is held in memory.
+    ``deals``: a narrower list (the deal list's filters, already within the user's scope)."""
     tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-    deals = _deals(user)
+    deals = _deals(user) if deals is None else deals.order_by("id")
     if kind == "deals":
         pipeline = Pipeline.objects.filter(is_default=True).first()
         open_keys = [s.key for s in pipeline.stages.filter(kind=StageKind.OPEN)] if pipeline else []

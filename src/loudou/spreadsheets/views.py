@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from loudou.core.errors import ServiceError
+from loudou.deals.listing import ListFilters
 from loudou.people.access import Scope
 from loudou.pipelines.models import Pipeline
 
@@ -217,7 +218,11 @@ def export_view(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
     """Download what the user may see, in the import format."""
     if kind not in KINDS or fmt not in ("csv", "xlsx"):
         raise Http404
-    header, data = rows(kind, request.user)
+    # From the deal list: exactly the deals it shows (its filters are in the query string).
+    listed = (
+        ListFilters.parse(request.GET, request.user).apply(request.user) if request.GET else None
+    )
+    header, data = rows(kind, request.user, deals=listed)
     if fmt == "csv":
         buffer = io.StringIO()
         buffer.write("\ufeff")  # Excel needs the BOM to read UTF-8

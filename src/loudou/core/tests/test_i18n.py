@@ -12,7 +12,8 @@ LOCALE = Path(__file__).resolve().parents[2] / "locale"
 
 
 def parse_po(path: Path) -> dict[str, str]:
-    """msgid -> msgstr (first plural form for plurals) of a .po file."""
+    """msgid -> msgstr (first plural form for plurals) of a .po file; a message with a
+    context is keyed as gettext keeps it, ``context\x04msgid``."""
     entries: dict[str, str] = {}
     text = path.read_text(encoding="utf-8")
     for block in text.split("\n\n"):
@@ -20,6 +21,9 @@ def parse_po(path: Path) -> dict[str, str]:
         if not msgid:
             continue
         key = "".join(re.findall(r'"(.*)"', msgid.group(1)))
+        context = re.search(r'^msgctxt "(.*)"', block, re.M)
+        if context:
+            key = context.group(1) + "\x04" + key
         strs = re.search(r'^msgstr(?:\[0\])? ((?:".*"\n?)+)', block, re.M)
         entries[key] = "".join(re.findall(r'"(.*)"', strs.group(1))) if strs else ""
     entries.pop("", None)

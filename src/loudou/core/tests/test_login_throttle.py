@@ -41,7 +41,7 @@ class LoginThrottleTests(LoudouTestCase):
         return [self.attempt(f"guess{i}", "wrong", address).status_code for i in range(times)]
 
     def assertLoggedIn(self, response) -> None:
-        self.assertRedirects(response, "/", fetch_redirect_response=False)
+        self.assertRedirects(response, "/today/", fetch_redirect_response=False)
         self.client.post("/logout/")
 
     def assertRefused(self, response) -> None:

@@ -12,6 +12,8 @@ from loudou.deals import services
 from loudou.deals.models import Deal
 from loudou.people.models import Role, Team
 
+# serialized_rollback: the default pipeline (a data migration) must survive other
+# transactional tests' flushes.
 # serialized_rollback: flushing without it would break the serialized_rollback tests that
 # run after this one (content types recreated, then restored twice).
 pytestmark = [

@@ -27,7 +27,7 @@ class LoginTests(ViewTestCase):
         response = self.client.get("/login/")
         self.assertEqual(response.status_code, 200)
         response = self.client.post("/login/", {"username": "rep", "password": "pw-rep"})
-        self.assertRedirects(response, "/")
+        self.assertRedirects(response, "/today/")
 
     def test_bad_password_is_a_message_not_an_error(self):
         self.client.logout()
@@ -49,8 +49,8 @@ class BoardTests(ViewTestCase):
         self.assertContains(response, "我的商机")
         self.assertNotContains(response, "同事的商机")
         self.assertNotContains(response, "已输")
-        columns = {c["stage"].key: c for c in response.context["columns"]}
-        self.assertEqual([d.pk for d in columns["needs"]["deals"]], [mine.pk])
+        columns = {c.stage.key: c for c in response.context["columns"]}
+        self.assertEqual([d.pk for d in columns["needs"].deals], [mine.pk])
         self.assertEqual(list(columns), ["contact", "needs", "proposal", "negotiation"])
 
     def test_manager_sees_the_team(self):
@@ -77,12 +77,12 @@ class BoardTests(ViewTestCase):
         self.make_deal(name="old", at=ago(30))
         self.make_deal(name="fresh")
         response = self.client.get("/")
-        deals = {d.name: d for c in response.context["columns"] for d in c["deals"]}
+        deals = {d.name: d for c in response.context["columns"] for d in c.deals}
         self.assertTrue(deals["old"].stale)
         self.assertFalse(deals["fresh"].stale)
         self.assertEqual(deals["old"].age_days, 30)
 
-    def test_drag_move_answers_with_the_board_and_unmet_criteria(self):
+    def test_drag_to_a_blocked_stage_answers_with_the_dialog(self):
         deal = self.make_deal(name="拖动")
         response = self.client.post(
             f"/deals/{deal.pk}/move/",
@@ -90,7 +90,8 @@ class BoardTests(ViewTestCase):
             headers={"HX-Request": "true"},
         )
         self.assertEqual(response.status_code, 200)
-        self.assertTemplateUsed(response, "deals/_board.html")
+        self.assertTemplateUsed(response, "deals/_move_dialog.html")
+        self.assertEqual(response["HX-Retarget"], "#move-dialog")
         self.assertContains(response, "初步接洽")
         deal.refresh_from_db()
         self.assertEqual(deal.stage.key, "contact")

@@ -1,0 +1,126 @@
+"""The deal page: contacts of its account (shown, added, edited), "Mark as won" disabled
+with the reason, move choices labelled forward/back, no duplicate element ids."""
+
+import re
+from collections import Counter
+
+from loudou.accounts.models import Contact
+from loudou.core.testing import LoudouTestCase
+
+USERS = ("rep", "teammate", "manager", "other_manager", "outsider", "admin")
+
+
+class ContactTests(LoudouTestCase):
+    def test_add_and_edit_a_contact(self):
+        deal = self.make_deal(account=self.account)
+        allowed = {"rep", "manager", "admin"}
+        for name in USERS:
+            with self.subTest(user=name):
+                self.client.force_login(getattr(self, name))
+                before = Contact.objects.count()
+                response = self.client.post(
+                    f"/deals/{deal.pk}/contacts/",
+                    {"name": f"张总 {name}", "title": "CTO", "is_decision_maker": "on"},
+                )
+                if name in allowed:
+                    self.assertRedirects(response, f"/deals/{deal.pk}/")
+                    self.assertEqual(Contact.objects.count(), before + 1)
+                else:
+                    self.assertEqual(response.status_code, 404)
+                    self.assertEqual(Contact.objects.count(), before)
+        contact = Contact.objects.get(name="张总 rep")
+        self.assertTrue(contact.is_decision_maker)
+        self.client.force_login(self.rep)
+        self.client.post(
+            f"/deals/{deal.pk}/contacts/",
+            {"contact_id": contact.pk, "name": "张总", "email": "zhang@example.com"},
+        )
+        contact.refresh_from_db()
+        self.assertEqual(
+            (contact.name, contact.email, contact.title), ("张总", "zhang@example.com", "")
+        )
+        response = self.client.get(f"/deals/{deal.pk}/")
+        self.assertContains(response, "zhang@example.com")
+
+    def test_refusals(self):
+        deal = self.make_deal(account=self.account)
+        bare = self.make_deal(name="无客户")
+        self.client.force_login(self.rep)
+        other = Contact.objects.create(
+            account=self.make_deal(account_name="别家").account, name="x"
+        )
+        cases = [
+            (deal, {"name": ""}),
+            (deal, {"name": "a", "email": "not-an-email"}),
+            (deal, {"contact_id": other.pk, "name": "hijack"}),
+            (bare, {"name": "孤儿"}),
+        ]
+        for target, data in cases:
+            with self.subTest(data=data):
+                response = self.client.post(f"/deals/{target.pk}/contacts/", data, follow=True)
+                self.assertEqual(response.status_code, 200)
+                self.assertTrue([m for m in response.context["messages"] if m.level_tag == "error"])
+        other.refresh_from_db()
+        self.assertEqual(other.name, "x")
+        self.assertEqual(Contact.objects.count(), 1)
+
+
+class DealPageTests(LoudouTestCase):
+    def test_win_is_disabled_with_the_reason_for_a_rep(self):
+        deal = self.make_deal()
+        self.client.force_login(self.rep)
+        response = self.client.get(f"/deals/{deal.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+        self.assertContains(response, "Mark as won is possible once the criteria above are met.")
+        self.assertRegex(
+            response.content.decode(), r'<button class="success" disabled title="[^"]+">Mark as won'
+        )
+        self.client.force_login(self.manager)  # may override with a reason
+        response = self.client.get(f"/deals/{deal.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+        self.assertNotContains(response, "disabled")
+
+    def test_move_choices_say_forward_or_back(self):
+        deal = self.make_deal(stage=self.stages["proposal"])
+        self.client.force_login(self.rep)
+        response = self.client.get(f"/deals/{deal.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+        self.assertContains(response, f"{self.stages['negotiation'].name_en} (forward)")
+        self.assertContains(response, f"{self.stages['contact'].name_en} (back)")
+
+    def test_no_duplicate_element_ids(self):
+        deal = self.make_deal(account=self.account, stage=self.stages["negotiation"])
+        Contact.objects.create(account=self.account, name="甲")
+        Contact.objects.create(account=self.account, name="乙")
+        self.client.force_login(self.manager)
+        html = self.client.get(f"/deals/{deal.pk}/").content.decode()
+        ids = Counter(re.findall(r'\sid="([^"]+)"', html))
+        self.assertEqual([i for i, n in ids.items() if n > 1], [])
+
+
+class ForecastCategoryTests(LoudouTestCase):
+    def test_closed_is_translated_as_a_category_not_as_the_closing_time(self):
+        from loudou.deals import services
+
+        deal = self.make_deal()
+        services.win_deal(actor=self.admin, deal=deal, override_reason="test set-up")
+        self.client.force_login(self.rep)
+        response = self.client.get(f"/deals/{deal.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+        self.assertContains(response, "<dt>预测类别</dt><dd>已成交</dd>", html=False)
+        self.assertContains(response, "<dt>关闭时间</dt>")
+
+
+class ApprovalHistoryTests(LoudouTestCase):
+    def test_requests_and_direct_approvals_show_once_each(self):
+        from loudou.deals import services
+
+        deal = self.make_deal(stage=self.stages["negotiation"])
+        services.request_approval(actor=self.rep, deal=deal, note="请批")
+        services.decide_approval(
+            actor=self.manager, request=deal.approval_requests.get(), approve=False, note="再等等"
+        )
+        services.approve_stage_exit(actor=self.admin, deal=deal, note="直接批准")
+        self.client.force_login(self.rep)
+        response = self.client.get(f"/deals/{deal.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+        self.assertContains(response, "请批", count=1)
+        self.assertContains(response, "再等等", count=1)
+        self.assertContains(response, "直接批准", count=1)
+        self.assertContains(response, "approved leaving")
+        self.assertNotContains(response, "/approval-request/")  # approved: nothing to ask
