@@ -560,13 +560,16 @@ def request_approval(
         deal=locked, stage=locked.stage, status=ApprovalStatus.PENDING
     ).exists():
         raise InvalidInput({"stage": _("An approval request is already waiting.")})
-    return ApprovalRequest.objects.create(
+    request = ApprovalRequest.objects.create(
         deal=locked,
         stage=locked.stage,
         requested_by=actor,
         requested_at=max(at, locked.stage_entered_at),
         note=note.strip(),
     )
+    # The manager's chat channel and webhook subscribers hear it (after commit).
+    events.emit("approval.requested", deal_id=locked.pk, actor_id=actor.pk, note=request.note)
+    return request
 
 
 @transaction.atomic

@@ -83,3 +83,23 @@ class RequestTests(LoudouTestCase):
             services.decide_approval(actor=self.manager, request=request, approve=True)
         request.refresh_from_db()
         self.assertEqual(request.status, ApprovalStatus.PENDING)
+
+
+class RequestEventTests(LoudouTestCase):
+    def test_a_request_is_announced_after_commit(self):
+        from loudou.core import events
+
+        heard: list[tuple[str, dict]] = []
+
+        def handler(name, data):
+            heard.append((name, data))
+
+        events.subscribe(handler)
+        self.addCleanup(events.unsubscribe, handler)
+        deal = self.make_deal(stage=self.stages["negotiation"])
+        with self.captureOnCommitCallbacks(execute=True):
+            services.request_approval(actor=self.rep, deal=deal, note="请批")
+        self.assertIn(
+            ("approval.requested", {"deal_id": deal.pk, "actor_id": self.rep.pk, "note": "请批"}),
+            heard,
+        )
