@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",
     "django_tasks",
     "axes",
     "csp",
@@ -131,6 +132,7 @@ INSTALLED_APPS = [
     "loudou.reports",
     "loudou.spreadsheets",
     "loudou.jobs",
+    "loudou.api",
 ]
 
 MIDDLEWARE = [

@@ -1,4 +1,4 @@
-"""URL map: the web UI, the Django admin (configuration), media for attachments."""
+"""URL map: the web UI, the Django admin (configuration), the REST API (/api/)."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("loudou.deals.urls")),
     path("", include("loudou.spreadsheets.urls")),
     path("", include("loudou.reports.urls")),
+    path("", include("loudou.api.urls")),
 ]
