@@ -11,7 +11,14 @@ from django.utils.translation import gettext_lazy as _
 
 from loudou.core.errors import Conflict, InvalidInput, NotAllowed
 
-from .models import ForecastCategory, Pipeline, ProbabilityAdoption, Stage, StageKind
+from .models import (
+    ExitCriterion,
+    ForecastCategory,
+    Pipeline,
+    ProbabilityAdoption,
+    Stage,
+    StageKind,
+)
 
 if TYPE_CHECKING:
     from loudou.people.models import User
@@ -144,3 +151,74 @@ def revert_probability_adoption(
     adoption.reverted_by = actor
     adoption.save(update_fields=["reverted_at", "reverted_by"])
     return adoption
+
+
+# ---------------------------------------------------------------------------------------
+# Configuration by administrators (the Django admin and the API)
+
+STAGE_FIELDS = ("name_zh", "name_en", "probability", "forecast_category", "rot_days")
+CRITERION_FIELDS = (
+    "kind",
+    "field_name",
+    "field_check",
+    "min_value",
+    "activity_type",
+    "min_count",
+    "attachment_kind",
+    "description_zh",
+    "description_en",
+)
+
+
+def _require_admin(actor: "User") -> None:
+    from loudou.people.access import Scope
+
+    if not Scope.of(actor).everything:
+        raise NotAllowed(_("Only an administrator may do this."))
+
+
+def _clean(obj: Stage | ExitCriterion) -> None:
+    from django.core.exceptions import ValidationError
+
+    from loudou.core.errors import from_validation_error
+
+    try:
+        obj.full_clean()
+    except ValidationError as exc:
+        raise from_validation_error(exc) from exc
+
+
+@transaction.atomic
+def update_stage(*, actor: "User", stage: Stage, changes: dict) -> Stage:
+    """Rename a stage, or change its probability, forecast category or rot days. The Won
+    and Lost stages keep their probabilities (1 and 0)."""
+    _require_admin(actor)
+    unknown = set(changes) - set(STAGE_FIELDS)
+    if unknown:
+        raise InvalidInput({k: _("This field cannot be changed here.") for k in sorted(unknown)})
+    if "probability" in changes and stage.kind != StageKind.OPEN:
+        raise InvalidInput({"probability": _("The Won and Lost stages keep theirs.")})
+    for key, value in changes.items():
+        setattr(stage, key, value.strip() if isinstance(value, str) else value)
+    _clean(stage)
+    stage.save()
+    return stage
+
+
+@transaction.atomic
+def add_exit_criterion(*, actor: "User", stage: Stage, **values: object) -> ExitCriterion:
+    """A new exit criterion of an open stage (checked as the admin form checks it)."""
+    _require_admin(actor)
+    unknown = set(values) - set(CRITERION_FIELDS)
+    if unknown:
+        raise InvalidInput({k: _("This field cannot be changed here.") for k in sorted(unknown)})
+    criterion = ExitCriterion(stage=stage, **values)
+    _clean(criterion)
+    criterion.save()
+    return criterion
+
+
+@transaction.atomic
+def remove_exit_criterion(*, actor: "User", criterion: ExitCriterion) -> None:
+    _require_admin(actor)
+    criterion.delete()
