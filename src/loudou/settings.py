@@ -133,6 +133,7 @@ INSTALLED_APPS = [
     "loudou.spreadsheets",
     "loudou.jobs",
     "loudou.api",
+    "loudou.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -222,6 +223,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # database (no other service to run); `loudou worker` runs the tasks and the schedules.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 LOUDOU_TASK_RETENTION_DAYS = int(os.environ.get("LOUDOU_TASK_RETENTION_DAYS", 14))
+# Webhooks (loudou.webhooks): a receiver's answer is awaited this long; a failed delivery is
+# retried after this many seconds, doubling each time (six attempts in all).
+LOUDOU_WEBHOOK_TIMEOUT_SECONDS = env_int("LOUDOU_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+LOUDOU_WEBHOOK_RETRY_SECONDS = env_int("LOUDOU_WEBHOOK_RETRY_SECONDS", 30)
 
 # HTTPS. `loudou serve` speaks plain HTTP; in production a reverse proxy terminates TLS in
 # front of it. LOUDOU_HTTPS=1 says the site is served that way: secure cookies, HSTS, a

@@ -32,8 +32,9 @@ def _add_routers() -> None:
     from .people import router as people
     from .reports import router as reports
     from .tokens_api import router as tokens
+    from .webhooks import router as webhooks
 
-    for router in (deals, accounts, config, people, reports, tokens):
+    for router in (deals, accounts, config, people, reports, tokens, webhooks):
         api.add_router("", router)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from loudou.core.errors import InvalidInput, NotAllowed
+from loudou.core.errors import InvalidInput
 from loudou.people.models import User
 
 from .errors import ErrorOut, NotFound
@@ -20,8 +20,9 @@ def errors(*codes: int) -> dict[int, type[ErrorOut]]:
 
 
 def require_admin(user: User) -> None:
-    if not user.is_loudou_admin:
-        raise NotAllowed(_("Only an administrator may do this."))
+    from loudou.people.services import require_admin as check
+
+    check(user)
 
 
 def get_or_404(queryset: QuerySet, **lookup: Any) -> Any:

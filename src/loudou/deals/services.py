@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from loudou.accounts.models import Account, Contact
+from loudou.core import events
 from loudou.core.errors import Conflict, InvalidInput, NotAllowed
 from loudou.people.access import Scope
 from loudou.people.models import Team, User
@@ -122,6 +123,12 @@ def _transition(
     state = rules.state_after(change.to_stage, at) | fields
     Deal.objects.filter(pk=locked.pk).update(**state, version=F("version") + 1)
     _refresh(deal)
+    data = {"deal_id": locked.pk, "actor_id": actor.pk, "event_id": event.pk}
+    events.emit("deal.stage_changed", **data)
+    if change.kind == rules.Kind.WIN:
+        events.emit("deal.won", **data)
+    elif change.kind == rules.Kind.LOSE:
+        events.emit("deal.lost", **data)
     return event
 
 
@@ -207,6 +214,7 @@ def create_deal(
     override = rules.require(scope=scope, change=change, deal=deal, override_reason=override_reason)
     deal.save(force_insert=True)
     _append_event(deal=deal, from_stage=None, to_stage=stage, at=at, by=actor, override=override)
+    events.emit("deal.created", deal_id=deal.pk, actor_id=actor.pk)
     return deal
 
 
@@ -307,6 +315,7 @@ def update_deal(
     if written == 0:
         raise Conflict()
     deal.refresh_from_db()
+    events.emit("deal.updated", deal_id=deal.pk, actor_id=actor.pk, fields=sorted(values))
     return deal
 
 
@@ -567,6 +576,8 @@ def record_payment(
                 % {"left": locked.amount - paid}
             }
         )
-    return Payment.objects.create(
+    payment = Payment.objects.create(
         deal=locked, amount=value, paid_on=paid_on, note=note.strip(), recorded_by=actor
     )
+    events.emit("payment.recorded", deal_id=locked.pk, actor_id=actor.pk, payment_id=payment.pk)
+    return payment

@@ -16,6 +16,7 @@ from loudou.api.models import ApiToken
 from loudou.deals import services
 from loudou.people.models import Quota
 from loudou.pipelines.models import ExitCriterion
+from loudou.webhooks.models import WebhookSubscription
 
 from .base import ApiTestCase
 
@@ -61,6 +62,9 @@ class PermissionMatrixTests(ApiTestCase):
             deal=deal,
             kind="quote",
             file=SimpleUploadedFile("q.pdf", b"%PDF"),
+        )
+        hook = WebhookSubscription.objects.create(
+            url="http://127.0.0.1:9/", events=["deal.won"], secret="s"
         )
         ApiToken.objects.filter(name="to revoke").delete()  # stay under the per-user limit
         token = ApiToken.objects.create(
@@ -258,6 +262,31 @@ class PermissionMatrixTests(ApiTestCase):
                 },
             ),
             ("get", "/reports", lambda f: ("/reports", None), everyone(200)),
+            ("get", "/webhooks", lambda f: ("/webhooks", None), admins(200)),
+            (
+                "post",
+                "/webhooks",
+                lambda f: ("/webhooks", {"url": "https://example.com/h", "events": ["deal.won"]}),
+                admins(201),
+            ),
+            (
+                "patch",
+                "/webhooks/{webhook_id}",
+                lambda f: (f"/webhooks/{f['hook'].pk}", {"active": False}),
+                admins(200),
+            ),
+            (
+                "delete",
+                "/webhooks/{webhook_id}",
+                lambda f: (f"/webhooks/{f['hook'].pk}", None),
+                admins(204),
+            ),
+            (
+                "get",
+                "/webhooks/{webhook_id}/deliveries",
+                lambda f: (f"/webhooks/{f['hook'].pk}/deliveries", None),
+                admins(200),
+            ),
             ("get", "/tokens", lambda f: ("/tokens", None), everyone(200)),
             ("post", "/tokens", lambda f: ("/tokens", {"name": "n"}), everyone(201)),
             (
