@@ -31,7 +31,7 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
-EXAMPLES = 15  # per operation and mode: ~40 operations, about a minute
+EXAMPLES = 12  # per operation and mode: ~40 operations, about a minute
 
 
 @pytest.mark.slow
