@@ -134,6 +134,7 @@ INSTALLED_APPS = [
     "loudou.jobs",
     "loudou.api",
     "loudou.webhooks",
+    "loudou.notify",
 ]
 
 MIDDLEWARE = [
@@ -227,6 +228,9 @@ LOUDOU_TASK_RETENTION_DAYS = int(os.environ.get("LOUDOU_TASK_RETENTION_DAYS", 14
 # retried after this many seconds, doubling each time (six attempts in all).
 LOUDOU_WEBHOOK_TIMEOUT_SECONDS = env_int("LOUDOU_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 LOUDOU_WEBHOOK_RETRY_SECONDS = env_int("LOUDOU_WEBHOOK_RETRY_SECONDS", 30)
+# Chat notifications (loudou.notify): when the daily digest and the weekly diagnosis go out.
+LOUDOU_DIGEST_CRON = os.environ.get("LOUDOU_DIGEST_CRON", "30 8 * * 1-5")
+LOUDOU_WEEKLY_CRON = os.environ.get("LOUDOU_WEEKLY_CRON", "0 9 * * 1")
 
 # HTTPS. `loudou serve` speaks plain HTTP; in production a reverse proxy terminates TLS in
 # front of it. LOUDOU_HTTPS=1 says the site is served that way: secure cookies, HSTS, a
