@@ -4,11 +4,19 @@ django-ninja's own static files: nothing loaded from the internet)."""
 
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.renderers import JSONRenderer
 
 from . import errors
 from .auth import AUTH
 
+
+class Utf8Renderer(JSONRenderer):
+    # Chinese names as they are, not as \uXXXX escapes (readable with curl).
+    json_dumps_params = {"ensure_ascii": False}
+
+
 api = NinjaAPI(
+    renderer=Utf8Renderer(),
     title="Loudou API",
     version="1",
     description=(
@@ -27,6 +35,7 @@ errors.install(api)
 
 def _add_routers() -> None:
     from .accounts import router as accounts
+    from .channels import router as channels
     from .config import router as config
     from .deals import router as deals
     from .people import router as people
@@ -34,7 +43,7 @@ def _add_routers() -> None:
     from .tokens_api import router as tokens
     from .webhooks import router as webhooks
 
-    for router in (deals, accounts, config, people, reports, tokens, webhooks):
+    for router in (deals, accounts, config, people, reports, tokens, webhooks, channels):
         api.add_router("", router)
 
 

@@ -14,6 +14,7 @@ from loudou.accounts.models import Contact
 from loudou.api.api import api
 from loudou.api.models import ApiToken
 from loudou.deals import services
+from loudou.notify.models import ChatChannel
 from loudou.people.models import Quota
 from loudou.pipelines.models import ExitCriterion
 from loudou.webhooks.models import WebhookSubscription
@@ -65,6 +66,9 @@ class PermissionMatrixTests(ApiTestCase):
         )
         hook = WebhookSubscription.objects.create(
             url="http://127.0.0.1:9/", events=["deal.won"], secret="s"
+        )
+        channel = ChatChannel.objects.create(
+            team=self.north, name="c", platform="wecom", url="https://example.com/c", kinds=["won"]
         )
         ApiToken.objects.filter(name="to revoke").delete()  # stay under the per-user limit
         token = ApiToken.objects.create(
@@ -263,6 +267,39 @@ class PermissionMatrixTests(ApiTestCase):
             ),
             ("get", "/reports", lambda f: ("/reports", None), everyone(200)),
             ("get", "/webhooks", lambda f: ("/webhooks", None), admins(200)),
+            (
+                "get",
+                "/teams/{team_id}/channels",
+                lambda f: (f"/teams/{self.north.pk}/channels", None),
+                {**admins(403), "admin": 200, "manager": 200},
+            ),
+            (
+                "post",
+                "/teams/{team_id}/channels",
+                lambda f: (
+                    f"/teams/{self.north.pk}/channels",
+                    {
+                        "name": "g",
+                        "platform": "dingtalk",
+                        "url": "https://example.com/robot/send?access_token=t",
+                        "secret": "SEC1",
+                        "kinds": ["digest"],
+                    },
+                ),
+                {**admins(403), "admin": 201, "manager": 201},
+            ),
+            (
+                "delete",
+                "/channels/{channel_id}",
+                lambda f: (f"/channels/{f['channel'].pk}", None),
+                {**admins(403), "admin": 204, "manager": 204},
+            ),
+            (
+                "get",
+                "/channels/{channel_id}/messages",
+                lambda f: (f"/channels/{f['channel'].pk}/messages", None),
+                {**admins(403), "admin": 200, "manager": 200},
+            ),
             (
                 "post",
                 "/webhooks",
