@@ -248,3 +248,31 @@ class ChannelTests(LoudouTestCase):
             "wecom", "https://x/y", "", Message("digest", "T", "zh-hans", "T", text)
         )
         self.assertLessEqual(len(json.loads(body)["markdown"]["content"].encode()), 4096)
+
+
+@override_settings(LOUDOU_WEBHOOK_RETRY_SECONDS=0, LOUDOU_WEBHOOK_TIMEOUT_SECONDS=2)
+class ApprovalRequestTests(LoudouTestCase):
+    def test_an_approval_request_reaches_the_managers_channel(self):
+        from loudou.core import events
+
+        platform = Platform({"code": 0, "msg": "success"})
+        self.addCleanup(platform.close)
+        save_channel(
+            actor=self.manager,
+            team=self.north,
+            name="飞书",
+            platform="feishu",
+            url=platform.base + "/open-apis/bot/v2/hook/x",
+            secret=SECRET,
+            kinds=["approvals"],
+        )
+        deal = self.make_deal(name="需审批")
+        with self.captureOnCommitCallbacks(execute=True):
+            events.emit("approval.requested", deal_id=deal.pk, actor_id=self.rep.pk, note="请尽快")
+        run_tasks()
+        [(_p, _h, body, _raw)] = platform.received
+        self.assertTrue(feishu_valid(body, SECRET))
+        content = body["card"]["elements"][0]["content"]
+        self.assertIn("需审批", content)
+        self.assertIn("请尽快", content)
+        self.assertIn("请求审批", body["card"]["header"]["title"]["content"])
