@@ -13,7 +13,7 @@ responses.
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -35,6 +35,13 @@ class ErrorOut(Schema):
 
 class NotFound(Exception):
     """The object does not exist, or the user may not see it (the same answer)."""
+
+
+def not_found_view(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Any other address under /api/: a JSON 404 like the API's own."""
+    from .api import api
+
+    return respond(api, request, 404, "not_found", _("Not found."))
 
 
 def respond(
@@ -109,7 +116,14 @@ def install(api: NinjaAPI) -> None:
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         codes = {400: "malformed", 403: "not_allowed", 404: "not_found", 413: "too_large"}
         code = codes.get(exc.status_code, "error")
-        return respond(api, request, exc.status_code, code, str(exc))
+        message = str(exc)
+        if exc.status_code == 400:  # django-ninja's own words for a body it cannot read
+            message = _("The request body cannot be read (send JSON, or multipart for files).")
+        return respond(api, request, exc.status_code, code, message)
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return respond(api, request, 413, "too_large", _("The request is too large."))
 
     @api.exception_handler(PermissionDenied)
     def forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:

@@ -265,3 +265,20 @@ class DealWriteTests(ApiTestCase):
                 f"/api/v1/deals/{deal.pk}/attachments", {"kind": "quote", "file": big}, **auth
             )
         self.assertError(response, 413, "too_large")
+
+
+class MalformedRequestTests(ApiTestCase):
+    def test_unreadable_bodies_and_unknown_addresses_are_json(self):
+        auth = {"HTTP_AUTHORIZATION": f"Bearer {self.tokens['rep']}"}
+        for ctype, body in [("text/plain", b"hi"), ("application/json", b"{" * 5000)]:
+            response = self.client.generic(
+                "POST", "/api/v1/deals", body, content_type=ctype, **auth
+            )
+            self.assertError(response, 400, "malformed")
+        big = b'{"name": "' + b"x" * (11 * 1024 * 1024) + b'"}'
+        response = self.client.generic(
+            "POST", "/api/v1/deals", big, content_type="application/json", **auth
+        )
+        self.assertError(response, 413, "too_large")
+        self.assertError(self.client.get("/api/v1/nothing", **auth), 404, "not_found")
+        self.assertError(self.client.get("/api/elsewhere"), 404, "not_found")
