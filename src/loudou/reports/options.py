@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from loudou.analytics.catalog import CATALOG
 from loudou.analytics.discipline import DISCIPLINE_SORTS
@@ -44,6 +45,8 @@ class Option:
     default: Any = None
     reports: frozenset[str] = ALL
     max_length: int = 200
+    # The web form: its label (None: the form draws the field itself, or not at all).
+    label: Any = None
 
     @property
     def flag(self) -> str:
@@ -71,9 +74,25 @@ OPTIONS: tuple[Option, ...] = (
         choices=(*GROUPINGS, BY_DEAL),
         reports=ALL - UNGROUPED,
     ),
-    Option("owner", "owner", "text", "only this owner's deals (username)", max_length=150),
-    Option("team", "team", "text", "only this team's deals (team name)", max_length=100),
-    Option("source", "source", "text", "only deals from this source", max_length=50),
+    Option(
+        "owner",
+        "owner",
+        "text",
+        "only this owner's deals (username)",
+        max_length=150,
+        label=_("Owner (username)"),
+    ),
+    Option(
+        "team",
+        "team",
+        "text",
+        "only this team's deals (team name)",
+        max_length=100,
+        label=_("Team"),
+    ),
+    Option(
+        "source", "source", "text", "only deals from this source", max_length=50, label=_("Source")
+    ),
     Option(
         "as_of",
         "as_of",
@@ -115,6 +134,7 @@ OPTIONS: tuple[Option, ...] = (
         minimum=-(2**63),
         maximum=2**63 - 1,
         reports=frozenset({"forecast"}),
+        label=_("Simulation seed"),
     ),
     Option(
         "runs",
@@ -125,6 +145,7 @@ OPTIONS: tuple[Option, ...] = (
         minimum=100,
         maximum=1_000_000,
         reports=frozenset({"forecast"}),
+        label=_("Simulation runs"),
     ),
     Option(
         "probabilities",
@@ -142,6 +163,7 @@ OPTIONS: tuple[Option, ...] = (
         default=365,
         minimum=1,
         maximum=3660,
+        label=_("History window (days)"),
     ),
     Option(
         "sort",

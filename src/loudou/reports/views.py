@@ -22,7 +22,7 @@ from loudou.pipelines.services import (
     revert_probability_adoption,
 )
 
-from .options import BY_NAME, parse_options
+from .options import BY_NAME, OPTIONS, parse_options
 from .services import run_report
 
 TITLES = {
@@ -95,6 +95,12 @@ def report_page(request: HttpRequest) -> HttpResponse:
             "show_probabilities": BY_NAME["probabilities"].applies_to(name),
             "show_grain": BY_NAME["grain"].applies_to(name),
             "sorts": SORTS if BY_NAME["sort"].applies_to(name) else {},
+            # The options without a field of their own above, drawn from their description.
+            "more_options": [
+                (o, request.GET.get(o.name, ""))
+                for o in OPTIONS
+                if o.label is not None and o.applies_to(name)
+            ],
             "adoptions": _adoptions(request, name),
             "grid": grid,
             # (text, numeric) per cell, so that numbers are right-aligned

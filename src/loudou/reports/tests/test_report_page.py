@@ -135,3 +135,16 @@ class ReportPageOptionTests(TransactionTestCase):
         self.assertEqual(
             self.client.get("/reports/?name=diagnosis&by=owner&target=1").status_code, 200
         )
+
+    def test_the_form_shows_every_option_of_the_report_from_its_description(self):
+        page = self.client.get(
+            "/reports/?name=forecast&owner=rep&runs=500", headers={"accept-language": "en"}
+        )
+        self.assertEqual(page.status_code, 200)
+        for name in ("owner", "team", "source", "seed", "runs", "window"):
+            self.assertContains(page, f'name="{name}"')
+        self.assertContains(page, 'value="500"')
+        funnel = self.client.get("/reports/?name=funnel")
+        self.assertNotContains(funnel, 'name="runs"')
+        bad = self.client.get("/reports/?name=funnel&window=0", headers={"accept-language": "en"})
+        self.assertEqual(bad.status_code, 400)
