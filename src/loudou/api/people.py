@@ -158,7 +158,7 @@ def visible_quotas(user: User) -> Any:
     their own team's."""
     quotas = Quota.objects.select_related("user", "team")
     scope = Scope.of(user)
-    if scope.everything:
+    if scope.may_configure:
         return quotas
     teams = set(scope.team_ids) | ({user.team_id} if user.team_id else set())
     return quotas.filter(

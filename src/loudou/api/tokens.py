@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from loudou.core.errors import InvalidInput, NotAllowed
+from loudou.people.access import Scope
 from loudou.people.models import User
 
 from .models import ApiToken
@@ -33,7 +34,7 @@ def _may_manage(actor: User | None, user: User) -> bool:
     # None: the command line, run by whoever runs the server.
     if actor is None:
         return True
-    return actor.is_active and (actor.pk == user.pk or actor.is_loudou_admin)
+    return actor.is_active and (actor.pk == user.pk or Scope.of(actor).may_configure)
 
 
 @transaction.atomic

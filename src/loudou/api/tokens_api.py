@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from loudou.people.access import Scope
 from loudou.people.models import User
 
 from .common import errors, get_or_404, lookup, require_admin
@@ -55,7 +56,9 @@ def token_out(t: ApiToken) -> dict[str, Any]:
 
 def _tokens(request: HttpRequest) -> Any:
     tokens = ApiToken.objects.select_related("user")
-    return tokens if request.user.is_loudou_admin else tokens.filter(user=request.user)
+    if Scope.of(request.user).may_configure:
+        return tokens
+    return tokens.filter(user=request.user)
 
 
 @router.get("/tokens", response={200: list[TokenOut], **errors(403)})

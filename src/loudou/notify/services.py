@@ -20,8 +20,7 @@ from .sending import queue
 
 
 def may_manage(actor: Any, team: Team) -> bool:
-    scope = Scope.of(actor)
-    return scope.everything or team.pk in scope.team_ids
+    return Scope.of(actor).manages(team.pk)
 
 
 @transaction.atomic

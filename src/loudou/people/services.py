@@ -17,7 +17,7 @@ from .models import Quota, Role, Team, User
 
 def require_admin(actor: Any) -> None:
     """Only an administrator (their scope is everything) changes configuration."""
-    if not Scope.of(actor).everything:
+    if not Scope.of(actor).may_configure:
         raise NotAllowed(_("Only an administrator may do this."))
 
 

@@ -173,7 +173,7 @@ CRITERION_FIELDS = (
 def _require_admin(actor: "User") -> None:
     from loudou.people.access import Scope
 
-    if not Scope.of(actor).everything:
+    if not Scope.of(actor).may_configure:
         raise NotAllowed(_("Only an administrator may do this."))
 
 
