@@ -11,7 +11,7 @@ from pydantic import Field
 from loudou.accounts import services
 from loudou.accounts.models import Account, Contact
 
-from .common import errors, get_or_404, keyset_page
+from .common import errors, get_or_404, keyset_page, lookup
 from .deals import ContactBrief, contact_brief
 from .inputs import Id, Name, text
 
@@ -128,8 +128,6 @@ def update_account(request: HttpRequest, account_id: Id, payload: AccountPatch) 
 
 @router.post("/contacts", response={201: ContactOut, **errors(403)})
 def create_contact(request: HttpRequest, payload: ContactIn) -> Any:
-    from .common import lookup
-
     data = payload.model_dump()
     account = lookup(Account, "account_id", "account", pk=data.pop("account_id"))
     data["email"] = data["email"] or ""

@@ -9,6 +9,7 @@ from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from loudou.core.errors import InvalidInput
+from loudou.people import services as people_services
 from loudou.people.models import User
 
 from .errors import ErrorOut, NotFound
@@ -20,9 +21,8 @@ def errors(*codes: int) -> dict[int, type[ErrorOut]]:
 
 
 def require_admin(user: User) -> None:
-    from loudou.people.services import require_admin as check
-
-    check(user)
+    """Refuse (403) unless ``user`` is an administrator (``Scope.may_configure``)."""
+    people_services.require_admin(user)
 
 
 def get_or_404(queryset: QuerySet, **lookup: Any) -> Any:

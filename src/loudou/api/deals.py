@@ -12,6 +12,7 @@ from django.http import FileResponse, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema, Status
+from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from pydantic import Field
 
@@ -753,8 +754,6 @@ def add_attachment(
     LOUDOU_MAX_ATTACHMENT_BYTES (413 beyond)."""
     deal = visible_deal(request, deal_id)
     if file.size is not None and file.size > settings.LOUDOU_MAX_ATTACHMENT_BYTES:
-        from ninja.errors import HttpError
-
         raise HttpError(413, _("The file is too large."))
     attachment = services.attach_file(actor=request.user, deal=deal, kind=kind, file=file)
     return Status(201, attachment_out(attachment))
