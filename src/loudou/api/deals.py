@@ -19,7 +19,7 @@ from pydantic import Field
 from loudou.accounts.models import Account, Contact
 from loudou.activities.models import Activity, ActivityOutcome, ActivityType
 from loudou.activities.services import log_activity
-from loudou.core.errors import InvalidInput
+from loudou.core.errors import InvalidInput, NotAllowed
 from loudou.deals import services
 from loudou.deals.models import (
     Attachment,
@@ -33,6 +33,7 @@ from loudou.deals.models import (
 )
 from loudou.deals.queries import is_stale, with_last_touch
 from loudou.limits import FIRST_DATE
+from loudou.people.access import Scope
 from loudou.people.models import User
 from loudou.pipelines.models import Pipeline, Stage, StageKind
 
@@ -676,6 +677,8 @@ def override_deal(request: HttpRequest, deal_id: Id, payload: OverrideIn) -> Any
     """A forced move (managers and admins): to an open stage or ``won`` past unmet exit
     criteria, with the reason recorded on the event."""
     deal = visible_deal(request, deal_id)
+    if not Scope.of(request.user).may_override:
+        raise NotAllowed(_("Only a manager or an administrator may override exit criteria."))
     if not payload.reason.strip():
         raise InvalidInput({"reason": _("Give a reason for the override.")})
     if payload.to == "won":

@@ -196,6 +196,11 @@ class DealWriteTests(ApiTestCase):
         self.assertError(
             self.call("POST", f"/deals/{deal.pk}/override", self.rep, body), 403, "not_allowed"
         )
+        back = self.make_deal(stage=self.stages["needs"])
+        backward = {"to": "contact", "reason": "nothing to override"}
+        self.assertError(
+            self.call("POST", f"/deals/{back.pk}/override", self.rep, backward), 403, "not_allowed"
+        )
         response = self.call("POST", f"/deals/{deal.pk}/override", self.manager, body)
         self.assertEqual(response.status_code, 200, response.content)
         self.assertEqual(response.json()["overridden"][0]["kind"], "activity")
