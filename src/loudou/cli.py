@@ -12,7 +12,7 @@ from pathlib import Path
 
 DEMO_FILE = "loudou-demo.sqlite3"
 # Loudou's own commands that manage the database themselves or need none.
-OWN_WITHOUT_DATABASE = {"demo", "serve"}
+OWN_WITHOUT_DATABASE = {"demo", "serve", "openapi"}
 # Django's commands that read or write the project's tables. Django's others (migrate,
 # makemigrations, makemessages, compilemessages, check, shell, dbshell, showmigrations, …)
 # need no migrated database, or are how one inspects or migrates it: left alone.

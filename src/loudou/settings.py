@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",
     "django_tasks",
     "axes",
     "csp",
@@ -133,6 +134,7 @@ INSTALLED_APPS = [
     "loudou.jobs",
     "loudou.notifications",
     "loudou.configure",
+    "loudou.api",
 ]
 
 MIDDLEWARE = [

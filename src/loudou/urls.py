@@ -1,4 +1,5 @@
-"""URL map: the web UI, the settings pages, the Django admin (superusers), media."""
+"""URL map: the web UI, the settings pages, the REST API (/api/), the Django admin
+(superusers), media."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -11,4 +12,5 @@ urlpatterns = [
     path("", include("loudou.reports.urls")),
     path("", include("loudou.notifications.urls")),
     path("", include("loudou.configure.urls")),
+    path("", include("loudou.api.urls")),
 ]

@@ -1,6 +1,8 @@
 """Errors raised by services. Each carries a message a user can read in their language;
 views, the API and commands turn them into responses, never tracebacks."""
 
+from typing import Any
+
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -46,3 +48,10 @@ class InvalidInput(ServiceError):
 
     def __str__(self) -> str:
         return "; ".join(f"{k}: {v}" for k, v in self.errors.items())
+
+
+def from_validation_error(error: Any) -> InvalidInput:
+    """A Django ``ValidationError`` (a model's ``full_clean``) as ``InvalidInput``."""
+    if hasattr(error, "message_dict"):
+        return InvalidInput({k: " ".join(str(m) for m in v) for k, v in error.message_dict.items()})
+    return InvalidInput({"__all__": " ".join(str(m) for m in error.messages)})

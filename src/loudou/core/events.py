@@ -16,7 +16,12 @@ from django.db import transaction
 
 logger = logging.getLogger("loudou.events")
 
-# Every event a listener may receive.
+# Every event a listener may receive, and the data it carries (ids; listeners read the rest):
+# - deal.created, deal.updated (+ fields: the names changed): deal_id, actor_id
+# - deal.stage_changed, deal.won, deal.lost: deal_id, actor_id, event_id (the StageEvent)
+# - approval.requested: deal_id, actor_id, and optionally note (the request's words) and
+#   approval (a dict passed through to webhooks as it is)
+# - payment.recorded: deal_id, actor_id, payment_id
 EVENTS = (
     "deal.created",
     "deal.updated",

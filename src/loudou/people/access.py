@@ -116,6 +116,18 @@ class Scope:
     # -- what the role allows ----------------------------------------------------------------
 
     @property
+    def may_configure(self) -> bool:
+        """Administrators change configuration: pipelines and exit criteria, teams, roles,
+        quotas, webhooks, anyone's API tokens."""
+        return self.everything and self.user_id is not None
+
+    def manages(self, team_id: int | None) -> bool:
+        """Administrators and the team's manager (its chat channels, for one)."""
+        if self.user_id is None:
+            return False
+        return self.everything or (team_id is not None and team_id in self.team_ids)
+
+    @property
     def may_reassign(self) -> bool:
         """Managers and admins may give a deal to another owner."""
         return self.may_override

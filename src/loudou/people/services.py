@@ -1,5 +1,5 @@
 """Users, teams and quotas: what admins (and managers, for their team's quotas) change on
-the settings pages."""
+the settings pages and over the API."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from loudou.core.errors import InvalidInput, NotAllowed
@@ -155,3 +155,54 @@ def set_quotas(*, actor: User, cells: list[QuotaCell]) -> int:
         quota.save()
         changed += 1
     return changed
+
+
+def require_admin(actor: User) -> None:
+    """Only an administrator changes configuration (the API's admin writes)."""
+    if not Scope.of(actor).may_configure:
+        raise NotAllowed(_("Only an administrator may do this."))
+
+
+@transaction.atomic
+def save_quota(
+    *,
+    actor: User,
+    quota: Quota | None = None,
+    user: User | None = None,
+    team: Team | None = None,
+    period_start: dt.date | None = None,
+    period_end: dt.date | None = None,
+    amount: Decimal | None = None,
+    currency: str | None = None,
+) -> Quota:
+    """Create a quota for one user or one team over [start, end), or change one (the
+    API; the settings pages' grid writes through ``set_quotas``)."""
+    require_admin(actor)
+    quota = quota or Quota()
+    if quota.pk is None:
+        quota.user, quota.team = user, team
+    for key, value in (
+        ("period_start", period_start),
+        ("period_end", period_end),
+        ("amount", amount),
+        ("currency", currency),
+    ):
+        if value is not None:
+            setattr(quota, key, value)
+    if quota.amount is not None and not Decimal(0) <= quota.amount <= MAX_AMOUNT:
+        raise InvalidInput({"amount": _("Out of range.")})
+    if quota.currency:
+        quota.currency = quota.currency.strip().upper()
+    _check(quota)
+    try:
+        with transaction.atomic():
+            quota.save()
+    except IntegrityError as exc:
+        raise InvalidInput({"__all__": _("This conflicts with an existing record.")}) from exc
+    return quota
+
+
+@transaction.atomic
+def delete_quota(*, actor: User, quota: Quota) -> None:
+    require_admin(actor)
+    quota.delete()

@@ -389,9 +389,12 @@ def add_criterion(
     activity_type: str = "",
     min_count: int = 1,
     attachment_kind: str = "",
+    description_zh: str = "",
+    description_en: str = "",
 ) -> ExitCriterion:
     """A new exit criterion of an open stage, checked as the model says (a field that
-    exists, a check, a minimum for "at least", a kind of attachment)."""
+    exists, a check, a minimum for "at least", a kind of attachment); a description, when
+    given, is what reps read instead of the generated words."""
     require_admin(actor)
     kinds = {
         CriterionKind.FIELD: {"field_name", "field_check", "min_value"},
@@ -416,7 +419,13 @@ def add_criterion(
         values["min_value"] = None
     if kind == CriterionKind.ACTIVITY and not 1 <= int(min_count) <= 1000:
         raise InvalidInput({"min_count": _("A count from 1 to 1,000.")})
-    criterion = ExitCriterion(stage=stage, kind=kind, **values)
+    criterion = ExitCriterion(
+        stage=stage,
+        kind=kind,
+        description_zh=description_zh.strip(),
+        description_en=description_en.strip(),
+        **values,
+    )
     _save(criterion)
     return criterion
 

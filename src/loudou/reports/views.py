@@ -1,7 +1,6 @@
 """The reports page: pick a report and its options, read it as a table, download it."""
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -18,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from loudou.analytics.catalog import CATALOG as REPORTS
 from loudou.analytics.output import Grid, to_csv, to_grid, to_json, to_xlsx
-from loudou.analytics.params import BY_DEAL, GROUPINGS, PROBABILITY_SOURCES, ParamError
+from loudou.analytics.params import BY_DEAL, ParamError
 from loudou.core.errors import ServiceError
 from loudou.people.access import Scope
 from loudou.people.models import Team, User
@@ -28,10 +27,10 @@ from loudou.pipelines.services import (
     pipeline_by_key,
     revert_probability_adoption,
 )
-from loudou.spreadsheets.parsing import CellError, parse_amount
 
 from . import charts
 from .cockpit import PANELS, cockpit
+from .options import BY_NAME, OPTIONS, parse_options
 from .services import run_report
 
 TITLES = {
@@ -49,11 +48,6 @@ TITLES = {
     "collection": gettext_lazy("Collection"),
     "activities": gettext_lazy("Activities by stage"),
 }
-# Which options each report's form shows (the rest of the reports take the common ones).
-TARGET_REPORTS = {"plan", "forecast", "diagnosis"}
-PROBABILITY_REPORTS = {"plan", "forecast", "diagnosis"}
-GRAIN_REPORTS = {"forecast", "collection"}
-UNGROUPED = {"diagnosis", "discipline", "activities"}
 SORTS = {
     "owner": gettext_lazy("Owner"),
     "stale_pct": gettext_lazy("Stale %"),
@@ -69,48 +63,14 @@ BY_LABELS = {
 }
 
 
-def _options(request: HttpRequest) -> dict[str, Any]:
-    """Report options from the query string; a bad date raises ParamError."""
-
-    def day(name: str) -> dt.date | None:
-        value = request.GET.get(name, "").strip()
-        if not value:
-            return None
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError as exc:
-            message = _("%(name)s: not a date (YYYY-MM-DD)") % {"name": name}
-            raise ParamError(message, message) from exc
-
-    def amount(name: str) -> Decimal | None:
-        value = request.GET.get(name, "").strip()
-        if not value:
-            return None
-        try:
-            return parse_amount(value)
-        except CellError as exc:
-            raise ParamError(exc.en, exc.zh) from exc
-
-    name = request.GET.get("name", "")
-    by = request.GET.get("by") or None
-    allowed = (*GROUPINGS, BY_DEAL) if name == "collection" else GROUPINGS
-    probabilities = request.GET.get("probabilities") or None
-    grain = request.GET.get("grain")
-    options: dict[str, Any] = {
-        "pipeline": request.GET.get("pipeline") or None,
-        "date_from": day("from"),
-        "date_to": day("to"),
-        "by": by if by in allowed and name not in UNGROUPED else None,
-        "as_of": day("as_of"),
-        "lang": get_language(),
-        "target": amount("target"),
-        "simulate": request.GET.get("simulate") == "1",
-        "probabilities": probabilities if probabilities in PROBABILITY_SOURCES else None,
-        "grain": grain if grain in ("month", "quarter") else "month",
-    }
-    if request.GET.get("sort") in SORTS:
-        options["sort"] = request.GET["sort"]
-    return options
+def _options(request: HttpRequest, name: str) -> dict[str, Any]:
+    """Report options from the query string, parsed as the command line and the API parse
+    them (reports/options.py): a bad value raises ParamError, never silently dropped.
+    Fields of other reports that the form carries along are checked and left out."""
+    values = parse_options(name, request.GET, only_applicable=True)
+    values["lang"] = get_language()
+    values.pop("now", None)
+    return values
 
 
 @login_required
@@ -125,7 +85,7 @@ def report_page(request: HttpRequest) -> HttpResponse:
     figure: dict[str, Any] = {}
     status = 200
     try:
-        result = run_report(name=name, user=request.user, **_options(request))
+        result = run_report(name=name, user=request.user, **_options(request, name))
         grid = to_grid(result, get_language())
         figure = charts.report_figure(name, result)
     except ParamError as exc:
@@ -139,12 +99,18 @@ def report_page(request: HttpRequest) -> HttpResponse:
             "titles": TITLES,
             "title": TITLES[name],
             "pipelines": Pipeline.objects.all(),
-            "groupings": {} if name in UNGROUPED else groupings,
+            "groupings": groupings if BY_NAME["by"].applies_to(name) else {},
             "values": request.GET,
-            "show_target": name in TARGET_REPORTS,
-            "show_probabilities": name in PROBABILITY_REPORTS,
-            "show_grain": name in GRAIN_REPORTS,
-            "sorts": SORTS if name == "discipline" else {},
+            "show_target": BY_NAME["target"].applies_to(name),
+            "show_probabilities": BY_NAME["probabilities"].applies_to(name),
+            "show_grain": BY_NAME["grain"].applies_to(name),
+            "sorts": SORTS if BY_NAME["sort"].applies_to(name) else {},
+            # The options without a field of their own above, drawn from their description.
+            "more_options": [
+                (o, request.GET.get(o.name, ""))
+                for o in OPTIONS
+                if o.label is not None and o.applies_to(name)
+            ],
             "adoptions": _adoptions(request, name),
             "grid": grid,
             "figure": figure,
@@ -204,7 +170,7 @@ def report_download(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
     if name not in REPORTS or fmt not in ("csv", "json"):
         raise Http404
     try:
-        result = run_report(name=name, user=request.user, **_options(request))
+        result = run_report(name=name, user=request.user, **_options(request, name))
     except ParamError as exc:
         return HttpResponse(
             exc.message(get_language()), status=400, content_type="text/plain; charset=utf-8"

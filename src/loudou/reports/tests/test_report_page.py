@@ -111,3 +111,40 @@ class ManagementReportPageTests(TransactionTestCase):
         # One open deal is no history: nothing to adopt, said as a message.
         thin = self.client.post("/reports/probabilities/adopt/", follow=True)
         self.assertEqual(len(list(thin.context["messages"])), 1)
+
+
+class ReportPageOptionTests(TransactionTestCase):
+    """The web form reads its options as the command line does (reports/options.py)."""
+
+    serialized_rollback = True
+
+    def setUp(self):
+        loader.clear_cache()
+        self.rep = User.objects.create_user(username="rep", password="x")
+        self.client.force_login(self.rep)
+
+    def tearDown(self):
+        loader.clear_cache()
+
+    def test_a_bad_by_is_refused_not_dropped(self):
+        page = self.client.get("/reports/?name=funnel&by=colour", headers={"accept-language": "en"})
+        self.assertEqual(page.status_code, 400)
+        self.assertIn("by: one of owner", str(next(iter(page.context["messages"]))))
+        self.assertEqual(self.client.get("/reports/funnel.json?by=colour").status_code, 400)
+        # A field of another report that the form carries along is left out, not an error.
+        self.assertEqual(
+            self.client.get("/reports/?name=diagnosis&by=owner&target=1").status_code, 200
+        )
+
+    def test_the_form_shows_every_option_of_the_report_from_its_description(self):
+        page = self.client.get(
+            "/reports/?name=forecast&owner=rep&runs=500", headers={"accept-language": "en"}
+        )
+        self.assertEqual(page.status_code, 200)
+        for name in ("owner", "team", "source", "seed", "runs", "window"):
+            self.assertContains(page, f'name="{name}"')
+        self.assertContains(page, 'value="500"')
+        funnel = self.client.get("/reports/?name=funnel")
+        self.assertNotContains(funnel, 'name="runs"')
+        bad = self.client.get("/reports/?name=funnel&window=0", headers={"accept-language": "en"})
+        self.assertEqual(bad.status_code, 400)
