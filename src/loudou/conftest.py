@@ -42,6 +42,14 @@ def client():
 CHROMIUM = "/usr/bin/chromium"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Browser tests last: Playwright's sync API leaves an event loop running in the main
+    # thread for the rest of the session, so the browser fixture must allow the ORM there
+    # (DJANGO_ALLOW_ASYNC_UNSAFE); no other test should run with that protection off, or
+    # start a command that inherits it (check --deploy refuses it).
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 @pytest.fixture(scope="session")
 def browser(django_db_setup, django_db_blocker):
     import os
