@@ -99,6 +99,34 @@ def marker_belongs(connection: "BaseDatabaseWrapper", marker: ChangeMarker) -> b
         return _fingerprint(cursor.fetchone()) == marker.fingerprint
 
 
+def check_marker(connection: "BaseDatabaseWrapper", marker: ChangeMarker) -> tuple[bool, bool]:
+    """``(marker_belongs, changed_since)`` in one query: what a cache asks before every
+    report."""
+    fields = "id, tbl, deal_id, CAST(at AS TEXT)"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and marker.snapshot is not None:
+            xmin = int(marker.snapshot.split(":", 1)[0])
+            cursor.execute(
+                f"SELECT newest.*, (EXISTS (SELECT 1 FROM core_change WHERE id > %s) OR EXISTS ("
+                "SELECT 1 FROM core_change WHERE txid >= %s "
+                "AND NOT pg_visible_in_snapshot(txid::text::xid8, %s::pg_snapshot))) "
+                f"FROM (SELECT 1) AS one LEFT JOIN (SELECT {fields} FROM core_change "
+                "WHERE id = %s) AS newest ON true",
+                [marker.max_id, xmin, marker.snapshot, marker.max_id],
+            )
+        else:
+            cursor.execute(
+                "SELECT newest.*, EXISTS (SELECT 1 FROM core_change WHERE id > %s) "
+                f"FROM (SELECT 1) AS one LEFT JOIN (SELECT {fields} FROM core_change "
+                "WHERE id = %s) AS newest ON 1 = 1",
+                [marker.max_id, marker.max_id],
+            )
+        *newest, changed = cursor.fetchone()
+    found = None if newest[0] is None else _fingerprint(tuple(newest))
+    belongs = marker.fingerprint is None or found == marker.fingerprint
+    return belongs, bool(changed)
+
+
 def changed_since(connection: "BaseDatabaseWrapper", marker: ChangeMarker) -> bool:
     """Whether a change was committed that a reader standing at ``marker`` did not see.
 

@@ -34,8 +34,8 @@ from loudou.core.db import (
     ChangeMarker,
     change_marker,
     change_triggers_missing,
-    changed_since,
     changes_since,
+    check_marker,
     marker_belongs,
 )
 from loudou.reports import store
@@ -315,13 +315,12 @@ def frames_for(alias: str = "default", activities: bool = False) -> Frames:
         entry = _cache.get(alias)
         if entry is None or _expired(entry):
             entry = _from_store(alias)
-        if (
-            entry is not None
-            and not _expired(entry)
-            and (entry.activities or not activities)
-            and (entry.marker.fingerprint is None or marker_belongs(connection, entry.marker))
-        ):
-            if not changed_since(connection, entry.marker):
+        if entry is not None and not _expired(entry) and (entry.activities or not activities):
+            belongs, changed = check_marker(connection, entry.marker)
+        else:
+            belongs = changed = False
+        if entry is not None and belongs:
+            if not changed:
                 _cache[alias] = entry
                 return entry.frames
             refreshed = _refresh(entry, alias, activities)

@@ -201,7 +201,9 @@ REPORT_LINKS = {
 def _cockpit_options(request: HttpRequest) -> dict[str, Any]:
     """The report options the cockpit passes to every panel's reports: the period, the
     pipeline, the team and rep filters, the target and probabilities."""
-    options = _options(request)
+    # Every option parsed and checked as the command line and the API parse them.
+    options = parse_options("forecast", request.GET)
+    options["lang"] = get_language()
     keep = ("pipeline", "date_from", "date_to", "lang", "target", "probabilities", "grain")
     chosen = {k: options[k] for k in keep}
     for name in ("owner", "team"):

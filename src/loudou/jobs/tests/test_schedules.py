@@ -30,6 +30,9 @@ class ScheduleTests(TestCase):
             task=sample_tasks.record,
             grace=dt.timedelta(hours=2),
         )
+        # Every app's schedules registered first: they register once, on import, so what is
+        # put back after the test must hold them all.
+        schedules.all_schedules()
         saved = dict(schedules._REGISTRY)
         schedules._REGISTRY.clear()
         schedules.register(self.schedule)
