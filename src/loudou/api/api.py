@@ -37,11 +37,12 @@ def _add_routers() -> None:
     from .accounts import router as accounts
     from .config import router as config
     from .deals import router as deals
+    from .followups import router as followups
     from .people import router as people
     from .reports import router as reports
     from .tokens_api import router as tokens
 
-    for router in (deals, accounts, config, people, reports, tokens):
+    for router in (deals, followups, accounts, config, people, reports, tokens):
         api.add_router("", router)
 
 

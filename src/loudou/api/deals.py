@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.conf import settings
-from django.db.models import DateField, DecimalField, F, Q, QuerySet, Value
+from django.db.models import DateField, DecimalField, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, HttpRequest
 from django.utils import timezone
@@ -17,7 +17,7 @@ from ninja.files import UploadedFile
 from pydantic import Field
 
 from loudou.accounts.models import Account, Contact
-from loudou.activities.models import Activity, ActivityOutcome, ActivityType
+from loudou.activities.models import Activity, ActivityOutcome, ActivityType, NextStep
 from loudou.activities.services import log_activity
 from loudou.core.errors import InvalidInput, NotAllowed
 from loudou.deals import services
@@ -262,6 +262,9 @@ class DealFilters(Schema):
     expected_close_from: Day | None = Field(None, description="expected close on or after")
     expected_close_to: Day | None = Field(None, description="expected close before")
     stale: bool | None = Field(None, description="open and untouched beyond the stage's rot days")
+    no_next_step: bool | None = Field(
+        None, description="true: open deals with no next step scheduled; false: with one"
+    )
     q: text(200) | None = Field(None, description="text in the deal's or account's name")
     ordering: Ordering = "-created_at"
     cursor: text(400) | None = None
@@ -319,6 +322,13 @@ def list_deals(request: HttpRequest, filters: Query[DealFilters]) -> Any:
     if filters.stale is not None:
         stale = _stale_q(Stage.objects.filter(kind=StageKind.OPEN), now)
         deals = deals.filter(stale) if filters.stale else deals.exclude(stale)
+    if filters.no_next_step is not None:
+        scheduled = Exists(NextStep.objects.filter(deal=OuterRef("pk"), done_at__isnull=True))
+        deals = (
+            deals.filter(~scheduled, status=DealStatus.OPEN)
+            if filters.no_next_step
+            else deals.filter(scheduled)
+        )
     name = filters.ordering.lstrip("-")
     expression, parse = ORDERINGS[name]
     parse = parse or (_parse_datetime if name.endswith("_at") else str)

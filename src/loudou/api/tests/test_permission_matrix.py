@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from loudou.accounts.models import Contact
+from loudou.activities.services import schedule_next_step
 from loudou.api.api import api
 from loudou.api.models import ApiToken
 from loudou.deals import services
@@ -62,6 +63,14 @@ class PermissionMatrixTests(ApiTestCase):
             kind="quote",
             file=SimpleUploadedFile("q.pdf", b"%PDF"),
         )
+        step = schedule_next_step(
+            actor=self.rep,
+            deal=deal,
+            type="call",
+            due_at=timezone.now() + dt.timedelta(days=1),
+        )
+        asks = self.make_deal(name="asks", stage=self.stages["needs"])
+        ask = services.request_approval(actor=self.rep, deal=asks, note="请批")
         ApiToken.objects.filter(name="to revoke").delete()  # stay under the per-user limit
         token = ApiToken.objects.create(
             user=self.rep,
@@ -258,6 +267,53 @@ class PermissionMatrixTests(ApiTestCase):
                 },
             ),
             ("get", "/reports", lambda f: ("/reports", None), everyone(200)),
+            ("get", "/next-steps", lambda f: ("/next-steps", None), everyone(200)),
+            (
+                "get",
+                "/deals/{deal_id}/next-steps",
+                lambda f: (f"/deals/{f['deal'].pk}/next-steps", None),
+                deal_rule(200),
+            ),
+            (
+                "post",
+                "/deals/{deal_id}/next-steps",
+                lambda f: (
+                    f"/deals/{f['deal'].pk}/next-steps",
+                    {"type": "visit", "due_at": f"{today}T10:00:00+08:00", "note": "带样品"},
+                ),
+                deal_rule(201),
+            ),
+            (
+                "patch",
+                "/next-steps/{step_id}",
+                lambda f: (f"/next-steps/{f['step'].pk}", {"due_at": f"{today}T16:00:00Z"}),
+                deal_rule(200),
+            ),
+            (
+                "post",
+                "/next-steps/{step_id}/complete",
+                lambda f: (f"/next-steps/{f['step'].pk}/complete", {"note": "谈妥"}),
+                deal_rule(201),
+            ),
+            (
+                "delete",
+                "/next-steps/{step_id}",
+                lambda f: (f"/next-steps/{f['step'].pk}", None),
+                deal_rule(204),
+            ),
+            ("get", "/approval-requests", lambda f: ("/approval-requests", None), everyone(200)),
+            (
+                "post",
+                "/deals/{deal_id}/approval-requests",
+                lambda f: (f"/deals/{f['back'].pk}/approval-requests", {"note": "请批"}),
+                deal_rule(201),
+            ),
+            (
+                "post",
+                "/approval-requests/{request_id}/decide",
+                lambda f: (f"/approval-requests/{f['ask'].pk}/decide", {"approve": True}),
+                deal_rule(200, managers_only=True),
+            ),
             ("get", "/tokens", lambda f: ("/tokens", None), everyone(200)),
             ("post", "/tokens", lambda f: ("/tokens", {"name": "n"}), everyone(201)),
             (
