@@ -7,13 +7,13 @@ or dead endpoint costs the user nothing.
 """
 
 import datetime as dt
+import http.client
 import ipaddress
 import logging
 import socket
+import ssl
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import zoneinfo
 from typing import Any
 
@@ -114,47 +114,93 @@ def _target(delivery: Delivery) -> tuple[str, str, str]:
     return "webhook", s.url, s.secret
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer (a failure), never followed: it could lead anywhere,
-    including where ``private_refusal`` would not let a request go."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
+ANSWER_BYTES = 4096  # what is kept of an answer (enough for the platforms' error JSON)
 
 
-_OPENER = urllib.request.build_opener(_NoRedirect)
+def _addresses(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
 
 
 def private_refusal(url: str) -> str:
     """Why ``url`` may not be sent to, or "": its host is (or resolves to) this machine,
     the local network, or another non-public address, and LOUDOU_NOTIFY_PRIVATE_ADDRESSES
-    is off."""
+    is off. (Checked when a channel is saved; ``_post`` checks the very addresses it
+    connects to again.)"""
     if settings.LOUDOU_NOTIFY_PRIVATE_ADDRESSES:
         return ""
     parts = urllib.parse.urlsplit(url)
     host = parts.hostname or ""
     try:
-        infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
+        addresses = _addresses(host, parts.port or 443)
     except (OSError, UnicodeError, ValueError):
-        return ""  # unresolvable: the attempt fails as a connection error, and is retried
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-        if not address.is_global:
-            return f"refused: {host} is a private address (LOUDOU_NOTIFY_PRIVATE_ADDRESSES)"
+        return ""  # unresolvable now: sending fails as a connection error, and is retried
+    if any(not a.is_global for a in addresses):
+        return f"refused: {host} is a private address (LOUDOU_NOTIFY_PRIVATE_ADDRESSES)"
     return ""
 
 
+class _Pinned:
+    """Connect to the address that was checked, not to whatever a second DNS lookup
+    answers (a name could resolve to a public address for the check, then to 127.0.0.1);
+    TLS still verifies the host name, and the Host header carries it."""
+
+    address = ""
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+        if isinstance(self, http.client.HTTPSConnection):
+            self.sock = self._context.wrap_socket(self.sock, server_hostname=self.host)
+
+
+class _PinnedHTTP(_Pinned, http.client.HTTPConnection):
+    pass
+
+
+class _PinnedHTTPS(_Pinned, http.client.HTTPSConnection):
+    pass
+
+
 def _post(req: platforms.Request) -> tuple[int | None, bytes, str]:
-    """POST the request; (HTTP status, answer body, error) without raising."""
-    http = urllib.request.Request(req.url, data=req.body, headers=req.headers, method="POST")
+    """POST the request; (HTTP status, the first bytes of the answer, error) without
+    raising. Redirects are answers (never followed: they could lead anywhere), and the
+    whole exchange has one deadline, however slowly a receiver drips its answer."""
+    deadline = time.monotonic() + TIMEOUT_SECONDS
+    parts = urllib.parse.urlsplit(req.url)
+    secure = parts.scheme == "https"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None, b"", "ValueError: not an http(s) address"
+    port = parts.port or (443 if secure else 80)
     try:
-        with _OPENER.open(http, timeout=TIMEOUT_SECONDS) as answer:
-            return answer.status, answer.read(64 * 1024), ""
-    except urllib.error.HTTPError as error:
-        return error.code, error.read(64 * 1024) if error.fp else b"", ""
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        reason = getattr(error, "reason", error)
-        return None, b"", f"{type(error).__name__}: {reason}"[:500]
+        addresses = _addresses(parts.hostname, port)
+    except (OSError, UnicodeError, ValueError) as error:
+        return None, b"", f"cannot resolve {parts.hostname}: {error}"[:500]
+    if not settings.LOUDOU_NOTIFY_PRIVATE_ADDRESSES and any(not a.is_global for a in addresses):
+        return None, b"", f"refused: {parts.hostname} is a private address"
+    cls = _PinnedHTTPS if secure else _PinnedHTTP
+    kwargs: dict[str, Any] = {"context": ssl.create_default_context()} if secure else {}
+    connection = cls(parts.hostname, port, timeout=TIMEOUT_SECONDS, **kwargs)
+    connection.address = str(addresses[0])
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        connection.request("POST", path, body=req.body, headers=req.headers)
+        sock = connection.sock  # getresponse() lets go of it when the answer closes it
+        answer = connection.getresponse()
+        body = b""
+        while len(body) < ANSWER_BYTES:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("the answer took too long")
+            sock.settimeout(left)
+            chunk = answer.read1(ANSWER_BYTES - len(body))
+            if not chunk:
+                break
+            body += chunk
+        return answer.status, body, ""
+    except (OSError, http.client.HTTPException, ValueError) as error:
+        return None, b"", f"{type(error).__name__}: {error}"[:500]
+    finally:
+        connection.close()
 
 
 def attempt(delivery_id: int, now: dt.datetime | None = None) -> Delivery | None:
