@@ -91,7 +91,8 @@ def probabilities_for(data: PipelineData, params: ReportParams, default: str) ->
 def require_target(params: ReportParams, report: str) -> Decimal:
     if params.target is None:
         raise ParamError(
-            f"{report}: give --target AMOUNT (the revenue target for the period)",
-            f"{report}：请用 --target 给出本期间的收入目标",
+            "A revenue target for the period is needed: fill in Target (on the command "
+            "line: --target AMOUNT).",
+            "需要本期间的收入目标：请填写“目标”（命令行：--target 金额）。",
         )
     return params.target

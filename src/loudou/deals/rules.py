@@ -182,9 +182,17 @@ def needs_approval(stage: Stage) -> bool:
     return stage.exit_criteria.filter(kind=CriterionKind.APPROVAL).exists()
 
 
-def authorize(*, scope: Scope, unmet: list[UnmetCriterion], override_reason: str) -> Override:
+def authorize(
+    *,
+    scope: Scope,
+    unmet: list[UnmetCriterion],
+    override_reason: str,
+    owner_id: int | None = None,
+) -> Override:
     """Allow a change with unmet criteria only as a manager's or admin's override with a
-    reason; return what its event records."""
+    reason; return what its event records. A manager may not override a manager's
+    approval on their own deal (``owner_id``): they may not approve it either, and an
+    override would be the same approval by another name; an admin may."""
     if not unmet:
         return Override()
     reason = (override_reason or "").strip()
@@ -192,12 +200,26 @@ def authorize(*, scope: Scope, unmet: list[UnmetCriterion], override_reason: str
         raise CriteriaNotMet(unmet)
     if not scope.may_override:
         raise NotAllowed(_("Only a manager or an administrator may override exit criteria."))
+    if (
+        owner_id is not None
+        and owner_id == scope.user_id
+        and not scope.everything
+        and any(u.kind == CriterionKind.APPROVAL for u in unmet)
+    ):
+        raise NotAllowed(
+            _("You cannot override the approval of your own deal; ask another manager.")
+        )
     return Override(reason, tuple(unmet))
 
 
 def require(*, scope: Scope, change: Transition, deal: Deal, override_reason: str) -> Override:
     """Check ``change`` for ``deal``: its criteria met, or overridden by whom may."""
-    return authorize(scope=scope, unmet=unmet(change, deal), override_reason=override_reason)
+    return authorize(
+        scope=scope,
+        unmet=unmet(change, deal),
+        override_reason=override_reason,
+        owner_id=deal.owner_id,
+    )
 
 
 def check_reopen(deal: Deal) -> None:

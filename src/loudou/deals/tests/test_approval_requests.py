@@ -103,3 +103,17 @@ class RequestEventTests(LoudouTestCase):
             ("approval.requested", {"deal_id": deal.pk, "actor_id": self.rep.pk, "note": "请批"}),
             heard,
         )
+
+
+class OwnDealOverrideTests(LoudouTestCase):
+    """Found in review: a manager could not approve their own deal but could override the
+    approval criterion on it."""
+
+    def test_a_manager_cannot_override_the_approval_of_their_own_deal(self):
+        from loudou.core.testing import ready_to_leave
+
+        deal = self.make_deal(owner=self.manager, stage=self.stages["negotiation"])
+        deal = ready_to_leave(deal, self.manager)  # everything but the approval
+        with self.assertRaises(NotAllowed):
+            services.win_deal(actor=self.manager, deal=deal, override_reason="trust me")
+        services.win_deal(actor=self.admin, deal=deal, override_reason="admin decides")

@@ -130,7 +130,7 @@ class ReportCommandTests(TransactionTestCase):
         table = report("forecast", "--simulate", "--target", "500000", "--now", NOW, "--lang", "en")
         assert "Simulated P90" in table and "Chance of reaching the target" in table
         for args, message in [
-            (("plan",), "give --target"),
+            (("plan",), "--target AMOUNT"),
             (("plan", "--target", "lots"), "--target: not an amount"),
             (("funnel", "--by", "deal"), "collection report only"),
             (("discipline", "--sort", "luck"), "sort: one of"),
@@ -140,5 +140,5 @@ class ReportCommandTests(TransactionTestCase):
         ]:
             with pytest.raises(CommandError, match=message):
                 report(*args, "--lang", "en")
-        with pytest.raises(CommandError, match="请用 --target"):
+        with pytest.raises(CommandError, match="--target 金额"):
             report("plan", "--lang", "zh-hans")
