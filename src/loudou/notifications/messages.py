@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from loudou.activities.models import NextStep
 from loudou.analytics.params import ParamError
 from loudou.deals.criteria import unmet_criteria
 from loudou.deals.models import Deal, DealStatus
@@ -179,9 +180,9 @@ def _funnel_section(team: Team, now: dt.datetime, lang: str) -> Section:
 
 
 def digest(team: Team, lang: str, now: dt.datetime | None = None) -> Message:
-    """The team's daily digest: each rep's stale deals and deals past their expected
-    close, the deals waiting for a manager's approval, this period's funnel against the
-    plan."""
+    """The team's daily digest: each rep's overdue next steps, stale deals and deals past
+    their expected close, the deals waiting for a manager's approval, this period's
+    funnel against the plan."""
     now = now or timezone.now()
     with translation.override(lang):
         today = timezone.localdate(now)
@@ -191,10 +192,25 @@ def digest(team: Team, lang: str, now: dt.datetime | None = None) -> Message:
             .select_related("stage", "owner")
             .order_by("owner__username", "stage_entered_at", "id")
         )
+        # The earliest next step past its time, per deal (the rep's own follow-ups).
+        late_steps: dict[int, dt.datetime] = {}
+        for deal_id, due in (
+            NextStep.objects.filter(
+                deal__in=[d.pk for d in open_deals], done_at__isnull=True, due_at__lt=now
+            )
+            .order_by("due_at")
+            .values_list("deal_id", "due_at")
+        ):
+            late_steps.setdefault(deal_id, due)
         by_owner: dict[Any, list[str]] = {}
         stale_count = overdue_count = 0
         for deal in open_deals:
             notes = []
+            if deal.pk in late_steps:
+                notes.append(
+                    _("next step overdue since %(date)s")
+                    % {"date": timezone.localdate(late_steps[deal.pk]).isoformat()}
+                )
             if is_stale(deal, now):
                 stale_count += 1
                 notes.append(

@@ -24,6 +24,30 @@ def text(message: platforms.Message) -> str:
 
 @override_settings(LOUDOU_SITE_URL="https://crm.example.com")
 class DigestTests(NotifyTestCase):
+    def test_overdue_next_steps_per_rep(self):
+        from loudou.activities.models import NextStep
+
+        late = self.make_deal(name="回访商机")
+        NextStep.objects.create(
+            deal=late,
+            type="call",
+            due_at=timezone.now() - dt.timedelta(days=2),
+            assignee=self.rep,
+            created_by=self.rep,
+        )
+        on_time = self.make_deal(name="按时商机")
+        NextStep.objects.create(
+            deal=on_time,
+            type="call",
+            due_at=timezone.now() + dt.timedelta(days=2),
+            assignee=self.rep,
+            created_by=self.rep,
+        )
+        body = text(messages.digest(self.north, "en"))
+        self.assertIn("回访商机", body)
+        self.assertIn("next step overdue since", body)
+        self.assertNotIn("按时商机", body)
+
     def test_stale_overdue_and_waiting_deals_per_rep(self):
         stale = self.make_deal(name="陈旧商机", at=ago(40))
         overdue = self.make_deal(
