@@ -50,7 +50,9 @@ def test_demo_serves_the_login_page(tmp_path: Path) -> None:
                 time.sleep(0.3)
         assert status == 200, process.stdout.read() if process.poll() is not None else "timeout"
         seen = ""
-        while "Loudou worker started" not in seen and time.monotonic() < deadline:
+        # The worker starts after the web server: its own time, however long that took.
+        worker_deadline = time.monotonic() + 120
+        while "Loudou worker started" not in seen and time.monotonic() < worker_deadline:
             ready, _, _ = select.select([process.stdout], [], [], 1)
             if ready:
                 seen += process.stdout.readline()
