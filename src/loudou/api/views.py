@@ -5,9 +5,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from loudou.core.errors import InvalidInput, ServiceError
+from loudou.core.views import require_post
 
 from .models import ApiToken
 from .tokens import create_token, revoke_token
@@ -40,7 +40,7 @@ def token_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_post
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
     revoke_token(actor=request.user, token=token)

@@ -17,10 +17,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from loudou.activities.models import ActivityType
 from loudou.core.errors import ServiceError
+from loudou.core.views import require_post
 from loudou.deals.criteria import CRITERION_FIELDS, rule_words
 from loudou.deals.models import AttachmentKind, Deal, LostReason
 from loudou.deals.services import save_lost_reason
@@ -192,7 +192,7 @@ def _criterion_pickers() -> dict[str, Any]:
 
 
 @admin_only
-@require_POST
+@require_post
 def stage_update(request: HttpRequest, pk: int) -> HttpResponse:
     stage = get_object_or_404(Stage, pk=pk)
     _attempt(
@@ -212,7 +212,7 @@ def stage_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @admin_only
-@require_POST
+@require_post
 def stage_order(request: HttpRequest, pk: int) -> HttpResponse:
     """The open stages in a new order (the drag and drop, or the arrows)."""
     pipeline = get_object_or_404(Pipeline, pk=pk)
@@ -230,7 +230,7 @@ def stage_order(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @admin_only
-@require_POST
+@require_post
 def stage_archive(request: HttpRequest, pk: int) -> HttpResponse:
     stage = get_object_or_404(Stage, pk=pk)
     outcome: list[str] = []
@@ -249,7 +249,7 @@ def stage_archive(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @admin_only
-@require_POST
+@require_post
 def stage_restore(request: HttpRequest, pk: int) -> HttpResponse:
     stage = get_object_or_404(Stage, pk=pk)
     _attempt(
@@ -261,7 +261,7 @@ def stage_restore(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @admin_only
-@require_POST
+@require_post
 def criterion_add(request: HttpRequest, pk: int) -> HttpResponse:
     stage = get_object_or_404(Stage, pk=pk)
     post = request.POST
@@ -295,7 +295,7 @@ def criterion_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @admin_only
-@require_POST
+@require_post
 def criterion_delete(request: HttpRequest, pk: int) -> HttpResponse:
     criterion = get_object_or_404(ExitCriterion.objects.select_related("stage"), pk=pk)
     pipeline_id = criterion.stage.pipeline_id
@@ -399,7 +399,7 @@ def users(request: HttpRequest) -> HttpResponse:
 
 
 @admin_only
-@require_POST
+@require_post
 def user_update(request: HttpRequest, pk: int) -> HttpResponse:
     user = get_object_or_404(User, pk=pk)
     post = request.POST
@@ -419,7 +419,7 @@ def user_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @admin_only
-@require_POST
+@require_post
 def team_save(request: HttpRequest) -> HttpResponse:
     post = request.POST
     _attempt(

@@ -11,9 +11,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
 
 from loudou.core.errors import InvalidInput, ServiceError
+from loudou.core.views import require_post
 from loudou.people.access import Scope
 from loudou.people.models import Team
 
@@ -176,7 +176,7 @@ def channel_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_post
 def channel_delete(request: HttpRequest, pk: int) -> HttpResponse:
     services.delete_channel(actor=request.user, channel=_channel(request, pk))
     messages.success(request, _("Channel removed."))
@@ -184,7 +184,7 @@ def channel_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_post
 def channel_test(request: HttpRequest, pk: int) -> HttpResponse:
     services.send_test(actor=request.user, channel=_channel(request, pk))
     messages.success(request, _("Test message queued; its attempts appear below."))

@@ -13,12 +13,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from loudou.analytics.catalog import CATALOG as REPORTS
 from loudou.analytics.output import Grid, to_csv, to_grid, to_json, to_xlsx
 from loudou.analytics.params import BY_DEAL, ParamError
 from loudou.core.errors import ServiceError
+from loudou.core.views import require_post
 from loudou.people.access import Scope
 from loudou.people.models import Team, User
 from loudou.pipelines.models import Pipeline, ProbabilityAdoption
@@ -134,7 +134,7 @@ def _adoptions(request: HttpRequest, name: str) -> list[ProbabilityAdoption] | N
 
 
 @login_required
-@require_POST
+@require_post
 def adopt_probabilities(request: HttpRequest) -> HttpResponse:
     """Adopt the learned probabilities of a pipeline (admins; the service checks)."""
     pipeline = pipeline_by_key(request.POST.get("pipeline") or None)
@@ -153,7 +153,7 @@ def adopt_probabilities(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_post
 def revert_probabilities(request: HttpRequest, adoption_id: int) -> HttpResponse:
     adoption = get_object_or_404(ProbabilityAdoption, pk=adoption_id)
     try:

@@ -15,9 +15,9 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from loudou.core.errors import ServiceError
+from loudou.core.views import require_post
 from loudou.deals.listing import ListFilters
 from loudou.people.access import Scope
 from loudou.pipelines.models import Pipeline
@@ -147,7 +147,7 @@ def _targets(job: ImportJob) -> list[tuple[str, str]]:
 
 
 @login_required
-@require_POST
+@require_post
 def import_options(request: HttpRequest, token: str) -> HttpResponse:
     """A migration's preview, edited: the stage mapping (or a mirror pipeline), the date
     fixes and the columns to leave out; then it is checked again."""
@@ -192,7 +192,7 @@ def import_job(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_post
 def import_confirm(request: HttpRequest, token: str) -> HttpResponse:
     job = _job(request, token)
     try:
