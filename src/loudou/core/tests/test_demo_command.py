@@ -37,6 +37,7 @@ def test_demo_serves_the_login_page(tmp_path: Path) -> None:
         stderr=subprocess.STDOUT,
         text=True,
     )
+    seen = ""
     try:
         deadline = time.monotonic() + 180  # migrations and seeding on a busy machine
         status = None
@@ -49,13 +50,18 @@ def test_demo_serves_the_login_page(tmp_path: Path) -> None:
             except OSError:
                 time.sleep(0.3)
         assert status == 200, process.stdout.read() if process.poll() is not None else "timeout"
-        seen = ""
         # The worker starts after the web server: its own time, however long that took.
+        # Read the pipe's descriptor, never the text wrapper: the wrapper would keep lines
+        # in its own buffer, which communicate(timeout=...) below does not read.
+        fd = process.stdout.fileno()
         worker_deadline = time.monotonic() + 120
         while "Loudou worker started" not in seen and time.monotonic() < worker_deadline:
-            ready, _, _ = select.select([process.stdout], [], [], 1)
+            ready, _, _ = select.select([fd], [], [], 1)
             if ready:
-                seen += process.stdout.readline()
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                seen += chunk.decode(errors="replace")
         assert "漏斗" in body
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/loudou/app.css") as r:
             assert r.status == 200
