@@ -4,6 +4,7 @@
   the input: ``details`` maps fields to messages), ``bad_parameter`` (report options);
 - 401 ``unauthenticated``; 403 ``not_allowed``; 404 ``not_found`` (including a deal the
   user may not see);
+- 405 ``method_not_allowed``: the address does not answer this method (``details.allowed``);
 - 409 ``conflict``: a stale ``version``;
 - 422 ``criteria_not_met``: ``details.unmet`` lists the unmet exit criteria.
 
@@ -11,6 +12,8 @@ Services raise ``ServiceError``s; this module is the one place that turns them i
 responses.
 """
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
@@ -42,6 +45,30 @@ def not_found_view(request: HttpRequest, rest: str = "") -> HttpResponse:
     from .api import api
 
     return respond(api, request, 404, "not_found", _("Not found."))
+
+
+def json_method_not_allowed(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Wrap one of ninja's address views: its answer to a method the address does not
+    answer is plain text; turn it into the API's JSON error, keeping the Allow header."""
+    from .api import api
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if response.status_code != 405 or response.get("Content-Type", "").startswith(
+            "application/json"
+        ):
+            return response
+        allowed = sorted(m.strip() for m in response.get("Allow", "").split(",") if m.strip())
+        message = _("This address does not support %(method)s; it supports %(allowed)s.") % {
+            "method": request.method,
+            "allowed": ", ".join(allowed),
+        }
+        answer = respond(api, request, 405, "method_not_allowed", message, {"allowed": allowed})
+        answer["Allow"] = ", ".join(allowed)
+        return answer
+
+    return wrapped
 
 
 def respond(
