@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -108,6 +109,23 @@ def main() -> None:
 
 def run(source: Path, home: Path, fast: bool, label: str) -> float:
     """Import ``source`` into a new database under ``home``; print and return seconds."""
+    return timed_load(
+        home,
+        f"from loudou.spreadsheets import services\nservices.FAST = {fast}\n",
+        f"s = import_deals(path=Path({str(source)!r}), create_owners=True)",
+        lambda rows, created, events, seconds, peak: (
+            f"{label}: {rows:,} rows -> {created:,} deals, {events:,} stage changes in "
+            f"{seconds:.1f} s: {rows / seconds:,.0f} rows/s; peak memory {peak} MiB"
+        ),
+    )
+
+
+def timed_load(home: Path, setup: str, call: str, describe: Callable[..., str]) -> float:
+    """Migrate a new SQLite database under ``home``, then time ``call`` (an import that
+    binds its summary to ``s``) after ``setup`` in a fresh process; print
+    ``describe(rows, created, events, seconds, peak MiB)`` and return the seconds.
+
+    Shared by bench/migrate_bench.py, so both imports are measured the same way."""
     home.mkdir(parents=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOUDOU_")}
     env.update(LOUDOU_HOME=str(home), DJANGO_SETTINGS_MODULE="loudou.settings")
@@ -116,11 +134,11 @@ def run(source: Path, home: Path, fast: bool, label: str) -> float:
         "import time, django\n"
         "django.setup()\n"
         "from pathlib import Path\n"
-        "from loudou.spreadsheets import services\n"
-        f"services.FAST = {fast}\n"
+        f"{setup}"
         "from loudou.spreadsheets.services import import_deals\n"
+        "from loudou.spreadsheets.vendors.migrate import migrate\n"
         "t = time.perf_counter()\n"
-        f"s = import_deals(path=Path({str(source)!r}), create_owners=True)\n"
+        f"{call}\n"
         "t = time.perf_counter() - t\n"
         "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
         "print(s.rows, s.created, s.events_added, round(t, 2), int(hwm.split()[1]) // 1024)\n"
@@ -128,17 +146,9 @@ def run(source: Path, home: Path, fast: bool, label: str) -> float:
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
     ).stdout.split()
-    rows, created, events, seconds, peak = (
-        int(out[0]),
-        int(out[1]),
-        int(out[2]),
-        float(out[3]),
-        int(out[4]),
-    )
-    print(
-        f"{label}: {rows:,} rows -> {created:,} deals, {events:,} stage changes in "
-        f"{seconds:.1f} s: {rows / seconds:,.0f} rows/s; peak memory {peak} MiB"
-    )
+    rows, created, events, peak = int(out[0]), int(out[1]), int(out[2]), int(out[4])
+    seconds = float(out[3])
+    print(describe(rows, created, events, seconds, peak))
     return seconds
 
 

@@ -13,7 +13,6 @@ same number of rows.
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
-from import_bench import write_file  # noqa: E402
+from import_bench import timed_load, write_file  # noqa: E402
 
 from loudou.spreadsheets.tests import vendor_exports  # noqa: E402  (stdlib only)
 
@@ -63,37 +62,15 @@ def main() -> None:
 
 def run(home: Path, call: str, label: str) -> float:
     """Run ``call`` into a new database under ``home``; print and return seconds."""
-    home.mkdir(parents=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LOUDOU_")}
-    env.update(LOUDOU_HOME=str(home), DJANGO_SETTINGS_MODULE="loudou.settings")
-    subprocess.run([sys.executable, "-m", "loudou", "migrate", "-v0"], env=env, check=True)
-    code = (
-        "import time, django\n"
-        "django.setup()\n"
-        "from pathlib import Path\n"
-        "from loudou.spreadsheets.services import import_deals\n"
-        "from loudou.spreadsheets.vendors.migrate import migrate\n"
-        "t = time.perf_counter()\n"
-        f"{call}\n"
-        "t = time.perf_counter() - t\n"
-        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
-        "print(s.rows, s.created, s.events_added, round(t, 2), int(hwm.split()[1]) // 1024)\n"
+    return timed_load(
+        home,
+        "",
+        call,
+        lambda rows, created, events, seconds, peak: (
+            f"{label}: {rows:,} deals created {created:,}, {events:,} stage changes in "
+            f"{seconds:.1f} s ({rows / seconds:,.0f} deals/s); peak memory {peak} MiB"
+        ),
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
-    ).stdout.split()
-    rows, created, events, seconds, peak = (
-        int(out[0]),
-        int(out[1]),
-        int(out[2]),
-        float(out[3]),
-        int(out[4]),
-    )
-    print(
-        f"{label}: {rows:,} deals created {created:,}, {events:,} stage changes in "
-        f"{seconds:.1f} s ({rows / seconds:,.0f} deals/s); peak memory {peak} MiB"
-    )
-    return seconds
 
 
 if __name__ == "__main__":
