@@ -12,7 +12,6 @@ from pathlib import Path
 
 import polars as pl
 from django.db import connection
-from django.test import TransactionTestCase
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -29,6 +28,8 @@ from loudou.people.models import Quota, Role, Team, User
 from loudou.pipelines.models import Stage
 from loudou.reports import loader
 from loudou.spreadsheets.services import import_deals
+
+from .loading import LoadCountingCase
 
 NOW = timezone.now()
 SORT = {
@@ -215,24 +216,8 @@ class LiveRefreshTests(HypothesisTransactionTestCase):
                 assert reports(live) == reports(full), (kind, n, activities)
 
 
-class RefreshPathTests(TransactionTestCase):
+class RefreshPathTests(LoadCountingCase):
     """The refresh reads only what changed, and falls back to a full load when it must."""
-
-    serialized_rollback = True
-
-    def setUp(self):
-        loader.clear_cache()
-        self.rep = make_user("rep")
-        self.loads = 0
-        original = loader._run_reader
-
-        def counting(*args, **kwargs):
-            self.loads += 1
-            return original(*args, **kwargs)
-
-        loader._run_reader = counting
-        self.addCleanup(setattr, loader, "_run_reader", original)
-        self.addCleanup(loader.clear_cache)
 
     def test_a_deal_write_is_patched_in_without_a_full_load(self):
         deal = services.create_deal(actor=self.rep, name="d", amount="100")

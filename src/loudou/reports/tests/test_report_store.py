@@ -7,31 +7,15 @@ import time
 from pathlib import Path
 
 from django.db import connection
-from django.test import TransactionTestCase
 
-from loudou.core.testing import make_user
 from loudou.deals import services
 from loudou.reports import loader, store
 from loudou.reports.services import run_report
 
+from .loading import LoadCountingCase
 
-class StoreCase(TransactionTestCase):
-    serialized_rollback = True
 
-    def setUp(self):
-        loader.clear_cache()
-        self.rep = make_user("rep")
-        self.loads = 0
-        original = loader._run_reader
-
-        def counting(*args, **kwargs):
-            self.loads += 1
-            return original(*args, **kwargs)
-
-        loader._run_reader = counting
-        self.addCleanup(setattr, loader, "_run_reader", original)
-        self.addCleanup(loader.clear_cache)
-
+class StoreCase(LoadCountingCase):
     def restart(self) -> None:
         """What a new server process starts with: nothing in memory."""
         loader.clear_cache()
