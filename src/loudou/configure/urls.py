@@ -11,6 +11,7 @@ urlpatterns = [
     path("settings/stages/<int:pk>/archive/", views.stage_archive, name="settings_stage_archive"),
     path("settings/stages/<int:pk>/restore/", views.stage_restore, name="settings_stage_restore"),
     path("settings/stages/<int:pk>/criteria/", views.criterion_add, name="settings_criterion_add"),
+    path("settings/criteria/<int:pk>/", views.criterion_update, name="settings_criterion"),
     path(
         "settings/criteria/<int:pk>/delete/",
         views.criterion_delete,

@@ -154,11 +154,16 @@ def pipeline_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("settings_pipeline", pk=pipeline.pk)
     stages = list(pipeline.stages.all())
     criteria = ExitCriterion.objects.filter(stage__pipeline=pipeline).select_related("stage")
-    by_stage: dict[int, list[tuple[ExitCriterion, str]]] = {}
+    by_stage: dict[int, list[dict[str, Any]]] = {}
     custom = {cf.key: cf for cf in CustomField.objects.all()}
     for criterion in criteria:
-        words = rule_words(criterion, custom)
-        by_stage.setdefault(criterion.stage_id, []).append((criterion, words))
+        by_stage.setdefault(criterion.stage_id, []).append(
+            {
+                "criterion": criterion,
+                "words": rule_words(criterion, custom),
+                "min_value": _plain(criterion.min_value),
+            }
+        )
     open_stages = [
         {"stage": s, "percent": _plain(s.probability * 100), "criteria": by_stage.get(s.pk, [])}
         for s in stages
@@ -260,10 +265,9 @@ def stage_restore(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("settings_pipeline", pk=stage.pipeline_id)
 
 
-@admin_only
-@require_post
-def criterion_add(request: HttpRequest, pk: int) -> HttpResponse:
-    stage = get_object_or_404(Stage, pk=pk)
+def _criterion_input(request: HttpRequest) -> dict[str, Any] | None:
+    """The exit-criterion form's values for ``pipeline_services.add_criterion`` or
+    ``update_criterion``; None (with the page's message) when the minimum is no amount."""
     post = request.POST
     minimum: Decimal | None = None
     if post.get("min_value", "").strip():
@@ -271,27 +275,57 @@ def criterion_add(request: HttpRequest, pk: int) -> HttpResponse:
             minimum = parse_amount(post["min_value"])
         except CellError as exc:
             messages.error(request, _cell_error(request, exc))
-            return redirect("settings_pipeline", pk=stage.pipeline_id)
+            return None
+    return {
+        "kind": post.get("kind", ""),
+        "field_name": post.get("field_name", ""),
+        "field_check": post.get("field_check", ""),
+        "min_value": minimum,
+        "activity_type": post.get("activity_type", ""),
+        "min_count": _int(post.get("min_count"), 1),
+        "attachment_kind": post.get("attachment_kind", ""),
+        "description_zh": post.get("description_zh", ""),
+        "description_en": post.get("description_en", ""),
+    }
+
+
+def _rule_read(request: HttpRequest, criterion: ExitCriterion) -> None:
+    """Say the saved rule in the words reps will read when a deal does not meet it."""
+    messages.info(request, _("Reps will read: %(words)s") % {"words": rule_words(criterion)})
+
+
+@admin_only
+@require_post
+def criterion_add(request: HttpRequest, pk: int) -> HttpResponse:
+    stage = get_object_or_404(Stage, pk=pk)
+    values = _criterion_input(request)
     created: list[ExitCriterion] = []
-    if _attempt(
+    if values is not None and _attempt(
         request,
         lambda: created.append(
-            pipeline_services.add_criterion(
-                actor=request.user,
-                stage=stage,
-                kind=post.get("kind", ""),
-                field_name=post.get("field_name", ""),
-                field_check=post.get("field_check", ""),
-                min_value=minimum,
-                activity_type=post.get("activity_type", ""),
-                min_count=_int(post.get("min_count"), 1),
-                attachment_kind=post.get("attachment_kind", ""),
-            )
+            pipeline_services.add_criterion(actor=request.user, stage=stage, **values)
         ),
         _("Exit criterion added."),
     ):
-        messages.info(request, _("Reps will read: %(words)s") % {"words": rule_words(created[0])})
+        _rule_read(request, created[0])
     return redirect("settings_pipeline", pk=stage.pipeline_id)
+
+
+@admin_only
+@require_post
+def criterion_update(request: HttpRequest, pk: int) -> HttpResponse:
+    criterion = get_object_or_404(ExitCriterion.objects.select_related("stage"), pk=pk)
+    values = _criterion_input(request)
+    saved: list[ExitCriterion] = []
+    if values is not None and _attempt(
+        request,
+        lambda: saved.append(
+            pipeline_services.update_criterion(actor=request.user, criterion=criterion, **values)
+        ),
+        _("Exit criterion saved: it holds for moves from now on; past moves keep their record."),
+    ):
+        _rule_read(request, saved[0])
+    return redirect("settings_pipeline", pk=criterion.stage.pipeline_id)
 
 
 @admin_only

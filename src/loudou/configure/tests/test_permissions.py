@@ -46,6 +46,7 @@ class SettingsPermissionTests(LoudouTestCase):
 
     def test_changes_are_refused_to_all_but_admins(self):
         stage = self.stages["contact"]
+        criterion = ExitCriterion.objects.get(stage=stage)
         posts = [
             ("/settings/pipelines/", {"key": "x", "name_zh": "新", "name_en": "New"}),
             (
@@ -53,6 +54,7 @@ class SettingsPermissionTests(LoudouTestCase):
                 {"name_zh": "改", "name_en": "Changed", "probability": "50", "rot_days": "3"},
             ),
             (f"/settings/stages/{stage.pk}/criteria/", {"kind": "approval"}),
+            (f"/settings/criteria/{criterion.pk}/", {"kind": "approval"}),
             (f"/settings/stages/{stage.pk}/archive/", {}),
             (f"/settings/pipelines/{self.pipeline.pk}/order/", {"order": ""}),
             ("/settings/fields/", {"key": "k", "name_zh": "字", "name_en": "F", "type": "text"}),
@@ -74,6 +76,7 @@ class SettingsPermissionTests(LoudouTestCase):
         stage.refresh_from_db()
         self.assertEqual((stage.name_en, stage.archived), ("Initial contact", False))
         self.assertEqual(ExitCriterion.objects.count(), criteria)
+        self.assertEqual(ExitCriterion.objects.get(pk=criterion.pk).kind, "activity")
         self.assertFalse(CustomField.objects.filter(key="k").exists())
         self.assertFalse(User.objects.filter(username="new").exists())
         self.rep.refresh_from_db()
