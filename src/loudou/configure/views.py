@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -79,7 +80,7 @@ def _int(value: str | None, default: int = 0) -> int:
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if not user.is_loudou_admin and not people.quota_users(user):
+    if not user.is_loudou_admin and not (people.quota_users(user) or people.quota_teams(user)):
         raise PermissionDenied
     return render(request, "configure/index.html", {"is_admin": user.is_loudou_admin})
 
@@ -476,22 +477,26 @@ def _quarters(year: int) -> list[tuple[str, dt.date, dt.date]]:
 
 @login_required
 def quotas(request: HttpRequest) -> HttpResponse:
-    """A grid of quotas: one row per rep, one column per quarter of the chosen year. Cells
-    take amounts as people write them; pasting a block copied from Excel fills the grid
-    (quotas.js); an emptied cell removes the quota."""
+    """Two grids of quotas, one column per quarter of the chosen year: one row per rep, and
+    one per team (the team's own target; under each cell, the sum of its reps' quotas).
+    Cells take amounts as people write them; pasting a block copied from Excel fills a
+    grid (settings.js); an emptied cell removes the quota. Both grids save at once."""
     reps = people.quota_users(request.user)
-    if not reps:
+    teams = people.quota_teams(request.user)
+    if not reps and not teams:
         raise PermissionDenied
     year = _int(request.GET.get("year") or request.POST.get("year"), timezone.localdate().year)
     if not 2000 <= year <= 2100:
         year = timezone.localdate().year
     periods = _quarters(year)
+    # (prefix, target): "q" cells are a rep's quota, "t" cells a team's.
+    targets = [("q", rep) for rep in reps] + [("t", team) for team in teams]
     if request.method == "POST":
         cells: list[people.QuotaCell] = []
         errors = []
-        for rep in reps:
+        for prefix, target in targets:
             for label, start, end in periods:
-                text = request.POST.get(f"q-{rep.pk}-{start.isoformat()}")
+                text = request.POST.get(f"{prefix}-{target.pk}-{start.isoformat()}")
                 if text is None:
                     continue
                 amount = None
@@ -499,9 +504,10 @@ def quotas(request: HttpRequest) -> HttpResponse:
                     try:
                         amount = parse_amount(text)
                     except CellError as exc:
-                        errors.append(f"{rep} {label}: {_cell_error(request, exc)}")
+                        errors.append(f"{target} {label}: {_cell_error(request, exc)}")
                         continue
-                cells.append(people.QuotaCell(rep, start, end, amount))
+                who = {"user": target} if prefix == "q" else {"team": target}
+                cells.append(people.QuotaCell(start=start, end=end, amount=amount, **who))
         if errors:
             for error in errors[:20]:
                 messages.error(request, error)
@@ -511,31 +517,53 @@ def quotas(request: HttpRequest) -> HttpResponse:
             _("Quotas saved."),
         ):
             return redirect(f"{reverse('settings_quotas')}?year={year}")
-    existing = {
-        (q.user_id, q.period_start): q.amount
-        for q in Quota.objects.filter(
-            user__in=reps, period_start__gte=periods[0][1], period_end__lte=periods[-1][2]
-        )
-    }
-    rows = [
-        {
-            "rep": rep,
-            "cells": [
-                (
-                    f"q-{rep.pk}-{start.isoformat()}",
-                    request.POST.get(f"q-{rep.pk}-{start.isoformat()}")
-                    if request.method == "POST"
-                    else _plain(existing.get((rep.pk, start))),
-                )
-                for _label, start, _end in periods
-            ],
-        }
-        for rep in reps
-    ]
+    existing: dict[tuple[str, int, dt.date], Decimal] = {}
+    for q in Quota.objects.filter(
+        Q(user__in=reps) | Q(team__in=teams),
+        period_start__gte=periods[0][1],
+        period_end__lte=periods[-1][2],
+    ):
+        key = ("q", q.user_id) if q.user_id is not None else ("t", q.team_id)
+        existing[(*key, q.period_start)] = q.amount
+    # What a team's empty cell stands for (the team's digest counts it then): the sum of
+    # the quotas of its reps in the grid above.
+    members: dict[tuple[int, dt.date], Decimal] = {}
+    for rep in reps:
+        for _label, start, _end in periods:
+            amount = existing.get(("q", rep.pk, start))
+            if rep.team_id is not None and amount is not None:
+                members[(rep.team_id, start)] = members.get((rep.team_id, start), 0) + amount
+
+    def cells_of(prefix: str, target: User | Team) -> list[dict[str, Any]]:
+        row = []
+        for label, start, _end in periods:
+            name = f"{prefix}-{target.pk}-{start.isoformat()}"
+            value = (
+                request.POST.get(name)
+                if request.method == "POST"
+                else _plain(existing.get((prefix, target.pk, start)))
+            )
+            reps_total = members.get((target.pk, start)) if prefix == "t" else None
+            row.append(
+                {
+                    "name": name,
+                    "label": f"{year} {label}",
+                    "value": value,
+                    "reps_total": _plain(reps_total),
+                }
+            )
+        return row
+
     return render(
         request,
         "configure/quotas.html",
-        {"rows": rows, "periods": periods, "year": year, "years": range(year - 2, year + 3)},
+        {
+            "rows": [{"rep": rep, "cells": cells_of("q", rep)} for rep in reps],
+            "team_rows": [{"team": team, "cells": cells_of("t", team)} for team in teams],
+            "periods": periods,
+            "year": year,
+            "years": range(year - 2, year + 3),
+        },
     )
 
 

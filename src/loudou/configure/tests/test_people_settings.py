@@ -1,5 +1,6 @@
 """Users, teams and quotas on the settings pages."""
 
+import datetime as dt
 from decimal import Decimal
 
 from loudou.core.errors import InvalidInput, NotAllowed
@@ -91,3 +92,129 @@ class PeopleSettingsTests(LoudouTestCase):
         self.assertFalse(Quota.objects.filter(user=self.rep).exists())
         with self.assertRaises(NotAllowed):
             services.set_quotas(actor=self.rep, cells=[])
+
+
+class TeamQuotaGridTests(LoudouTestCase):
+    """Team quotas (``Quota.team``) in a second grid on the quotas page: admins every team,
+    a manager the teams they manage, under each cell the sum of the team's reps' quotas."""
+
+    def grid(self, user, language="en"):
+        self.client.force_login(user)
+        return self.client.get("/settings/quotas/?year=2026", headers={"accept-language": language})
+
+    def test_an_admin_sets_and_clears_every_teams_quota_beside_the_reps(self):
+        self.client.force_login(self.admin)
+        response = self.client.post(
+            "/settings/quotas/",
+            {
+                "year": "2026",
+                f"t-{self.north.pk}-2026-01-01": "300万",
+                f"t-{self.south.pk}-2026-04-01": "1,000,000",
+                f"q-{self.rep.pk}-2026-01-01": "100万",
+                f"q-{self.teammate.pk}-2026-01-01": "50万",
+            },
+        )
+        self.assertRedirects(response, "/settings/quotas/?year=2026")
+        north = Quota.objects.get(team=self.north)
+        self.assertEqual(
+            (north.user, north.period_start.isoformat(), north.period_end.isoformat()),
+            (None, "2026-01-01", "2026-04-01"),
+        )
+        self.assertEqual(north.amount, Decimal("3000000"))
+        self.assertEqual(Quota.objects.get(team=self.south).amount, Decimal("1000000"))
+        self.assertEqual(Quota.objects.filter(user__isnull=False).count(), 2)
+        page = self.grid(self.admin)
+        self.assertEqual([r["team"] for r in page.context["team_rows"]], [self.north, self.south])
+        north_q1 = page.context["team_rows"][0]["cells"][0]
+        self.assertEqual(
+            (north_q1["name"], north_q1["value"], north_q1["reps_total"]),
+            (f"t-{self.north.pk}-2026-01-01", "3000000", "1500000"),
+        )
+        self.assertContains(page, "Reps: 1500000")
+        self.assertContains(page, "Team quotas")
+        self.assertContains(self.grid(self.admin, "zh-hans"), "销售：1500000")
+        self.client.post("/settings/quotas/", {"year": "2026", f"t-{self.north.pk}-2026-01-01": ""})
+        self.assertFalse(Quota.objects.filter(team=self.north).exists())
+        self.assertTrue(Quota.objects.filter(team=self.south).exists())
+
+    def test_a_manager_sets_only_the_teams_they_manage(self):
+        page = self.grid(self.manager)
+        self.assertEqual([r["team"] for r in page.context["team_rows"]], [self.north])
+        self.assertNotContains(page, f"t-{self.south.pk}-")
+        self.client.post(
+            "/settings/quotas/",
+            {
+                "year": "2026",
+                f"t-{self.north.pk}-2026-07-01": "80万",
+                f"t-{self.south.pk}-2026-07-01": "1",  # not in their grid: ignored
+            },
+        )
+        self.assertEqual(Quota.objects.get(team=self.north).amount, Decimal("800000"))
+        self.assertFalse(Quota.objects.filter(team=self.south).exists())
+        with self.assertRaises(NotAllowed):
+            services.set_quotas(
+                actor=self.manager,
+                cells=[
+                    services.QuotaCell(
+                        start=dt.date(2026, 1, 1),
+                        end=dt.date(2026, 4, 1),
+                        amount=Decimal(1),
+                        team=self.south,
+                    )
+                ],
+            )
+        page = self.grid(self.other_manager)
+        self.assertEqual([r["team"] for r in page.context["team_rows"]], [self.south])
+        for user in (self.rep, self.teammate, self.outsider):
+            self.assertEqual(services.quota_teams(user), [])
+            with self.assertRaises(NotAllowed):
+                services.set_quotas(actor=user, cells=[])
+
+    def test_a_manager_of_a_team_without_members_still_sets_its_quota(self):
+        lone = User.objects.create_user(username="lone", password="x", role="manager")
+        east = Team.objects.create(name="East", manager=lone)
+        self.client.force_login(lone)
+        self.assertEqual(self.client.get("/settings/").status_code, 200)
+        page = self.client.get("/settings/quotas/?year=2026")
+        self.assertEqual(page.context["rows"], [])
+        self.assertEqual([r["team"] for r in page.context["team_rows"]], [east])
+        self.client.post("/settings/quotas/", {"year": "2026", f"t-{east.pk}-2026-10-01": "5"})
+        self.assertEqual(Quota.objects.get(team=east).amount, Decimal("5"))
+
+    def test_bad_cells_are_messages_and_change_nothing(self):
+        Quota.objects.create(
+            team=self.north,
+            period_start=dt.date(2026, 1, 1),
+            period_end=dt.date(2026, 4, 1),
+            amount=Decimal("7"),
+        )
+        self.client.force_login(self.admin)
+        response = self.client.post(
+            "/settings/quotas/",
+            {
+                "year": "2026",
+                f"t-{self.north.pk}-2026-01-01": "9",
+                f"t-{self.south.pk}-2026-01-01": "lots",
+            },
+            headers={"accept-language": "en"},
+        )
+        self.assertEqual(response.status_code, 200)
+        errors = [str(m) for m in response.context["messages"]]
+        self.assertEqual(len(errors), 1)
+        self.assertTrue(errors[0].startswith("South Q1: "), errors)
+        self.assertEqual(Quota.objects.get(team=self.north).amount, Decimal("7"))
+        self.assertFalse(Quota.objects.filter(team=self.south).exists())
+        # The grid comes back with what was typed.
+        self.assertContains(response, 'value="lots"')
+        start, end = dt.date(2026, 1, 1), dt.date(2026, 4, 1)
+        for cell in (
+            services.QuotaCell(start=start, end=end, amount=Decimal(1)),
+            services.QuotaCell(
+                start=start, end=end, amount=Decimal(1), user=self.rep, team=self.north
+            ),
+            services.QuotaCell(start=start, end=end, amount=Decimal(-1), team=self.north),
+            services.QuotaCell(start=end, end=start, amount=Decimal(1), team=self.north),
+        ):
+            with self.subTest(cell=cell), self.assertRaises(InvalidInput):
+                services.set_quotas(actor=self.admin, cells=[cell])
+        self.assertEqual(Quota.objects.get(team=self.north).amount, Decimal("7"))

@@ -64,6 +64,7 @@ class SettingsPermissionTests(LoudouTestCase):
             ("/settings/lost-reasons/", {"key": "k", "name_zh": "原因", "name_en": "R"}),
         ]
         posts.append(("/settings/quotas/", {"year": "2026", f"q-{self.rep.pk}-2026-01-01": "9"}))
+        posts.append(("/settings/quotas/", {"year": "2026", f"t-{self.north.pk}-2026-01-01": "9"}))
         criteria = ExitCriterion.objects.count()
         for role in ("rep", "teammate", "manager", "other_manager", "outsider"):
             self.client.force_login(getattr(self, role))
@@ -100,8 +101,11 @@ class SettingsPermissionTests(LoudouTestCase):
         self.assertEqual(Quota.objects.get(user=self.rep).amount, Decimal("1200000.00"))
         self.assertFalse(Quota.objects.filter(user=self.outsider).exists())
         self.client.force_login(self.other_manager)
-        names = {r["rep"].username for r in self.client.get("/settings/quotas/").context["rows"]}
-        self.assertEqual(names, {"other_manager", "outsider"})
+        page = self.client.get("/settings/quotas/")
+        self.assertEqual(
+            {r["rep"].username for r in page.context["rows"]}, {"other_manager", "outsider"}
+        )
+        self.assertEqual([r["team"] for r in page.context["team_rows"]], [self.south])
 
     def test_the_django_admin_is_for_superusers_only(self):
         User.objects.filter(pk=self.admin.pk).update(is_staff=True)
@@ -130,7 +134,7 @@ class SettingsQueryCountTests(LoudouTestCase):
         pages = {
             f"/settings/pipelines/{self.pipeline.pk}/": 8,  # incl. the approvals count
             "/settings/users/": 6,
-            "/settings/quotas/?year=2026": 5,
+            "/settings/quotas/?year=2026": 6,  # reps, teams, and their quotas in one
         }
         counts = {}
         for page in pages:
@@ -139,8 +143,10 @@ class SettingsQueryCountTests(LoudouTestCase):
                 self.client.get(page)
             counts[page] = pages[page]
         # More users, teams and criteria: the same number of queries.
+        from loudou.people.models import Team
+
         for i in range(5):
-            make_user(f"extra{i}", team=self.north)
+            make_user(f"extra{i}", team=Team.objects.create(name=f"Extra {i}"))
             config.add_criterion(actor=self.admin, stage=self.stages["needs"], kind="approval")
         for page, count in counts.items():
             with self.assertNumQueries(count):
