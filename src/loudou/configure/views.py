@@ -9,7 +9,9 @@ from decimal import Decimal
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -20,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from loudou.activities.models import ActivityType
+from loudou.core import passwords
 from loudou.core.errors import ServiceError
 from loudou.core.views import require_post
 from loudou.deals.criteria import CRITERION_FIELDS, rule_words
@@ -416,6 +419,7 @@ def users(request: HttpRequest) -> HttpResponse:
                 display_name=post.get("display_name", ""),
                 role=post.get("role", ""),
                 team=team,
+                email=post.get("email", ""),
             ),
             _("User created."),
         ):
@@ -447,8 +451,52 @@ def user_update(request: HttpRequest, pk: int) -> HttpResponse:
             team=Team.objects.filter(pk=_int(post.get("team"), -1)).first(),
             display_name=post.get("display_name", ""),
             active=post.get("active") == "1",
+            email=post.get("email"),
         ),
         _("Saved."),
+    )
+    return redirect("settings_users")
+
+
+@admin_only
+@require_post
+def user_password(request: HttpRequest, pk: int) -> HttpResponse:
+    """Give a user a new password, to pass on to them (they forgot theirs, have no e-mail
+    address, or were locked out)."""
+    user = get_object_or_404(User, pk=pk)
+    changed: list[User] = []
+    if (
+        _attempt(
+            request,
+            lambda: changed.append(
+                passwords.admin_set_password(
+                    actor=request.user, user=user, password=request.POST.get("password", "")
+                )
+            ),
+            _("New password set for %(user)s: pass it on to them. Their account is unlocked.")
+            % {"user": user},
+        )
+        and changed[0].pk == request.user.pk
+    ):
+        update_session_auth_hash(request, changed[0])  # one's own: stay logged in here
+    return redirect("settings_users")
+
+
+@admin_only
+@require_post
+def user_reset_link(request: HttpRequest, pk: int) -> HttpResponse:
+    """E-mail a user a link to choose a new password themselves."""
+    user = get_object_or_404(User, pk=pk)
+    _attempt(
+        request,
+        lambda: passwords.admin_send_reset_link(
+            actor=request.user,
+            user=user,
+            site=passwords.LinkSite.of(request),
+            # The recipient's language is not known: the organisation's (LOUDOU_LANGUAGE).
+            language=settings.LANGUAGE_CODE,
+        ),
+        _("A link to choose a new password is on its way to %(email)s.") % {"email": user.email},
     )
     return redirect("settings_users")
 

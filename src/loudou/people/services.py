@@ -39,13 +39,20 @@ def create_user(
     display_name: str = "",
     role: str = Role.REP,
     team: Team | None = None,
+    email: str = "",
 ) -> User:
-    """A new active user with a role and a team. The password must pass the site's
-    password rules."""
+    """A new active user with a role and a team, and an e-mail address for password
+    reset links if given. The password must pass the site's password rules."""
     _require_admin(actor)
     if role not in Role.values:
         raise InvalidInput({"role": _("Pick a role.")})
-    user = User(username=username.strip(), display_name=display_name.strip(), role=role, team=team)
+    user = User(
+        username=username.strip(),
+        display_name=display_name.strip(),
+        role=role,
+        team=team,
+        email=User.objects.normalize_email(email.strip()),
+    )
     try:
         validate_password(password, user)
     except ValidationError as exc:
@@ -65,10 +72,12 @@ def update_user(
     team: Team | None,
     display_name: str,
     active: bool,
+    email: str | None = None,
 ) -> User:
-    """Change a user's role, team, name, or deactivate them (they can no longer log in,
-    and see nothing; their deals and history stay). An admin cannot demote or deactivate
-    themselves (the organisation would risk losing its last admin)."""
+    """Change a user's role, team, name, e-mail address (None: as it is), or deactivate
+    them (they can no longer log in, and see nothing; their deals and history stay). An
+    admin cannot demote or deactivate themselves (the organisation would risk losing its
+    last admin)."""
     _require_admin(actor)
     if role not in Role.values:
         raise InvalidInput({"role": _("Pick a role.")})
@@ -81,8 +90,10 @@ def update_user(
         display_name.strip(),
         active,
     )
+    if email is not None:
+        user.email = User.objects.normalize_email(email.strip())
     _check(user, exclude=["password"])
-    user.save(update_fields=["role", "team", "display_name", "is_active"])
+    user.save(update_fields=["role", "team", "display_name", "is_active", "email"])
     return user
 
 

@@ -3,8 +3,13 @@
 import datetime as dt
 from decimal import Decimal
 
+from django.core import mail
+from django.test import override_settings
+
+from loudou.core import passwords
 from loudou.core.errors import InvalidInput, NotAllowed
 from loudou.core.testing import LoudouTestCase
+from loudou.jobs.testing import run_tasks
 from loudou.people import services
 from loudou.people.models import Quota, Team, User
 
@@ -218,3 +223,176 @@ class TeamQuotaGridTests(LoudouTestCase):
             with self.subTest(cell=cell), self.assertRaises(InvalidInput):
                 services.set_quotas(actor=self.admin, cells=[cell])
         self.assertEqual(Quota.objects.get(team=self.north).amount, Decimal("7"))
+
+
+@override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+class AdminPasswordActionTests(LoudouTestCase):
+    """On the users page an admin sets a user's new password, or e-mails them a link to
+    choose one (``core.passwords``)."""
+
+    def setUp(self):
+        self.client.force_login(self.admin)
+
+    def test_e_mail_addresses_are_set_with_the_user(self):
+        self.client.post(
+            "/settings/users/",
+            {
+                "username": "newrep",
+                "password": "a-long-passphrase-9",
+                "role": "rep",
+                "email": " New.Rep@EXAMPLE.com ",
+            },
+        )
+        self.assertEqual(User.objects.get(username="newrep").email, "New.Rep@example.com")
+        self.client.post(
+            f"/settings/users/{self.rep.pk}/",
+            {"role": "rep", "team": self.north.pk, "active": "1", "email": "rep@example.com"},
+        )
+        self.rep.refresh_from_db()
+        self.assertEqual(self.rep.email, "rep@example.com")
+        response = self.client.post(
+            f"/settings/users/{self.rep.pk}/",
+            {"role": "manager", "active": "1", "email": "not an address"},
+            headers={"accept-language": "en"},
+            follow=True,
+        )
+        self.assertContains(response, "email: Enter a valid email address.")
+        self.rep.refresh_from_db()
+        self.assertEqual((self.rep.email, self.rep.role), ("rep@example.com", "rep"))
+        page = self.client.get("/settings/users/", headers={"accept-language": "en"})
+        self.assertContains(page, 'value="rep@example.com"')
+        self.assertContains(page, "E-mail a reset link to rep@example.com")
+        self.assertContains(page, "No e-mail address: add one to send a reset link.")
+
+    def test_set_a_new_password(self):
+        response = self.client.post(
+            f"/settings/users/{self.rep.pk}/password/",
+            {"password": "123"},
+            headers={"accept-language": "en"},
+            follow=True,
+        )
+        self.assertContains(response, "password: This password is too short.")
+        self.assertTrue(User.objects.get(pk=self.rep.pk).check_password("pw-rep"))
+        response = self.client.post(
+            f"/settings/users/{self.rep.pk}/password/",
+            {"password": "a-new-passphrase-7"},
+            headers={"accept-language": "en"},
+            follow=True,
+        )
+        self.assertContains(response, "New password set for Rep: pass it on to them.")
+        self.assertTrue(User.objects.get(pk=self.rep.pk).check_password("a-new-passphrase-7"))
+        response = self.client.post(
+            f"/settings/users/{self.rep.pk}/password/",
+            {"password": "another-passphrase-8"},
+            headers={"accept-language": "zh-hans"},
+            follow=True,
+        )
+        self.assertContains(response, "已为 Rep 设置新密码")
+        # The user's own sessions end: a session on the old password is logged out.
+        rep_client = self.client_class()
+        rep_client.force_login(User.objects.get(pk=self.rep.pk))
+        passwords.admin_set_password(actor=self.admin, user=self.rep, password="third-pass-99x")
+        self.assertEqual(rep_client.get("/today/").status_code, 302)
+
+    def test_setting_a_password_unlocks_a_locked_out_account(self):
+        with self.settings(AXES_FAILURE_LIMIT=2):
+            other = self.client_class()
+            for _ in range(2):
+                other.post("/login/", {"username": "rep", "password": "wrong"})
+            self.assertFalse(other.login(username="rep", password="pw-rep"))
+            self.client.post(
+                f"/settings/users/{self.rep.pk}/password/", {"password": "a-new-passphrase-7"}
+            )
+            self.assertTrue(other.login(username="rep", password="a-new-passphrase-7"))
+
+    def test_an_admin_setting_their_own_password_stays_logged_in(self):
+        self.client.post(
+            f"/settings/users/{self.admin.pk}/password/", {"password": "my-own-passphrase-1"}
+        )
+        self.assertEqual(self.client.get("/settings/users/").status_code, 200)
+
+    def test_only_a_superuser_sets_a_superusers_password(self):
+        boss = User.objects.create_superuser(username="boss", password="pw-boss-123456")
+        with self.assertRaises(NotAllowed):
+            passwords.admin_set_password(actor=self.admin, user=boss, password="taken-over-1")
+        response = self.client.post(
+            f"/settings/users/{boss.pk}/password/",
+            {"password": "taken-over-1"},
+            headers={"accept-language": "en"},
+            follow=True,
+        )
+        self.assertContains(response, "Only a superuser may set a superuser&#x27;s password.")
+        self.assertTrue(User.objects.get(pk=boss.pk).check_password("pw-boss-123456"))
+        other = User.objects.create_superuser(username="boss2", password="x")
+        passwords.admin_set_password(actor=other, user=boss, password="reset-by-a-peer-1")
+        self.assertTrue(User.objects.get(pk=boss.pk).check_password("reset-by-a-peer-1"))
+
+    def test_e_mail_a_reset_link_in_the_organisations_language(self):
+        User.objects.filter(pk=self.rep.pk).update(email="rep@example.com")
+        with self.captureOnCommitCallbacks(execute=True):
+            response = self.client.post(
+                f"/settings/users/{self.rep.pk}/reset-link/",
+                headers={"accept-language": "en"},
+                follow=True,
+            )
+        self.assertContains(response, "A link to choose a new password is on its way to rep@")
+        run_tasks()
+        self.assertEqual([m.to for m in mail.outbox], [["rep@example.com"]])
+        self.assertIn("设置新密码", mail.outbox[0].subject)  # LOUDOU_LANGUAGE: zh-hans
+        self.assertIn("http://testserver/password-reset/", mail.outbox[0].body)
+        with self.settings(LANGUAGE_CODE="en"), self.captureOnCommitCallbacks(execute=True):
+            self.client.post(f"/settings/users/{self.rep.pk}/reset-link/")
+        run_tasks()
+        self.assertEqual(mail.outbox[1].subject, "Loudou: choose a new password")
+
+    def test_no_link_without_an_address_or_for_a_deactivated_user(self):
+        for user, says in (
+            (self.rep, "This user has no e-mail address"),
+            (self.outsider, "This user is deactivated"),
+        ):
+            if user == self.outsider:
+                User.objects.filter(pk=user.pk).update(email="o@example.com", is_active=False)
+            with self.subTest(user=user), self.captureOnCommitCallbacks(execute=True):
+                response = self.client.post(
+                    f"/settings/users/{user.pk}/reset-link/",
+                    headers={"accept-language": "en"},
+                    follow=True,
+                )
+                self.assertContains(response, says)
+        run_tasks()
+        self.assertEqual(mail.outbox, [])
+
+    def test_nobody_but_an_admin_sets_passwords_or_sends_links(self):
+        User.objects.filter(pk=self.teammate.pk).update(email="mate@example.com")
+        for role in ("rep", "teammate", "manager", "other_manager", "outsider"):
+            self.client.force_login(getattr(self, role))
+            for path, data in (
+                (f"/settings/users/{self.teammate.pk}/password/", {"password": "hijacked-pw-1"}),
+                (f"/settings/users/{self.teammate.pk}/reset-link/", {}),
+            ):
+                with (
+                    self.subTest(role=role, path=path),
+                    self.captureOnCommitCallbacks(execute=True),
+                ):
+                    self.assertEqual(self.client.post(path, data).status_code, 403)
+            with self.assertRaises(NotAllowed):
+                passwords.admin_set_password(
+                    actor=getattr(self, role), user=self.teammate, password="hijacked-pw-1"
+                )
+        self.client.logout()
+        for path in (
+            f"/settings/users/{self.teammate.pk}/password/",
+            f"/settings/users/{self.teammate.pk}/reset-link/",
+        ):
+            self.assertRedirects(
+                self.client.post(path, {"password": "hijacked-pw-1"}),
+                f"/login/?next={path}",
+                fetch_redirect_response=False,
+            )
+        self.assertTrue(User.objects.get(pk=self.teammate.pk).check_password("pw-teammate"))
+        run_tasks()
+        self.assertEqual(mail.outbox, [])
+        # Opened in a browser, an action is a page saying so.
+        self.client.force_login(self.admin)
+        response = self.client.get(f"/settings/users/{self.rep.pk}/password/")
+        self.assertEqual(response.status_code, 405)

@@ -60,6 +60,8 @@ class SettingsPermissionTests(LoudouTestCase):
             ("/settings/fields/", {"key": "k", "name_zh": "字", "name_en": "F", "type": "text"}),
             ("/settings/users/", {"username": "new", "password": "a-long-passphrase-9"}),
             (f"/settings/users/{self.rep.pk}/", {"role": "admin"}),
+            (f"/settings/users/{self.rep.pk}/password/", {"password": "a-long-passphrase-9"}),
+            (f"/settings/users/{self.rep.pk}/reset-link/", {}),
             ("/settings/teams/", {"name": "West"}),
             ("/settings/lost-reasons/", {"key": "k", "name_zh": "原因", "name_en": "R"}),
         ]
@@ -82,6 +84,7 @@ class SettingsPermissionTests(LoudouTestCase):
         self.assertFalse(User.objects.filter(username="new").exists())
         self.rep.refresh_from_db()
         self.assertEqual(self.rep.role, "rep")
+        self.assertTrue(self.rep.check_password("pw-rep"))
         self.assertFalse(Quota.objects.exists())
 
     def test_a_manager_sets_quotas_of_their_team_only(self):
