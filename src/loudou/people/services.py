@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from loudou.core.errors import InvalidInput, NotAllowed
+from loudou.core.errors import InvalidInput, NotAllowed, from_validation_error
 from loudou.limits import MAX_AMOUNT
 
 from .access import Scope
@@ -26,8 +26,7 @@ def _check(obj: User | Team | Quota, exclude: list[str] | None = None) -> None:
     try:
         obj.full_clean(exclude=exclude)
     except ValidationError as exc:
-        errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-        raise InvalidInput({k: " ".join(v) for k, v in errors.items()}) from exc
+        raise from_validation_error(exc) from exc
 
 
 @transaction.atomic

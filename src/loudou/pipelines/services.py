@@ -10,7 +10,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from loudou.core.errors import Conflict, InvalidInput, NotAllowed
+from loudou.core.errors import Conflict, InvalidInput, NotAllowed, from_validation_error
 
 from .models import (
     CriterionKind,
@@ -201,8 +201,7 @@ def _save(obj: Any, **unique_fields: Any) -> None:
     try:
         obj.full_clean()
     except ValidationError as exc:
-        errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-        raise InvalidInput({k: " ".join(v) for k, v in errors.items()}) from exc
+        raise from_validation_error(exc) from exc
     obj.save()
 
 
