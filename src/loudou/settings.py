@@ -325,6 +325,37 @@ AXES_LOCKOUT_CALLABLE = "loudou.core.views.locked_out"
 # No start-up banner on every `loudou` command; failures and lockouts are still logged.
 AXES_VERBOSE = False
 
+# E-mail (password reset links). Without LOUDOU_EMAIL_HOST messages are printed on the
+# console of the process that sends them (the background worker), which is enough on one
+# machine and for trying Loudou out; with it, they go out over SMTP. LOUDOU_EMAIL_BACKEND
+# names any other Django e-mail backend.
+EMAIL_HOST = os.environ.get("LOUDOU_EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get("LOUDOU_EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_USE_TLS = env_bool("LOUDOU_EMAIL_USE_TLS")
+EMAIL_USE_SSL = env_bool("LOUDOU_EMAIL_USE_SSL")
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set LOUDOU_EMAIL_USE_TLS or LOUDOU_EMAIL_USE_SSL, not both.")
+EMAIL_PORT = env_int("LOUDOU_EMAIL_PORT", 465 if EMAIL_USE_SSL else 587 if EMAIL_USE_TLS else 25)
+EMAIL_HOST_USER = os.environ.get("LOUDOU_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("LOUDOU_EMAIL_PASSWORD", "")
+EMAIL_TIMEOUT = env_int("LOUDOU_EMAIL_TIMEOUT", 20, minimum=1)
+DEFAULT_FROM_EMAIL = os.environ.get("LOUDOU_EMAIL_FROM", "loudou@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Password reset (core/passwords.py): a link works once, for this many hours; requests
+# are limited per e-mail address typed and per client address within a window, counting
+# addresses that belong to nobody alike, so that a refusal reveals nothing either.
+PASSWORD_RESET_TIMEOUT = env_int("LOUDOU_PASSWORD_RESET_HOURS", 24, minimum=1) * 60 * 60
+LOUDOU_PASSWORD_RESET_LIMIT = env_int("LOUDOU_PASSWORD_RESET_LIMIT", 3, minimum=1)
+LOUDOU_PASSWORD_RESET_ADDRESS_LIMIT = env_int("LOUDOU_PASSWORD_RESET_ADDRESS_LIMIT", 20, minimum=1)
+LOUDOU_PASSWORD_RESET_WINDOW = timedelta(
+    minutes=env_int("LOUDOU_PASSWORD_RESET_WINDOW_MINUTES", 60, minimum=1)
+)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

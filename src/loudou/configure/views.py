@@ -9,9 +9,12 @@ from decimal import Decimal
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from loudou.activities.models import ActivityType
+from loudou.core import passwords
 from loudou.core.errors import ServiceError
 from loudou.core.views import require_post
 from loudou.deals.criteria import CRITERION_FIELDS, rule_words
@@ -79,7 +83,7 @@ def _int(value: str | None, default: int = 0) -> int:
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if not user.is_loudou_admin and not people.quota_users(user):
+    if not user.is_loudou_admin and not (people.quota_users(user) or people.quota_teams(user)):
         raise PermissionDenied
     return render(request, "configure/index.html", {"is_admin": user.is_loudou_admin})
 
@@ -154,11 +158,16 @@ def pipeline_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("settings_pipeline", pk=pipeline.pk)
     stages = list(pipeline.stages.all())
     criteria = ExitCriterion.objects.filter(stage__pipeline=pipeline).select_related("stage")
-    by_stage: dict[int, list[tuple[ExitCriterion, str]]] = {}
+    by_stage: dict[int, list[dict[str, Any]]] = {}
     custom = {cf.key: cf for cf in CustomField.objects.all()}
     for criterion in criteria:
-        words = rule_words(criterion, custom)
-        by_stage.setdefault(criterion.stage_id, []).append((criterion, words))
+        by_stage.setdefault(criterion.stage_id, []).append(
+            {
+                "criterion": criterion,
+                "words": rule_words(criterion, custom),
+                "min_value": _plain(criterion.min_value),
+            }
+        )
     open_stages = [
         {"stage": s, "percent": _plain(s.probability * 100), "criteria": by_stage.get(s.pk, [])}
         for s in stages
@@ -260,10 +269,9 @@ def stage_restore(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("settings_pipeline", pk=stage.pipeline_id)
 
 
-@admin_only
-@require_post
-def criterion_add(request: HttpRequest, pk: int) -> HttpResponse:
-    stage = get_object_or_404(Stage, pk=pk)
+def _criterion_input(request: HttpRequest) -> dict[str, Any] | None:
+    """The exit-criterion form's values for ``pipeline_services.add_criterion`` or
+    ``update_criterion``; None (with the page's message) when the minimum is no amount."""
     post = request.POST
     minimum: Decimal | None = None
     if post.get("min_value", "").strip():
@@ -271,27 +279,57 @@ def criterion_add(request: HttpRequest, pk: int) -> HttpResponse:
             minimum = parse_amount(post["min_value"])
         except CellError as exc:
             messages.error(request, _cell_error(request, exc))
-            return redirect("settings_pipeline", pk=stage.pipeline_id)
+            return None
+    return {
+        "kind": post.get("kind", ""),
+        "field_name": post.get("field_name", ""),
+        "field_check": post.get("field_check", ""),
+        "min_value": minimum,
+        "activity_type": post.get("activity_type", ""),
+        "min_count": _int(post.get("min_count"), 1),
+        "attachment_kind": post.get("attachment_kind", ""),
+        "description_zh": post.get("description_zh", ""),
+        "description_en": post.get("description_en", ""),
+    }
+
+
+def _rule_read(request: HttpRequest, criterion: ExitCriterion) -> None:
+    """Say the saved rule in the words reps will read when a deal does not meet it."""
+    messages.info(request, _("Reps will read: %(words)s") % {"words": rule_words(criterion)})
+
+
+@admin_only
+@require_post
+def criterion_add(request: HttpRequest, pk: int) -> HttpResponse:
+    stage = get_object_or_404(Stage, pk=pk)
+    values = _criterion_input(request)
     created: list[ExitCriterion] = []
-    if _attempt(
+    if values is not None and _attempt(
         request,
         lambda: created.append(
-            pipeline_services.add_criterion(
-                actor=request.user,
-                stage=stage,
-                kind=post.get("kind", ""),
-                field_name=post.get("field_name", ""),
-                field_check=post.get("field_check", ""),
-                min_value=minimum,
-                activity_type=post.get("activity_type", ""),
-                min_count=_int(post.get("min_count"), 1),
-                attachment_kind=post.get("attachment_kind", ""),
-            )
+            pipeline_services.add_criterion(actor=request.user, stage=stage, **values)
         ),
         _("Exit criterion added."),
     ):
-        messages.info(request, _("Reps will read: %(words)s") % {"words": rule_words(created[0])})
+        _rule_read(request, created[0])
     return redirect("settings_pipeline", pk=stage.pipeline_id)
+
+
+@admin_only
+@require_post
+def criterion_update(request: HttpRequest, pk: int) -> HttpResponse:
+    criterion = get_object_or_404(ExitCriterion.objects.select_related("stage"), pk=pk)
+    values = _criterion_input(request)
+    saved: list[ExitCriterion] = []
+    if values is not None and _attempt(
+        request,
+        lambda: saved.append(
+            pipeline_services.update_criterion(actor=request.user, criterion=criterion, **values)
+        ),
+        _("Exit criterion saved: it holds for moves from now on; past moves keep their record."),
+    ):
+        _rule_read(request, saved[0])
+    return redirect("settings_pipeline", pk=criterion.stage.pipeline_id)
 
 
 @admin_only
@@ -381,6 +419,7 @@ def users(request: HttpRequest) -> HttpResponse:
                 display_name=post.get("display_name", ""),
                 role=post.get("role", ""),
                 team=team,
+                email=post.get("email", ""),
             ),
             _("User created."),
         ):
@@ -412,8 +451,52 @@ def user_update(request: HttpRequest, pk: int) -> HttpResponse:
             team=Team.objects.filter(pk=_int(post.get("team"), -1)).first(),
             display_name=post.get("display_name", ""),
             active=post.get("active") == "1",
+            email=post.get("email"),
         ),
         _("Saved."),
+    )
+    return redirect("settings_users")
+
+
+@admin_only
+@require_post
+def user_password(request: HttpRequest, pk: int) -> HttpResponse:
+    """Give a user a new password, to pass on to them (they forgot theirs, have no e-mail
+    address, or were locked out)."""
+    user = get_object_or_404(User, pk=pk)
+    changed: list[User] = []
+    if (
+        _attempt(
+            request,
+            lambda: changed.append(
+                passwords.admin_set_password(
+                    actor=request.user, user=user, password=request.POST.get("password", "")
+                )
+            ),
+            _("New password set for %(user)s: pass it on to them. Their account is unlocked.")
+            % {"user": user},
+        )
+        and changed[0].pk == request.user.pk
+    ):
+        update_session_auth_hash(request, changed[0])  # one's own: stay logged in here
+    return redirect("settings_users")
+
+
+@admin_only
+@require_post
+def user_reset_link(request: HttpRequest, pk: int) -> HttpResponse:
+    """E-mail a user a link to choose a new password themselves."""
+    user = get_object_or_404(User, pk=pk)
+    _attempt(
+        request,
+        lambda: passwords.admin_send_reset_link(
+            actor=request.user,
+            user=user,
+            site=passwords.LinkSite.of(request),
+            # The recipient's language is not known: the organisation's (LOUDOU_LANGUAGE).
+            language=settings.LANGUAGE_CODE,
+        ),
+        _("A link to choose a new password is on its way to %(email)s.") % {"email": user.email},
     )
     return redirect("settings_users")
 
@@ -442,22 +525,26 @@ def _quarters(year: int) -> list[tuple[str, dt.date, dt.date]]:
 
 @login_required
 def quotas(request: HttpRequest) -> HttpResponse:
-    """A grid of quotas: one row per rep, one column per quarter of the chosen year. Cells
-    take amounts as people write them; pasting a block copied from Excel fills the grid
-    (quotas.js); an emptied cell removes the quota."""
+    """Two grids of quotas, one column per quarter of the chosen year: one row per rep, and
+    one per team (the team's own target; under each cell, the sum of its reps' quotas).
+    Cells take amounts as people write them; pasting a block copied from Excel fills a
+    grid (settings.js); an emptied cell removes the quota. Both grids save at once."""
     reps = people.quota_users(request.user)
-    if not reps:
+    teams = people.quota_teams(request.user)
+    if not reps and not teams:
         raise PermissionDenied
     year = _int(request.GET.get("year") or request.POST.get("year"), timezone.localdate().year)
     if not 2000 <= year <= 2100:
         year = timezone.localdate().year
     periods = _quarters(year)
+    # (prefix, target): "q" cells are a rep's quota, "t" cells a team's.
+    targets = [("q", rep) for rep in reps] + [("t", team) for team in teams]
     if request.method == "POST":
         cells: list[people.QuotaCell] = []
         errors = []
-        for rep in reps:
+        for prefix, target in targets:
             for label, start, end in periods:
-                text = request.POST.get(f"q-{rep.pk}-{start.isoformat()}")
+                text = request.POST.get(f"{prefix}-{target.pk}-{start.isoformat()}")
                 if text is None:
                     continue
                 amount = None
@@ -465,9 +552,10 @@ def quotas(request: HttpRequest) -> HttpResponse:
                     try:
                         amount = parse_amount(text)
                     except CellError as exc:
-                        errors.append(f"{rep} {label}: {_cell_error(request, exc)}")
+                        errors.append(f"{target} {label}: {_cell_error(request, exc)}")
                         continue
-                cells.append(people.QuotaCell(rep, start, end, amount))
+                who = {"user": target} if prefix == "q" else {"team": target}
+                cells.append(people.QuotaCell(start=start, end=end, amount=amount, **who))
         if errors:
             for error in errors[:20]:
                 messages.error(request, error)
@@ -477,31 +565,53 @@ def quotas(request: HttpRequest) -> HttpResponse:
             _("Quotas saved."),
         ):
             return redirect(f"{reverse('settings_quotas')}?year={year}")
-    existing = {
-        (q.user_id, q.period_start): q.amount
-        for q in Quota.objects.filter(
-            user__in=reps, period_start__gte=periods[0][1], period_end__lte=periods[-1][2]
-        )
-    }
-    rows = [
-        {
-            "rep": rep,
-            "cells": [
-                (
-                    f"q-{rep.pk}-{start.isoformat()}",
-                    request.POST.get(f"q-{rep.pk}-{start.isoformat()}")
-                    if request.method == "POST"
-                    else _plain(existing.get((rep.pk, start))),
-                )
-                for _label, start, _end in periods
-            ],
-        }
-        for rep in reps
-    ]
+    existing: dict[tuple[str, int, dt.date], Decimal] = {}
+    for q in Quota.objects.filter(
+        Q(user__in=reps) | Q(team__in=teams),
+        period_start__gte=periods[0][1],
+        period_end__lte=periods[-1][2],
+    ):
+        key = ("q", q.user_id) if q.user_id is not None else ("t", q.team_id)
+        existing[(*key, q.period_start)] = q.amount
+    # What a team's empty cell stands for (the team's digest counts it then): the sum of
+    # the quotas of its reps in the grid above.
+    members: dict[tuple[int, dt.date], Decimal] = {}
+    for rep in reps:
+        for _label, start, _end in periods:
+            amount = existing.get(("q", rep.pk, start))
+            if rep.team_id is not None and amount is not None:
+                members[(rep.team_id, start)] = members.get((rep.team_id, start), 0) + amount
+
+    def cells_of(prefix: str, target: User | Team) -> list[dict[str, Any]]:
+        row = []
+        for label, start, _end in periods:
+            name = f"{prefix}-{target.pk}-{start.isoformat()}"
+            value = (
+                request.POST.get(name)
+                if request.method == "POST"
+                else _plain(existing.get((prefix, target.pk, start)))
+            )
+            reps_total = members.get((target.pk, start)) if prefix == "t" else None
+            row.append(
+                {
+                    "name": name,
+                    "label": f"{year} {label}",
+                    "value": value,
+                    "reps_total": _plain(reps_total),
+                }
+            )
+        return row
+
     return render(
         request,
         "configure/quotas.html",
-        {"rows": rows, "periods": periods, "year": year, "years": range(year - 2, year + 3)},
+        {
+            "rows": [{"rep": rep, "cells": cells_of("q", rep)} for rep in reps],
+            "team_rows": [{"team": team, "cells": cells_of("t", team)} for team in teams],
+            "periods": periods,
+            "year": year,
+            "years": range(year - 2, year + 3),
+        },
     )
 
 

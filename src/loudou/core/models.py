@@ -32,3 +32,24 @@ class Change(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tbl} {self.deal_id or '*'}"
+
+
+class PasswordResetRequest(models.Model):
+    """One request for a password reset link, kept while it counts toward the limits
+    (``LOUDOU_PASSWORD_RESET_WINDOW``; older rows are deleted by the next request). It holds
+    the client address and a keyed digest of the e-mail address typed, not the address
+    itself: many are somebody's, some are nobody's, and neither needs keeping."""
+
+    at = models.DateTimeField()
+    address = models.CharField(max_length=45, blank=True)  # an IPv6 address at most
+    email_digest = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["email_digest", "at"], name="core_reset_email_at"),
+            models.Index(fields=["address", "at"], name="core_reset_address_at"),
+            models.Index(fields=["at"], name="core_reset_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address or '?'} {self.at:%Y-%m-%d %H:%M}"

@@ -12,3 +12,14 @@ def prune_change_records(due: str | None = None) -> int:
     """Delete change records older than LOUDOU_CHANGES_KEEP_HOURS (scheduled hourly)."""
     with transaction.atomic():
         return prune_changes(connection, settings.LOUDOU_CHANGES_KEEP_HOURS)
+
+
+@task()
+def send_password_reset(*, user_ids: list[int], domain: str, use_https: bool, language: str) -> int:
+    """E-mail password reset links (``core.passwords``): queued for every request, so a
+    request for an address nobody has costs the same (an empty ``user_ids``)."""
+    from .passwords import LinkSite, send_reset_mails  # passwords queues this task
+
+    return send_reset_mails(
+        user_ids=user_ids, site=LinkSite(domain=domain, use_https=use_https), language=language
+    )

@@ -90,6 +90,13 @@ class LoginThrottle(AxesDatabaseHandler):
         return count
 
 
+def forget_failures(username: str) -> int:
+    """Unlock one account: forget its failed logins (as `loudou axes_reset_username`
+    does). Its address's failures stay: they count guesses at other accounts too."""
+    count, _ = AccessAttempt.objects.filter(username=username).delete()
+    return count
+
+
 def client_address(request: HttpRequest) -> str | None:
     """The address failures are counted against (``AXES_CLIENT_IP_CALLABLE``).
 

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from loudou.core.errors import InvalidInput, NotAllowed
+from loudou.core.errors import InvalidInput, NotAllowed, from_validation_error
 from loudou.limits import MAX_AMOUNT
 
 from .access import Scope
@@ -26,8 +26,7 @@ def _check(obj: User | Team | Quota, exclude: list[str] | None = None) -> None:
     try:
         obj.full_clean(exclude=exclude)
     except ValidationError as exc:
-        errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-        raise InvalidInput({k: " ".join(v) for k, v in errors.items()}) from exc
+        raise from_validation_error(exc) from exc
 
 
 @transaction.atomic
@@ -39,13 +38,20 @@ def create_user(
     display_name: str = "",
     role: str = Role.REP,
     team: Team | None = None,
+    email: str = "",
 ) -> User:
-    """A new active user with a role and a team. The password must pass the site's
-    password rules."""
+    """A new active user with a role and a team, and an e-mail address for password
+    reset links if given. The password must pass the site's password rules."""
     _require_admin(actor)
     if role not in Role.values:
         raise InvalidInput({"role": _("Pick a role.")})
-    user = User(username=username.strip(), display_name=display_name.strip(), role=role, team=team)
+    user = User(
+        username=username.strip(),
+        display_name=display_name.strip(),
+        role=role,
+        team=team,
+        email=User.objects.normalize_email(email.strip()),
+    )
     try:
         validate_password(password, user)
     except ValidationError as exc:
@@ -65,10 +71,12 @@ def update_user(
     team: Team | None,
     display_name: str,
     active: bool,
+    email: str | None = None,
 ) -> User:
-    """Change a user's role, team, name, or deactivate them (they can no longer log in,
-    and see nothing; their deals and history stay). An admin cannot demote or deactivate
-    themselves (the organisation would risk losing its last admin)."""
+    """Change a user's role, team, name, e-mail address (None: as it is), or deactivate
+    them (they can no longer log in, and see nothing; their deals and history stay). An
+    admin cannot demote or deactivate themselves (the organisation would risk losing its
+    last admin)."""
     _require_admin(actor)
     if role not in Role.values:
         raise InvalidInput({"role": _("Pick a role.")})
@@ -81,8 +89,10 @@ def update_user(
         display_name.strip(),
         active,
     )
+    if email is not None:
+        user.email = User.objects.normalize_email(email.strip())
     _check(user, exclude=["password"])
-    user.save(update_fields=["role", "team", "display_name", "is_active"])
+    user.save(update_fields=["role", "team", "display_name", "is_active", "email"])
     return user
 
 
@@ -101,12 +111,14 @@ def save_team(*, actor: User, name: str, manager: User | None, team: Team | None
 
 @dataclass(frozen=True)
 class QuotaCell:
-    """One cell of the quota grid: a rep's target for [start, end); None clears it."""
+    """One cell of the quota grid: the target of one rep (``user``) or of one team as a
+    whole (``team``) for [start, end); an amount of None clears it."""
 
-    user: User
     start: dt.date
     end: dt.date
     amount: Decimal | None
+    user: User | None = None
+    team: Team | None = None
 
 
 def quota_users(actor: User) -> list[User]:
@@ -125,23 +137,41 @@ def quota_users(actor: User) -> list[User]:
     return []
 
 
+def quota_teams(actor: User) -> list[Team]:
+    """The teams whose own quotas ``actor`` may set: every team for an admin, the teams
+    they manage for a manager, none for anyone else (the rule of ``quota_users``)."""
+    scope = Scope.of(actor)
+    teams = Team.objects.order_by("name")
+    if scope.everything:
+        return list(teams)
+    if scope.may_override and scope.team_ids:
+        return list(teams.filter(pk__in=sorted(scope.team_ids)))
+    return []
+
+
 @transaction.atomic
 def set_quotas(*, actor: User, cells: list[QuotaCell]) -> int:
-    """Write the grid's cells (a quota per rep and period; an empty cell removes it), all
-    or nothing. Returns how many quotas were written or removed."""
-    allowed = {u.pk for u in quota_users(actor)}
-    if not allowed:
+    """Write the grid's cells (a quota per rep or team and period; an empty cell removes
+    it), all or nothing. Returns how many quotas were written or removed."""
+    users = {u.pk for u in quota_users(actor)}
+    teams = {t.pk for t in quota_teams(actor)}
+    if not users and not teams:
         raise NotAllowed(_("Only admins, and managers for their teams, set quotas."))
     changed = 0
     for cell in cells:
-        if cell.user.pk not in allowed:
+        if (cell.user is None) == (cell.team is None):
+            raise InvalidInput({"quota": _("A quota belongs to exactly one user or one team.")})
+        if cell.user is not None and cell.user.pk not in users:
             raise NotAllowed(_("You may set quotas only for the reps of your teams."))
+        if cell.team is not None and cell.team.pk not in teams:
+            raise NotAllowed(_("You may set quotas only for your own teams."))
         if cell.end <= cell.start:
             raise InvalidInput({"period": _("The period must end after it starts.")})
         if cell.amount is not None and not Decimal(0) <= cell.amount <= MAX_AMOUNT:
             raise InvalidInput({"amount": _("A quota is an amount from 0 up to the limit.")})
+        target = {"user": cell.user} if cell.user is not None else {"team": cell.team}
         existing = Quota.objects.filter(
-            user=cell.user, period_start=cell.start, period_end=cell.end
+            **target, period_start=cell.start, period_end=cell.end
         ).first()
         if cell.amount is None:
             if existing is not None:
@@ -150,7 +180,7 @@ def set_quotas(*, actor: User, cells: list[QuotaCell]) -> int:
             continue
         if existing is not None and existing.amount == cell.amount:
             continue
-        quota = existing or Quota(user=cell.user, period_start=cell.start, period_end=cell.end)
+        quota = existing or Quota(**target, period_start=cell.start, period_end=cell.end)
         quota.amount = cell.amount
         quota.save()
         changed += 1

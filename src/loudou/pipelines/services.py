@@ -10,7 +10,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from loudou.core.errors import Conflict, InvalidInput, NotAllowed
+from loudou.core.errors import Conflict, InvalidInput, NotAllowed, from_validation_error
 
 from .models import (
     CriterionKind,
@@ -201,8 +201,7 @@ def _save(obj: Any, **unique_fields: Any) -> None:
     try:
         obj.full_clean()
     except ValidationError as exc:
-        errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-        raise InvalidInput({k: " ".join(v) for k, v in errors.items()}) from exc
+        raise from_validation_error(exc) from exc
     obj.save()
 
 
@@ -377,6 +376,57 @@ def restore_stage(*, actor: "User", stage: Stage) -> Stage:
     return stage
 
 
+# What each kind of exit criterion checks: only these columns of the chosen kind are kept.
+CRITERION_KIND_FIELDS = {
+    CriterionKind.FIELD: {"field_name", "field_check", "min_value"},
+    CriterionKind.ACTIVITY: {"activity_type", "min_count"},
+    CriterionKind.ATTACHMENT: {"attachment_kind"},
+    CriterionKind.APPROVAL: set(),
+}
+
+
+def _criterion_rule(
+    *,
+    kind: str,
+    field_name: str,
+    field_check: str,
+    min_value: Decimal | None,
+    activity_type: str,
+    min_count: int,
+    attachment_kind: str,
+) -> dict[str, Any]:
+    """The columns of a criterion of ``kind``, checked: the chosen kind's values, every
+    other column blank (the rule reps read is exactly these). Adding and editing share it,
+    so an edited criterion obeys what a new one does."""
+    from loudou.activities.models import ActivityType  # activities sit beside deals
+    from loudou.deals.models import AttachmentKind  # deals sit above pipelines
+
+    if kind not in CRITERION_KIND_FIELDS:
+        raise InvalidInput({"kind": _("Pick what the criterion checks.")})
+    given = {
+        "field_name": field_name,
+        "field_check": field_check,
+        "min_value": min_value,
+        "activity_type": activity_type,
+        "min_count": min_count,
+        "attachment_kind": attachment_kind,
+    }
+    blank = {"min_value": None, "min_count": 1}
+    wanted = CRITERION_KIND_FIELDS[CriterionKind(kind)]
+    values = {k: (v if k in wanted else blank.get(k, "")) for k, v in given.items()}
+    if kind == CriterionKind.FIELD and field_check != FieldCheck.AT_LEAST:
+        values["min_value"] = None
+    if kind == CriterionKind.ACTIVITY:
+        if not 1 <= int(min_count) <= 1000:
+            raise InvalidInput({"min_count": _("A count from 1 to 1,000.")})
+        # Reps read the type's name: one the app does not know could not be said.
+        if activity_type and activity_type not in ActivityType.values:
+            raise InvalidInput({"activity_type": _("Pick an activity type, or any type.")})
+    if kind == CriterionKind.ATTACHMENT and attachment_kind not in AttachmentKind.values:
+        raise InvalidInput({"attachment_kind": _("Name the attachment kind required.")})
+    return values
+
+
 @transaction.atomic
 def add_criterion(
     *,
@@ -396,29 +446,15 @@ def add_criterion(
     exists, a check, a minimum for "at least", a kind of attachment); a description, when
     given, is what reps read instead of the generated words."""
     require_admin(actor)
-    kinds = {
-        CriterionKind.FIELD: {"field_name", "field_check", "min_value"},
-        CriterionKind.ACTIVITY: {"activity_type", "min_count"},
-        CriterionKind.ATTACHMENT: {"attachment_kind"},
-        CriterionKind.APPROVAL: set(),
-    }
-    if kind not in kinds:
-        raise InvalidInput({"kind": _("Pick what the criterion checks.")})
-    given = {
-        "field_name": field_name,
-        "field_check": field_check,
-        "min_value": min_value,
-        "activity_type": activity_type,
-        "min_count": min_count,
-        "attachment_kind": attachment_kind,
-    }
-    # Only the fields of the chosen kind are kept: the rule reps read is exactly these.
-    blank = {"min_value": None, "min_count": 1}
-    values = {k: (v if k in kinds[kind] else blank.get(k, "")) for k, v in given.items()}
-    if kind == CriterionKind.FIELD and field_check != FieldCheck.AT_LEAST:
-        values["min_value"] = None
-    if kind == CriterionKind.ACTIVITY and not 1 <= int(min_count) <= 1000:
-        raise InvalidInput({"min_count": _("A count from 1 to 1,000.")})
+    values = _criterion_rule(
+        kind=kind,
+        field_name=field_name,
+        field_check=field_check,
+        min_value=min_value,
+        activity_type=activity_type,
+        min_count=min_count,
+        attachment_kind=attachment_kind,
+    )
     criterion = ExitCriterion(
         stage=stage,
         kind=kind,
@@ -426,6 +462,47 @@ def add_criterion(
         description_en=description_en.strip(),
         **values,
     )
+    _save(criterion)
+    return criterion
+
+
+@transaction.atomic
+def update_criterion(
+    *,
+    actor: "User",
+    criterion: ExitCriterion,
+    kind: str,
+    field_name: str = "",
+    field_check: str = "",
+    min_value: Decimal | None = None,
+    activity_type: str = "",
+    min_count: int = 1,
+    attachment_kind: str = "",
+    description_zh: str = "",
+    description_en: str = "",
+) -> ExitCriterion:
+    """Change what an exit criterion checks, with the checks of ``add_criterion``; its
+    stage stays. The new rule holds for moves from now on. Nothing recorded before changes:
+    a forced move keeps the words of the criteria it overrode, as they read then
+    (``StageEvent.overridden``), and approvals belong to the stay, not to a criterion."""
+    require_admin(actor)
+    criterion = (
+        ExitCriterion.objects.select_for_update().select_related("stage").get(pk=criterion.pk)
+    )
+    values = _criterion_rule(
+        kind=kind,
+        field_name=field_name,
+        field_check=field_check,
+        min_value=min_value,
+        activity_type=activity_type,
+        min_count=min_count,
+        attachment_kind=attachment_kind,
+    )
+    criterion.kind = kind
+    criterion.description_zh = description_zh.strip()
+    criterion.description_en = description_en.strip()
+    for name, value in values.items():
+        setattr(criterion, name, value)
     _save(criterion)
     return criterion
 

@@ -1,9 +1,15 @@
 """Users, teams and quotas on the settings pages."""
 
+import datetime as dt
 from decimal import Decimal
 
+from django.core import mail
+from django.test import override_settings
+
+from loudou.core import passwords
 from loudou.core.errors import InvalidInput, NotAllowed
 from loudou.core.testing import LoudouTestCase
+from loudou.jobs.testing import run_tasks
 from loudou.people import services
 from loudou.people.models import Quota, Team, User
 
@@ -91,3 +97,302 @@ class PeopleSettingsTests(LoudouTestCase):
         self.assertFalse(Quota.objects.filter(user=self.rep).exists())
         with self.assertRaises(NotAllowed):
             services.set_quotas(actor=self.rep, cells=[])
+
+
+class TeamQuotaGridTests(LoudouTestCase):
+    """Team quotas (``Quota.team``) in a second grid on the quotas page: admins every team,
+    a manager the teams they manage, under each cell the sum of the team's reps' quotas."""
+
+    def grid(self, user, language="en"):
+        self.client.force_login(user)
+        return self.client.get("/settings/quotas/?year=2026", headers={"accept-language": language})
+
+    def test_an_admin_sets_and_clears_every_teams_quota_beside_the_reps(self):
+        self.client.force_login(self.admin)
+        response = self.client.post(
+            "/settings/quotas/",
+            {
+                "year": "2026",
+                f"t-{self.north.pk}-2026-01-01": "300万",
+                f"t-{self.south.pk}-2026-04-01": "1,000,000",
+                f"q-{self.rep.pk}-2026-01-01": "100万",
+                f"q-{self.teammate.pk}-2026-01-01": "50万",
+            },
+        )
+        self.assertRedirects(response, "/settings/quotas/?year=2026")
+        north = Quota.objects.get(team=self.north)
+        self.assertEqual(
+            (north.user, north.period_start.isoformat(), north.period_end.isoformat()),
+            (None, "2026-01-01", "2026-04-01"),
+        )
+        self.assertEqual(north.amount, Decimal("3000000"))
+        self.assertEqual(Quota.objects.get(team=self.south).amount, Decimal("1000000"))
+        self.assertEqual(Quota.objects.filter(user__isnull=False).count(), 2)
+        page = self.grid(self.admin)
+        self.assertEqual([r["team"] for r in page.context["team_rows"]], [self.north, self.south])
+        north_q1 = page.context["team_rows"][0]["cells"][0]
+        self.assertEqual(
+            (north_q1["name"], north_q1["value"], north_q1["reps_total"]),
+            (f"t-{self.north.pk}-2026-01-01", "3000000", "1500000"),
+        )
+        self.assertContains(page, "Reps: 1500000")
+        self.assertContains(page, "Team quotas")
+        self.assertContains(self.grid(self.admin, "zh-hans"), "销售：1500000")
+        self.client.post("/settings/quotas/", {"year": "2026", f"t-{self.north.pk}-2026-01-01": ""})
+        self.assertFalse(Quota.objects.filter(team=self.north).exists())
+        self.assertTrue(Quota.objects.filter(team=self.south).exists())
+
+    def test_a_manager_sets_only_the_teams_they_manage(self):
+        page = self.grid(self.manager)
+        self.assertEqual([r["team"] for r in page.context["team_rows"]], [self.north])
+        self.assertNotContains(page, f"t-{self.south.pk}-")
+        self.client.post(
+            "/settings/quotas/",
+            {
+                "year": "2026",
+                f"t-{self.north.pk}-2026-07-01": "80万",
+                f"t-{self.south.pk}-2026-07-01": "1",  # not in their grid: ignored
+            },
+        )
+        self.assertEqual(Quota.objects.get(team=self.north).amount, Decimal("800000"))
+        self.assertFalse(Quota.objects.filter(team=self.south).exists())
+        with self.assertRaises(NotAllowed):
+            services.set_quotas(
+                actor=self.manager,
+                cells=[
+                    services.QuotaCell(
+                        start=dt.date(2026, 1, 1),
+                        end=dt.date(2026, 4, 1),
+                        amount=Decimal(1),
+                        team=self.south,
+                    )
+                ],
+            )
+        page = self.grid(self.other_manager)
+        self.assertEqual([r["team"] for r in page.context["team_rows"]], [self.south])
+        for user in (self.rep, self.teammate, self.outsider):
+            self.assertEqual(services.quota_teams(user), [])
+            with self.assertRaises(NotAllowed):
+                services.set_quotas(actor=user, cells=[])
+
+    def test_a_manager_of_a_team_without_members_still_sets_its_quota(self):
+        lone = User.objects.create_user(username="lone", password="x", role="manager")
+        east = Team.objects.create(name="East", manager=lone)
+        self.client.force_login(lone)
+        self.assertEqual(self.client.get("/settings/").status_code, 200)
+        page = self.client.get("/settings/quotas/?year=2026")
+        self.assertEqual(page.context["rows"], [])
+        self.assertEqual([r["team"] for r in page.context["team_rows"]], [east])
+        self.client.post("/settings/quotas/", {"year": "2026", f"t-{east.pk}-2026-10-01": "5"})
+        self.assertEqual(Quota.objects.get(team=east).amount, Decimal("5"))
+
+    def test_bad_cells_are_messages_and_change_nothing(self):
+        Quota.objects.create(
+            team=self.north,
+            period_start=dt.date(2026, 1, 1),
+            period_end=dt.date(2026, 4, 1),
+            amount=Decimal("7"),
+        )
+        self.client.force_login(self.admin)
+        response = self.client.post(
+            "/settings/quotas/",
+            {
+                "year": "2026",
+                f"t-{self.north.pk}-2026-01-01": "9",
+                f"t-{self.south.pk}-2026-01-01": "lots",
+            },
+            headers={"accept-language": "en"},
+        )
+        self.assertEqual(response.status_code, 200)
+        errors = [str(m) for m in response.context["messages"]]
+        self.assertEqual(len(errors), 1)
+        self.assertTrue(errors[0].startswith("South Q1: "), errors)
+        self.assertEqual(Quota.objects.get(team=self.north).amount, Decimal("7"))
+        self.assertFalse(Quota.objects.filter(team=self.south).exists())
+        # The grid comes back with what was typed.
+        self.assertContains(response, 'value="lots"')
+        start, end = dt.date(2026, 1, 1), dt.date(2026, 4, 1)
+        for cell in (
+            services.QuotaCell(start=start, end=end, amount=Decimal(1)),
+            services.QuotaCell(
+                start=start, end=end, amount=Decimal(1), user=self.rep, team=self.north
+            ),
+            services.QuotaCell(start=start, end=end, amount=Decimal(-1), team=self.north),
+            services.QuotaCell(start=end, end=start, amount=Decimal(1), team=self.north),
+        ):
+            with self.subTest(cell=cell), self.assertRaises(InvalidInput):
+                services.set_quotas(actor=self.admin, cells=[cell])
+        self.assertEqual(Quota.objects.get(team=self.north).amount, Decimal("7"))
+
+
+@override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+class AdminPasswordActionTests(LoudouTestCase):
+    """On the users page an admin sets a user's new password, or e-mails them a link to
+    choose one (``core.passwords``)."""
+
+    def setUp(self):
+        self.client.force_login(self.admin)
+
+    def test_e_mail_addresses_are_set_with_the_user(self):
+        self.client.post(
+            "/settings/users/",
+            {
+                "username": "newrep",
+                "password": "a-long-passphrase-9",
+                "role": "rep",
+                "email": " New.Rep@EXAMPLE.com ",
+            },
+        )
+        self.assertEqual(User.objects.get(username="newrep").email, "New.Rep@example.com")
+        self.client.post(
+            f"/settings/users/{self.rep.pk}/",
+            {"role": "rep", "team": self.north.pk, "active": "1", "email": "rep@example.com"},
+        )
+        self.rep.refresh_from_db()
+        self.assertEqual(self.rep.email, "rep@example.com")
+        response = self.client.post(
+            f"/settings/users/{self.rep.pk}/",
+            {"role": "manager", "active": "1", "email": "not an address"},
+            headers={"accept-language": "en"},
+            follow=True,
+        )
+        self.assertContains(response, "email: Enter a valid email address.")
+        self.rep.refresh_from_db()
+        self.assertEqual((self.rep.email, self.rep.role), ("rep@example.com", "rep"))
+        page = self.client.get("/settings/users/", headers={"accept-language": "en"})
+        self.assertContains(page, 'value="rep@example.com"')
+        self.assertContains(page, "E-mail a reset link to rep@example.com")
+        self.assertContains(page, "No e-mail address: add one to send a reset link.")
+
+    def test_set_a_new_password(self):
+        response = self.client.post(
+            f"/settings/users/{self.rep.pk}/password/",
+            {"password": "123"},
+            headers={"accept-language": "en"},
+            follow=True,
+        )
+        self.assertContains(response, "password: This password is too short.")
+        self.assertTrue(User.objects.get(pk=self.rep.pk).check_password("pw-rep"))
+        response = self.client.post(
+            f"/settings/users/{self.rep.pk}/password/",
+            {"password": "a-new-passphrase-7"},
+            headers={"accept-language": "en"},
+            follow=True,
+        )
+        self.assertContains(response, "New password set for Rep: pass it on to them.")
+        self.assertTrue(User.objects.get(pk=self.rep.pk).check_password("a-new-passphrase-7"))
+        response = self.client.post(
+            f"/settings/users/{self.rep.pk}/password/",
+            {"password": "another-passphrase-8"},
+            headers={"accept-language": "zh-hans"},
+            follow=True,
+        )
+        self.assertContains(response, "已为 Rep 设置新密码")
+        # The user's own sessions end: a session on the old password is logged out.
+        rep_client = self.client_class()
+        rep_client.force_login(User.objects.get(pk=self.rep.pk))
+        passwords.admin_set_password(actor=self.admin, user=self.rep, password="third-pass-99x")
+        self.assertEqual(rep_client.get("/today/").status_code, 302)
+
+    def test_setting_a_password_unlocks_a_locked_out_account(self):
+        with self.settings(AXES_FAILURE_LIMIT=2):
+            other = self.client_class()
+            for _ in range(2):
+                other.post("/login/", {"username": "rep", "password": "wrong"})
+            self.assertFalse(other.login(username="rep", password="pw-rep"))
+            self.client.post(
+                f"/settings/users/{self.rep.pk}/password/", {"password": "a-new-passphrase-7"}
+            )
+            self.assertTrue(other.login(username="rep", password="a-new-passphrase-7"))
+
+    def test_an_admin_setting_their_own_password_stays_logged_in(self):
+        self.client.post(
+            f"/settings/users/{self.admin.pk}/password/", {"password": "my-own-passphrase-1"}
+        )
+        self.assertEqual(self.client.get("/settings/users/").status_code, 200)
+
+    def test_only_a_superuser_sets_a_superusers_password(self):
+        boss = User.objects.create_superuser(username="boss", password="pw-boss-123456")
+        with self.assertRaises(NotAllowed):
+            passwords.admin_set_password(actor=self.admin, user=boss, password="taken-over-1")
+        response = self.client.post(
+            f"/settings/users/{boss.pk}/password/",
+            {"password": "taken-over-1"},
+            headers={"accept-language": "en"},
+            follow=True,
+        )
+        self.assertContains(response, "Only a superuser may set a superuser&#x27;s password.")
+        self.assertTrue(User.objects.get(pk=boss.pk).check_password("pw-boss-123456"))
+        other = User.objects.create_superuser(username="boss2", password="x")
+        passwords.admin_set_password(actor=other, user=boss, password="reset-by-a-peer-1")
+        self.assertTrue(User.objects.get(pk=boss.pk).check_password("reset-by-a-peer-1"))
+
+    def test_e_mail_a_reset_link_in_the_organisations_language(self):
+        User.objects.filter(pk=self.rep.pk).update(email="rep@example.com")
+        with self.captureOnCommitCallbacks(execute=True):
+            response = self.client.post(
+                f"/settings/users/{self.rep.pk}/reset-link/",
+                headers={"accept-language": "en"},
+                follow=True,
+            )
+        self.assertContains(response, "A link to choose a new password is on its way to rep@")
+        run_tasks()
+        self.assertEqual([m.to for m in mail.outbox], [["rep@example.com"]])
+        self.assertIn("设置新密码", mail.outbox[0].subject)  # LOUDOU_LANGUAGE: zh-hans
+        self.assertIn("http://testserver/password-reset/", mail.outbox[0].body)
+        with self.settings(LANGUAGE_CODE="en"), self.captureOnCommitCallbacks(execute=True):
+            self.client.post(f"/settings/users/{self.rep.pk}/reset-link/")
+        run_tasks()
+        self.assertEqual(mail.outbox[1].subject, "Loudou: choose a new password")
+
+    def test_no_link_without_an_address_or_for_a_deactivated_user(self):
+        for user, says in (
+            (self.rep, "This user has no e-mail address"),
+            (self.outsider, "This user is deactivated"),
+        ):
+            if user == self.outsider:
+                User.objects.filter(pk=user.pk).update(email="o@example.com", is_active=False)
+            with self.subTest(user=user), self.captureOnCommitCallbacks(execute=True):
+                response = self.client.post(
+                    f"/settings/users/{user.pk}/reset-link/",
+                    headers={"accept-language": "en"},
+                    follow=True,
+                )
+                self.assertContains(response, says)
+        run_tasks()
+        self.assertEqual(mail.outbox, [])
+
+    def test_nobody_but_an_admin_sets_passwords_or_sends_links(self):
+        User.objects.filter(pk=self.teammate.pk).update(email="mate@example.com")
+        for role in ("rep", "teammate", "manager", "other_manager", "outsider"):
+            self.client.force_login(getattr(self, role))
+            for path, data in (
+                (f"/settings/users/{self.teammate.pk}/password/", {"password": "hijacked-pw-1"}),
+                (f"/settings/users/{self.teammate.pk}/reset-link/", {}),
+            ):
+                with (
+                    self.subTest(role=role, path=path),
+                    self.captureOnCommitCallbacks(execute=True),
+                ):
+                    self.assertEqual(self.client.post(path, data).status_code, 403)
+            with self.assertRaises(NotAllowed):
+                passwords.admin_set_password(
+                    actor=getattr(self, role), user=self.teammate, password="hijacked-pw-1"
+                )
+        self.client.logout()
+        for path in (
+            f"/settings/users/{self.teammate.pk}/password/",
+            f"/settings/users/{self.teammate.pk}/reset-link/",
+        ):
+            self.assertRedirects(
+                self.client.post(path, {"password": "hijacked-pw-1"}),
+                f"/login/?next={path}",
+                fetch_redirect_response=False,
+            )
+        self.assertTrue(User.objects.get(pk=self.teammate.pk).check_password("pw-teammate"))
+        run_tasks()
+        self.assertEqual(mail.outbox, [])
+        # Opened in a browser, an action is a page saying so.
+        self.client.force_login(self.admin)
+        response = self.client.get(f"/settings/users/{self.rep.pk}/password/")
+        self.assertEqual(response.status_code, 405)

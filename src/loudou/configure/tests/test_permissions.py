@@ -46,6 +46,7 @@ class SettingsPermissionTests(LoudouTestCase):
 
     def test_changes_are_refused_to_all_but_admins(self):
         stage = self.stages["contact"]
+        criterion = ExitCriterion.objects.get(stage=stage)
         posts = [
             ("/settings/pipelines/", {"key": "x", "name_zh": "新", "name_en": "New"}),
             (
@@ -53,15 +54,19 @@ class SettingsPermissionTests(LoudouTestCase):
                 {"name_zh": "改", "name_en": "Changed", "probability": "50", "rot_days": "3"},
             ),
             (f"/settings/stages/{stage.pk}/criteria/", {"kind": "approval"}),
+            (f"/settings/criteria/{criterion.pk}/", {"kind": "approval"}),
             (f"/settings/stages/{stage.pk}/archive/", {}),
             (f"/settings/pipelines/{self.pipeline.pk}/order/", {"order": ""}),
             ("/settings/fields/", {"key": "k", "name_zh": "字", "name_en": "F", "type": "text"}),
             ("/settings/users/", {"username": "new", "password": "a-long-passphrase-9"}),
             (f"/settings/users/{self.rep.pk}/", {"role": "admin"}),
+            (f"/settings/users/{self.rep.pk}/password/", {"password": "a-long-passphrase-9"}),
+            (f"/settings/users/{self.rep.pk}/reset-link/", {}),
             ("/settings/teams/", {"name": "West"}),
             ("/settings/lost-reasons/", {"key": "k", "name_zh": "原因", "name_en": "R"}),
         ]
         posts.append(("/settings/quotas/", {"year": "2026", f"q-{self.rep.pk}-2026-01-01": "9"}))
+        posts.append(("/settings/quotas/", {"year": "2026", f"t-{self.north.pk}-2026-01-01": "9"}))
         criteria = ExitCriterion.objects.count()
         for role in ("rep", "teammate", "manager", "other_manager", "outsider"):
             self.client.force_login(getattr(self, role))
@@ -74,10 +79,12 @@ class SettingsPermissionTests(LoudouTestCase):
         stage.refresh_from_db()
         self.assertEqual((stage.name_en, stage.archived), ("Initial contact", False))
         self.assertEqual(ExitCriterion.objects.count(), criteria)
+        self.assertEqual(ExitCriterion.objects.get(pk=criterion.pk).kind, "activity")
         self.assertFalse(CustomField.objects.filter(key="k").exists())
         self.assertFalse(User.objects.filter(username="new").exists())
         self.rep.refresh_from_db()
         self.assertEqual(self.rep.role, "rep")
+        self.assertTrue(self.rep.check_password("pw-rep"))
         self.assertFalse(Quota.objects.exists())
 
     def test_a_manager_sets_quotas_of_their_team_only(self):
@@ -97,8 +104,11 @@ class SettingsPermissionTests(LoudouTestCase):
         self.assertEqual(Quota.objects.get(user=self.rep).amount, Decimal("1200000.00"))
         self.assertFalse(Quota.objects.filter(user=self.outsider).exists())
         self.client.force_login(self.other_manager)
-        names = {r["rep"].username for r in self.client.get("/settings/quotas/").context["rows"]}
-        self.assertEqual(names, {"other_manager", "outsider"})
+        page = self.client.get("/settings/quotas/")
+        self.assertEqual(
+            {r["rep"].username for r in page.context["rows"]}, {"other_manager", "outsider"}
+        )
+        self.assertEqual([r["team"] for r in page.context["team_rows"]], [self.south])
 
     def test_the_django_admin_is_for_superusers_only(self):
         User.objects.filter(pk=self.admin.pk).update(is_staff=True)
@@ -127,7 +137,7 @@ class SettingsQueryCountTests(LoudouTestCase):
         pages = {
             f"/settings/pipelines/{self.pipeline.pk}/": 8,  # incl. the approvals count
             "/settings/users/": 6,
-            "/settings/quotas/?year=2026": 5,
+            "/settings/quotas/?year=2026": 6,  # reps, teams, and their quotas in one
         }
         counts = {}
         for page in pages:
@@ -136,8 +146,10 @@ class SettingsQueryCountTests(LoudouTestCase):
                 self.client.get(page)
             counts[page] = pages[page]
         # More users, teams and criteria: the same number of queries.
+        from loudou.people.models import Team
+
         for i in range(5):
-            make_user(f"extra{i}", team=self.north)
+            make_user(f"extra{i}", team=Team.objects.create(name=f"Extra {i}"))
             config.add_criterion(actor=self.admin, stage=self.stages["needs"], kind="approval")
         for page, count in counts.items():
             with self.assertNumQueries(count):

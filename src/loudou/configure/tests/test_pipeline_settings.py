@@ -254,3 +254,153 @@ class PipelineArchiveTests(LoudouTestCase):
         self.client.post(f"/settings/pipelines/{renewals.pk}/", {"action": "restore"})
         renewals.refresh_from_db()
         self.assertFalse(renewals.archived)
+
+
+class EditCriterionTests(LoudouTestCase):
+    """An exit criterion changes in place through ``pipelines.services.update_criterion``:
+    the same checks as adding one, the rule re-shown in the words reps read, and nothing
+    recorded before is rewritten."""
+
+    def setUp(self):
+        self.stage = self.stages["contact"]  # default: at least 1 activity (any type)
+        self.criterion = ExitCriterion.objects.get(stage=self.stage)
+        self.client.force_login(self.admin)
+
+    def edit(self, language="en", **data):
+        return self.client.post(
+            f"/settings/criteria/{self.criterion.pk}/",
+            data,
+            headers={"accept-language": language},
+            follow=True,
+        )
+
+    def test_change_the_kind_and_read_the_new_rule_in_both_languages(self):
+        response = self.edit(
+            kind="field",
+            field_name="amount",
+            field_check="at_least",
+            min_value="5万",
+            activity_type="visit",  # another kind's picker: not kept
+            min_count="3",
+            attachment_kind="quote",
+        )
+        self.assertRedirects(response, f"/settings/pipelines/{self.pipeline.pk}/")
+        criterion = ExitCriterion.objects.get(pk=self.criterion.pk)
+        self.assertEqual(
+            (
+                criterion.stage_id,
+                criterion.kind,
+                criterion.field_name,
+                criterion.field_check,
+                criterion.min_value,
+                criterion.activity_type,
+                criterion.min_count,
+                criterion.attachment_kind,
+            ),
+            (self.stage.pk, "field", "amount", "at_least", Decimal("50000"), "", 1, ""),
+        )
+        with translation.override("en"):
+            words = rule_words(criterion)
+        self.assertIn("must be at least 50000", words)
+        self.assertContains(response, f"Reps will read: {words}")
+        # The edit form shows the saved values.
+        self.assertContains(response, 'name="min_value" inputmode="decimal" size="8" value="50000"')
+        response = self.edit(
+            language="zh-hans", kind="activity", activity_type="visit", min_count="2"
+        )
+        criterion.refresh_from_db()
+        self.assertEqual(
+            (criterion.kind, criterion.activity_type, criterion.min_count, criterion.field_name),
+            ("activity", "visit", 2, ""),
+        )
+        with translation.override("zh-hans"):
+            words = rule_words(criterion)
+        self.assertIn("初步接洽", words)
+        self.assertContains(response, words)
+        self.assertContains(response, "规则已保存")
+        # Then an attachment, then an approval: each kind's own columns only.
+        self.edit(kind="attachment", attachment_kind="contract", min_count="5")
+        criterion.refresh_from_db()
+        self.assertEqual((criterion.attachment_kind, criterion.min_count), ("contract", 1))
+        response = self.edit(kind="approval", description_en="Ask your manager first.")
+        criterion.refresh_from_db()
+        self.assertEqual((criterion.kind, criterion.attachment_kind), ("approval", ""))
+        self.assertContains(response, "Reps will read: Initial contact: Ask your manager first.")
+
+    def test_bad_input_is_a_message_and_changes_nothing(self):
+        bad = [
+            {"kind": "magic"},
+            {"kind": "field", "field_name": "no_such_field", "field_check": "filled"},
+            {"kind": "field", "field_name": "amount", "field_check": "at_least"},
+            {"kind": "field", "field_name": "amount", "field_check": "at_least", "min_value": "x"},
+            {"kind": "field", "field_name": "amount", "field_check": "maybe"},
+            {"kind": "activity", "activity_type": "telepathy", "min_count": "1"},
+            {"kind": "activity", "min_count": "0"},
+            {"kind": "activity", "min_count": "1001"},
+            {"kind": "attachment", "attachment_kind": ""},
+            {"kind": "attachment", "attachment_kind": "photo"},
+        ]
+        for data in bad:
+            with self.subTest(data=data):
+                response = self.edit(**data)
+                self.assertEqual(response.status_code, 200)
+                errors = [m for m in response.context["messages"] if m.level_tag == "error"]
+                self.assertEqual(len(errors), 1, data)
+                criterion = ExitCriterion.objects.get(pk=self.criterion.pk)
+                self.assertEqual(
+                    (criterion.kind, criterion.activity_type, criterion.min_count),
+                    ("activity", "", 1),
+                )
+        self.assertContains(self.edit(kind="activity", min_count="0"), "A count from 1 to 1,000.")
+        with self.assertRaises(NotAllowed):
+            config.update_criterion(actor=self.manager, criterion=self.criterion, kind="approval")
+        self.assertEqual(ExitCriterion.objects.get(pk=self.criterion.pk).kind, "activity")
+
+    def test_adding_refuses_an_activity_type_or_attachment_kind_nobody_could_read(self):
+        # Saved, such a criterion broke the pipeline page and every move past it (its
+        # words name the type).
+        for data in (
+            {"kind": "activity", "activity_type": "telepathy"},
+            {"kind": "attachment", "attachment_kind": "photo"},
+        ):
+            with self.subTest(data=data), self.assertRaises(InvalidInput):
+                config.add_criterion(actor=self.admin, stage=self.stage, **data)
+        self.client.post(
+            f"/settings/stages/{self.stage.pk}/criteria/",
+            {"kind": "activity", "activity_type": "telepathy", "min_count": "1"},
+        )
+        self.assertEqual(ExitCriterion.objects.filter(stage=self.stage).count(), 1)
+        self.assertEqual(
+            self.client.get(f"/settings/pipelines/{self.pipeline.pk}/").status_code, 200
+        )
+
+    def test_an_edit_holds_for_moves_to_come_and_rewrites_no_history(self):
+        deal = self.make_deal()
+        forced = services.move_deal(
+            actor=self.manager,
+            deal=deal,
+            to_stage=self.stages["needs"],
+            override_reason="客户催得急",
+        ).event
+        recorded = StageEvent.objects.get(pk=forced.pk).overridden
+        self.assertEqual([u["criterion_id"] for u in recorded], [self.criterion.pk])
+        self.assertIn("activit", recorded[0]["message_en"])
+        self.edit(kind="attachment", attachment_kind="contract")
+        event = StageEvent.objects.get(pk=forced.pk)
+        self.assertEqual(event.overridden, recorded)
+        self.assertEqual(
+            (event.from_stage_id, event.to_stage_id), (self.stage.pk, forced.to_stage_id)
+        )
+        # The next deal is held by the new rule, in its words.
+        other = self.make_deal(name="Next")
+        from loudou.activities.services import log_activity
+        from loudou.deals.rules import CriteriaNotMet
+
+        log_activity(actor=self.rep, deal=other, type="call")  # met the old rule
+        with translation.override("en"), self.assertRaises(CriteriaNotMet) as refused:
+            services.move_deal(actor=self.rep, deal=other, to_stage=self.stages["needs"])
+        self.assertEqual(
+            [(u.criterion_id, u.kind) for u in refused.exception.unmet],
+            [(self.criterion.pk, "attachment")],
+        )
+        self.assertIn("Contract", refused.exception.unmet[0].message_en)

@@ -39,21 +39,22 @@
     });
   }
   function quotas() {
-    var grid = document.getElementById("quota-grid");
-    if (!grid) { return; }
-    var rows = Array.prototype.map.call(grid.querySelectorAll("tbody tr"), function (tr) {
-      return Array.prototype.slice.call(tr.querySelectorAll("input"));
-    });
-    rows.forEach(function (inputs, r) {
-      inputs.forEach(function (input, c) {
-        input.addEventListener("paste", function (ev) {
-          var text = (ev.clipboardData || window.clipboardData).getData("text");
-          if (text.indexOf("\t") < 0 && text.indexOf("\n") < 0) { return; }
-          ev.preventDefault();
-          text.replace(/\r/g, "").replace(/\n$/, "").split("\n").forEach(function (line, i) {
-            line.split("\t").forEach(function (cell, j) {
-              var target = rows[r + i] && rows[r + i][c + j];
-              if (target) { target.value = cell.trim(); }
+    // Each grid (reps, teams) takes its own pastes: a block fills that grid only.
+    document.querySelectorAll("table.quota-grid").forEach(function (grid) {
+      var rows = Array.prototype.map.call(grid.querySelectorAll("tbody tr"), function (tr) {
+        return Array.prototype.slice.call(tr.querySelectorAll("input"));
+      });
+      rows.forEach(function (inputs, r) {
+        inputs.forEach(function (input, c) {
+          input.addEventListener("paste", function (ev) {
+            var text = (ev.clipboardData || window.clipboardData).getData("text");
+            if (text.indexOf("\t") < 0 && text.indexOf("\n") < 0) { return; }
+            ev.preventDefault();
+            text.replace(/\r/g, "").replace(/\n$/, "").split("\n").forEach(function (line, i) {
+              line.split("\t").forEach(function (cell, j) {
+                var target = rows[r + i] && rows[r + i][c + j];
+                if (target) { target.value = cell.trim(); }
+              });
             });
           });
         });
