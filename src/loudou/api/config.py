@@ -179,6 +179,17 @@ def add_criterion(request: HttpRequest, stage_id: Id, payload: CriterionIn) -> A
     return Status(201, criterion_out(criterion, stage.key))
 
 
+@router.put("/exit-criteria/{criterion_id}", response={200: CriterionOut, **errors(403, 404)})
+def update_criterion(request: HttpRequest, criterion_id: Id, payload: CriterionIn) -> Any:
+    """Replace what an exit criterion checks (admins); its stage stays. Moves from now on
+    follow the new rule; forced moves already recorded keep the words they overrode."""
+    criterion = get_or_404(ExitCriterion.objects.select_related("stage"), pk=criterion_id)
+    updated = services.update_criterion(
+        actor=request.user, criterion=criterion, **payload.model_dump()
+    )
+    return criterion_out(updated, criterion.stage.key)
+
+
 @router.delete("/exit-criteria/{criterion_id}", response={204: None, **errors(403, 404)})
 def remove_criterion(request: HttpRequest, criterion_id: Id) -> Any:
     """Remove an exit criterion (admins)."""

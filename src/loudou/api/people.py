@@ -23,6 +23,7 @@ class UserOut(Schema):
     id: int
     username: str
     display_name: str
+    email: str
     role: str
     team: str | None
     is_active: bool
@@ -50,6 +51,7 @@ def user_out(u: User) -> dict[str, Any]:
         "id": u.pk,
         "username": u.username,
         "display_name": str(u),
+        "email": u.email,
         "role": "admin" if u.is_loudou_admin else u.role,
         "team": u.team.name if u.team else None,
         "is_active": u.is_active,
@@ -94,11 +96,12 @@ class UserPatch(Schema):
     team: text(100) | None = Field(None, description="team name; empty string: no team")
     is_active: bool | None = None
     display_name: text(100) | None = None
+    email: text(254) | None = Field(None, description="work e-mail (password reset links)")
 
 
 @router.patch("/users/{user_id}", response={200: UserOut, **errors(403, 404)})
 def update_user(request: HttpRequest, user_id: Id, payload: UserPatch) -> Any:
-    """Change a user's role, team, active flag or display name (admins)."""
+    """Change a user's role, team, active flag, display name or e-mail address (admins)."""
     user = get_or_404(User.objects.select_related("team"), pk=user_id)
     given = payload.model_dump(exclude_unset=True)
     team = user.team
@@ -114,6 +117,7 @@ def update_user(request: HttpRequest, user_id: Id, payload: UserPatch) -> Any:
         if given.get("display_name") is None
         else given["display_name"],
         active=user.is_active if given.get("is_active") is None else given["is_active"],
+        email=given.get("email"),
     )
     return user_out(changed)
 

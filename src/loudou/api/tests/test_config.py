@@ -46,6 +46,33 @@ class ConfigApiTests(ApiTestCase):
         self.assertEqual(good.status_code, 201, good.content)
         criterion = ExitCriterion.objects.get(pk=good.json()["id"])
         self.assertEqual(criterion.stage, needs)
+        changed = self.call(
+            "PUT",
+            f"/exit-criteria/{criterion.pk}",
+            self.admin,
+            {"kind": "activity", "activity_type": "visit", "min_count": 2},
+        )
+        self.assertEqual(changed.status_code, 200, changed.content)
+        self.assertEqual(changed.json()["stage"], "needs")
+        criterion.refresh_from_db()
+        self.assertEqual(
+            (criterion.kind, criterion.activity_type, criterion.min_count, criterion.stage),
+            ("activity", "visit", 2, needs),
+        )
+        refused = self.call(
+            "PUT",
+            f"/exit-criteria/{criterion.pk}",
+            self.admin,
+            {"kind": "field", "field_name": "nothing", "field_check": "filled"},
+        )
+        self.assertError(refused, 400, "invalid")
+        criterion.refresh_from_db()
+        self.assertEqual(criterion.kind, "activity")  # a refused edit changes nothing
+        self.assertError(
+            self.call("PUT", "/exit-criteria/999999", self.admin, {"kind": "approval"}),
+            404,
+            "not_found",
+        )
         self.assertEqual(
             self.call("DELETE", f"/exit-criteria/{criterion.pk}", self.admin).status_code, 204
         )

@@ -31,6 +31,24 @@ class PeopleApiTests(ApiTestCase):
         self.assertEqual(created.status_code, 201, created.content)
         self.assertError(self.call("POST", "/teams", self.admin, {"name": "East"}), 400, "invalid")
 
+    def test_admin_sets_an_email_address(self):
+        path = f"/users/{self.teammate.pk}"
+        response = self.call("PATCH", path, self.admin, {"email": "  T.Mate@Example.COM "})
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertEqual(response.json()["email"], "T.Mate@example.com")
+        self.assertError(
+            self.call("PATCH", path, self.admin, {"email": "not an address"}), 400, "invalid"
+        )
+        self.teammate.refresh_from_db()
+        self.assertEqual(self.teammate.email, "T.Mate@example.com")
+        # Leaving it out keeps it.
+        self.call("PATCH", path, self.admin, {"display_name": "Tea"})
+        self.teammate.refresh_from_db()
+        self.assertEqual(self.teammate.email, "T.Mate@example.com")
+        self.assertError(
+            self.call("PATCH", path, self.rep, {"email": "x@example.com"}), 403, "not_allowed"
+        )
+
     def test_quotas_visibility_and_validation(self):
         Quota.objects.create(
             user=self.rep, period_start="2026-01-01", period_end="2026-04-01", amount=1

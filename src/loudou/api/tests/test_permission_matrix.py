@@ -205,6 +205,12 @@ class PermissionMatrixTests(ApiTestCase):
                 admins(201),
             ),
             (
+                "put",
+                "/exit-criteria/{criterion_id}",
+                lambda f: (f"/exit-criteria/{f['criterion'].pk}", {"kind": "approval"}),
+                admins(200),
+            ),
+            (
                 "delete",
                 "/exit-criteria/{criterion_id}",
                 lambda f: (f"/exit-criteria/{f['criterion'].pk}", None),
