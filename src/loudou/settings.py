@@ -191,6 +191,8 @@ LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 if LANGUAGE_CODE not in {code for code, _name in LANGUAGES}:
     raise ImproperlyConfigured("LOUDOU_LANGUAGE must be 'zh-hans' or 'en'.")
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+# How dates read on the pages, per language (DATE_FORMAT, SHORT_DATETIME_FORMAT).
+FORMAT_MODULE_PATH = ["loudou.formats"]
 USE_I18N = True
 TIME_ZONE = os.environ.get("LOUDOU_TIME_ZONE", "Asia/Shanghai")
 USE_TZ = True

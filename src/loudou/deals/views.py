@@ -22,7 +22,7 @@ from loudou.activities.services import log_activity
 from loudou.core.errors import InvalidInput, ServiceError
 from loudou.core.views import require_post
 from loudou.people.access import Scope
-from loudou.pipelines.models import Pipeline, Stage, StageKind
+from loudou.pipelines.models import CustomField, Pipeline, Stage, StageKind
 
 from . import board, listing, move_dialog, rules, services
 from .forms import (
@@ -281,10 +281,9 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "payments": deal.payments.select_related("recorded_by"),
         "paid": paid,
         "outstanding": (deal.amount or 0) - paid if deal.status == DealStatus.WON else None,
+        # (label, type, stored value): the template formats each by its type.
         "custom_fields": [
-            (field.label, deal.custom.get(name.removeprefix("custom_")))
-            for name, field in DealEditForm(actor=request.user).fields.items()
-            if name.startswith("custom_")
+            (cf.name, cf.type, (deal.custom or {}).get(cf.key)) for cf in CustomField.objects.all()
         ],
     }
     return render(request, "deals/detail.html", context)

@@ -213,3 +213,39 @@ DEAL_EXPORT_COLUMNS = (
     "updated_at",
     "last_activity_at",
 )
+
+# The same columns as a zh-Hans export heads them: headers of the Chinese dialect above, so
+# that the file imports back as it is; stage-entry columns read 进入<阶段名>时间.
+DEAL_EXPORT_HEADERS_ZH = {
+    "external_id": "外部编号",
+    "name": "商机名称",
+    "account": "客户",
+    "owner": "负责人",
+    "team": "团队",
+    "pipeline": "销售流程",
+    "stage": "阶段",
+    "status": "状态",
+    "amount": "金额",
+    "currency": "币种",
+    "created_at": "创建时间",
+    "expected_close_date": "预计成交日期",
+    # Not 成交日期: a lost deal closes too (the deal page's word, 关闭时间).
+    "closed_at": "关闭时间",
+    "lost_reason": "输单原因",
+    "source": "来源",
+    "forecast_category": "预测类别",
+    "updated_at": "最后修改时间",
+    "last_activity_at": "最后活动时间",
+}
+HISTORY_EXPORT_COLUMNS = ("external_id", "stage", "changed_at", "changed_by")
+HISTORY_EXPORT_HEADERS_ZH = {
+    "external_id": "外部编号",
+    "stage": "阶段",
+    "changed_at": "变更时间",
+    "changed_by": "操作人",
+}
+
+
+def entered_header_zh(stage_name: str) -> str:
+    """The zh-Hans header of a stage-entry column: 进入确认需求时间."""
+    return f"进入{stage_name}时间"

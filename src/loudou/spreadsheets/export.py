@@ -1,25 +1,131 @@
-"""Export what a user may see, in the import format, as CSV or XLSX."""
+"""Export what a user may see, in the import format, as CSV or XLSX.
+
+Deals and their stage history come in the user's language: English is the import format
+of codes (open, contact, best_case, usernames), as scripts read it; zh-Hans has the Chinese
+headers the importer reads and words instead of codes (进行中, 初步接洽, 最佳情况, display
+names). A word is written only where the importer reads it back as the same thing (a display
+name two people share stays the username), so either file imports back unchanged."""
 
 import csv
 import datetime as dt
 import zoneinfo
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import translation
 from openpyxl import Workbook
 
 from loudou.activities.models import Activity
 from loudou.analytics.output import neutralise
-from loudou.deals.models import Deal, Payment, StageEvent
+from loudou.deals.models import Deal, DealStatus, LostReason, Payment, StageEvent
 from loudou.deals.services import deals_visible_to
 from loudou.people.models import User
-from loudou.pipelines.models import Pipeline, StageKind
-from loudou.spreadsheets.columns import DEAL_EXPORT_COLUMNS
+from loudou.pipelines.models import ForecastCategory, Pipeline, Stage, StageKind
+from loudou.spreadsheets.columns import (
+    DEAL_EXPORT_COLUMNS,
+    DEAL_EXPORT_HEADERS_ZH,
+    HISTORY_EXPORT_COLUMNS,
+    HISTORY_EXPORT_HEADERS_ZH,
+    entered_header_zh,
+    entered_stage_label,
+)
+from loudou.spreadsheets.lookups import (
+    find_pipeline,
+    reason_labels,
+    stage_labels,
+    user_labels,
+)
 
 KINDS = ("deals", "history", "activities", "payments")
+
+
+class Words:
+    """How one export writes people, pipelines, stages, statuses, forecast categories and
+    lost reasons: codes (English, the import format) or words in zh-Hans."""
+
+    def __init__(self, language: str) -> None:
+        self.zh = language.lower().startswith("zh")
+        self._people: dict[int, str] = {}
+        self._stages: dict[int, str] = {}
+        self._pipelines: dict[int, str] = {}
+        self._reasons: dict[int, str] = {}
+        self._choices: dict[str, str] = {}
+        if not self.zh:
+            return
+        users = list(User.objects.all())
+        self._people = _unambiguous(users, user_labels, str)
+        by_pipeline: dict[int, list[Stage]] = {}
+        for stage in Stage.objects.all():
+            by_pipeline.setdefault(stage.pipeline_id, []).append(stage)
+        for stages in by_pipeline.values():
+            self._stages |= _unambiguous(stages, stage_labels, lambda s: s.name_zh)
+        self._reasons = _unambiguous(
+            list(LostReason.objects.all()), reason_labels, lambda r: r.name_zh
+        )
+        pipelines = {p.key.lower(): p for p in Pipeline.objects.all()}
+        self._pipelines = {
+            p.pk: p.name_zh for p in pipelines.values() if find_pipeline(pipelines, p.name_zh) == p
+        }
+        with translation.override("zh-hans"):
+            for choices in (DealStatus.choices, ForecastCategory.choices):
+                self._choices |= {code: str(label) for code, label in choices}
+
+    def person(self, user: User | None) -> str:
+        if user is None:
+            return ""
+        return self._people.get(user.pk, user.username)
+
+    def stage(self, stage: Stage) -> str:
+        return self._stages.get(stage.pk, stage.key)
+
+    def pipeline(self, pipeline: Pipeline) -> str:
+        return self._pipelines.get(pipeline.pk, pipeline.key)
+
+    def reason(self, reason: LostReason) -> str:
+        return self._reasons.get(reason.pk, reason.key)
+
+    def choice(self, code: str) -> str:
+        """A status or forecast category: its zh-Hans name, or the code ("" stays "")."""
+        return self._choices.get(code, code) if code else ""
+
+    def deal_header(self, entered: list[Stage]) -> list[str]:
+        if not self.zh:
+            return [*DEAL_EXPORT_COLUMNS, *[f"entered_{s.key}" for s in entered]]
+        return [
+            *(DEAL_EXPORT_HEADERS_ZH[c] for c in DEAL_EXPORT_COLUMNS),
+            *(self._entered(s) for s in entered),
+        ]
+
+    def _entered(self, stage: Stage) -> str:
+        """进入<stage>时间, when the importer reads the stage back from it (a name with
+        a hyphen or an underscore, say, it would not): else the English header."""
+        name = self.stage(stage)
+        header = entered_header_zh(name)
+        if entered_stage_label(header) == name.strip().lower():
+            return header
+        return f"entered_{stage.key}"
+
+    def history_header(self) -> list[str]:
+        if not self.zh:
+            return list(HISTORY_EXPORT_COLUMNS)
+        return [HISTORY_EXPORT_HEADERS_ZH[c] for c in HISTORY_EXPORT_COLUMNS]
+
+
+def _unambiguous(
+    items: list[Any], labels: Callable[[Any], Iterable[str]], word: Callable[[Any], str]
+) -> dict[int, str]:
+    """id -> the word to write for each item whose word no other item is known by (so the
+    importer, matching labels case-blind, finds that item and no other)."""
+    claims = Counter(label for item in items for label in set(labels(item)))
+    return {
+        item.pk: word(item)
+        for item in items
+        if word(item).strip() and claims[word(item).strip().lower()] == 1
+    }
 
 
 def _deals(user: User | None) -> Any:
@@ -37,16 +143,23 @@ def _external(deal_id: int, external_id: str | None) -> str:
 
 
 def rows(
-    kind: str, user: User | None, deals: QuerySet[Deal] | None = None
+    kind: str,
+    user: User | None,
+    deals: QuerySet[Deal] | None = None,
+    *,
+    language: str = "en",
 ) -> tuple[list[str], Iterator[list[Any]]]:
     """(header, rows) of an export. Deals stream in id order; nothing is held in memory.
-    ``deals``: a narrower list (the deal list's filters, already within the user's scope)."""
+    ``deals``: a narrower list (the deal list's filters, already within the user's scope).
+    ``language``: "en" (codes) or "zh-hans" (words), for deals and history."""
     tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
     deals = _deals(user) if deals is None else deals.order_by("id")
+    words = Words(language) if kind in ("deals", "history") else Words("en")
     if kind == "deals":
         pipeline = Pipeline.objects.filter(is_default=True).first()
-        open_keys = [s.key for s in pipeline.stages.filter(kind=StageKind.OPEN)] if pipeline else []
-        header = [*DEAL_EXPORT_COLUMNS, *[f"entered_{k}" for k in open_keys]]
+        entered_stages = list(pipeline.stages.filter(kind=StageKind.OPEN)) if pipeline else []
+        open_keys = [s.key for s in entered_stages]
+        header = words.deal_header(entered_stages)
 
         def deal_rows() -> Iterator[list[Any]]:
             queryset = deals.select_related(
@@ -70,19 +183,19 @@ def rows(
                         _external(d.pk, d.external_id),
                         d.name,
                         d.account.name if d.account else "",
-                        d.owner.username,
+                        words.person(d.owner),
                         d.team.name if d.team else "",
-                        d.pipeline.key,
-                        d.stage.key,
-                        d.status,
+                        words.pipeline(d.pipeline),
+                        words.stage(d.stage),
+                        words.choice(d.status),
                         "" if d.amount is None else f"{d.amount:.2f}",
                         d.currency,
                         _time(d.created_at, tz),
                         d.expected_close_date.isoformat() if d.expected_close_date else "",
                         _time(d.closed_at, tz),
-                        d.lost_reason.key if d.lost_reason else (d.lost_note or ""),
+                        words.reason(d.lost_reason) if d.lost_reason else (d.lost_note or ""),
                         d.source,
-                        d.forecast_category,
+                        words.choice(d.forecast_category),
                         _time(d.updated_at, tz),
                         _time(d.last_activity_at, tz),
                         *[_time(first.get(k), tz) for k in open_keys],
@@ -90,14 +203,13 @@ def rows(
 
         return header, deal_rows()
     if kind == "history":
-        header = ["external_id", "stage", "changed_at", "changed_by"]
         events = StageEvent.objects.filter(deal__in=deals).order_by("deal_id", "at", "id")
-        return header, (
+        return words.history_header(), (
             [
                 _external(e.deal_id, e.deal.external_id),
-                e.to_stage.key,
+                words.stage(e.to_stage),
                 _time(e.at, tz),
-                e.by.username if e.by else "",
+                words.person(e.by),
             ]
             for e in events.select_related("deal", "to_stage", "by").iterator(chunk_size=2000)
         )

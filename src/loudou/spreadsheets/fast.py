@@ -28,7 +28,6 @@ _TIMES = ("created_at", "closed_at", "updated_at", "last_activity_at")
 # Columns this path understands (Loudou's own, as exported); a file with any other field
 # uses the per-row path.
 _KNOWN = set(DEAL_EXPORT_COLUMNS)
-CATEGORIES = ("pipeline", "best_case", "commit", "omitted")
 
 
 @dataclass
@@ -59,7 +58,6 @@ class FastPath:
         self.load = load
         self.status_words = status_words
         self.pipeline = ctx.default_pipeline
-        self.key = self.pipeline.key.lower()
         self.index = {c: i for i, c in enumerate(columns) if c}
         self.width = len(columns)
         self.entered: dict[str, Stage] = {}
@@ -161,6 +159,9 @@ class FastPath:
         teams = self._lookup(frame, "team", lambda label: ctx.teams.get(label.lower()))
         stages = self._lookup(frame, "stage", lambda label: ctx.stage(self.pipeline, label))
         reasons = self._lookup(frame, "lost_reason", lambda label: ctx.reasons.get(label.lower()))
+        # Pipeline cells naming this path's pipeline (its key or name, in either language).
+        pipelines = self._lookup(frame, "pipeline", ctx.pipeline)
+        ours = [label for label, p in pipelines.items() if p.pk == self.pipeline.pk]
         existing = self.load.existing_external_ids(
             frame.get_column("external_id").drop_nulls().to_list()
         )
@@ -186,7 +187,9 @@ class FastPath:
             reason_id=pl.col("lost_reason").replace_strict(
                 {k: r.pk for k, r in reasons.items()}, default=None, return_dtype=pl.Int64
             ),
-            category=pl.col("forecast_category").str.to_lowercase(),
+            category=pl.col("forecast_category")
+            .str.to_lowercase()
+            .replace_strict(ctx.forecast_words, default=None, return_dtype=pl.String),
             expected=pl.when(pl.col("expected_close_date").str.contains(_ISO_DATE)).then(
                 pl.col("expected_close_date").str.to_date("%Y-%m-%d", strict=False)
             ),
@@ -207,7 +210,7 @@ class FastPath:
             & ~pl.col("external_id").is_in(list(existing))
             & ~duplicated
             & pl.col("name").is_not_null()
-            & (pl.col("pipeline").is_null() | (pl.col("pipeline").str.to_lowercase() == self.key))
+            & (pl.col("pipeline").is_null() | pl.col("pipeline").is_in(ours))
             & pl.col("owner_id").is_not_null()
             & (pl.col("team").is_null() | pl.col("team_id").is_not_null())
             # A deal goes in its owner's team (an admin may file it elsewhere): the rest
@@ -221,7 +224,7 @@ class FastPath:
             & (pl.col("status").is_null() | pl.col("status_word").is_not_null())
             & (pl.col("amount").is_null() | pl.col("amount").str.contains(_PLAIN_AMOUNT))
             & (pl.col("expected_close_date").is_null() | pl.col("expected").is_not_null())
-            & (pl.col("category").is_null() | pl.col("category").is_in(CATEGORIES))
+            & (pl.col("forecast_category").is_null() | pl.col("category").is_not_null())
             & pl.col("created_at_t").is_not_null()
             & pl.all_horizontal(
                 [pl.col(c).is_null() | pl.col(f"{c}_t").is_not_null() for c in _TIMES]

@@ -4,13 +4,14 @@ lost reasons by the names files use; owners, teams and accounts created on reque
 import zoneinfo
 
 from django.conf import settings
+from django.utils import translation
 from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 
 from loudou.accounts.models import Account
 from loudou.deals.models import LostReason
 from loudou.people.models import Role, Team, User
-from loudou.pipelines.models import Pipeline, Stage, StageKind
+from loudou.pipelines.models import ForecastCategory, Pipeline, Stage, StageKind
 
 from .columns import Mapping, normalise
 from .reader import FileError
@@ -25,6 +26,53 @@ STATUS_WORDS = {
     **dict.fromkeys(WON_WORDS, "won"),
     **dict.fromkeys(LOST_WORDS, "lost"),
 }
+# Forecast categories a file may set (a closed deal's "closed" is not one to set).
+CATEGORIES = ("pipeline", "best_case", "commit", "omitted")
+LANGUAGES = ("zh-hans", "en")
+
+
+def forecast_words() -> dict[str, str]:
+    """What a file may write for a forecast category -> its code: the code, or its name
+    in either language (管道, 最佳情况, Best case, …), lower case."""
+    words = {code: code for code in CATEGORIES}
+    for language in LANGUAGES:
+        with translation.override(language):
+            for code in CATEGORIES:
+                words.setdefault(str(ForecastCategory(code).label).lower(), code)
+    return words
+
+
+def user_labels(user: User) -> set[str]:
+    """The labels a file may name ``user`` by, as the import matches them (lower case)."""
+    labels = (user.username, user.email, user.display_name, user.get_full_name())
+    return {label.strip().lower() for label in labels if label and label.strip()}
+
+
+def stage_labels(stage: Stage) -> set[str]:
+    """The labels a file may name ``stage`` by within its pipeline (lower case)."""
+    labels = {label.strip().lower() for label in (stage.key, stage.name_zh, stage.name_en)}
+    if stage.kind == StageKind.WON:
+        labels |= WON_WORDS
+    if stage.kind == StageKind.LOST:
+        labels |= LOST_WORDS
+    return labels
+
+
+def reason_labels(reason: LostReason) -> set[str]:
+    """The labels a file may name a lost reason by (lower case)."""
+    return {label.strip().lower() for label in (reason.key, reason.name_zh, reason.name_en)}
+
+
+def find_pipeline(pipelines: dict[str, Pipeline], label: str) -> Pipeline | None:
+    """The pipeline a file's cell names: by key (as written or slugified), else by name.
+    ``pipelines``: key (lower case) -> pipeline."""
+    text = label.strip()
+    found = pipelines.get(text.lower()) or pipelines.get(slugify(text))
+    if found is None:
+        wanted = text.lower()
+        named = (p for p in pipelines.values() if wanted in (p.name_zh.lower(), p.name_en.lower()))
+        found = next(named, None)
+    return found
 
 
 class Lookups:
@@ -61,34 +109,31 @@ class Lookups:
         self.open_order: dict[int, list[Stage]] = {}
         for stage in Stage.objects.all().order_by("position"):
             names = self.stages.setdefault(stage.pipeline_id, {})
-            for label in (stage.key, stage.name_zh, stage.name_en):
-                names.setdefault(label.strip().lower(), stage)
-            if stage.kind == StageKind.WON:
-                for word in WON_WORDS:
-                    names.setdefault(word, stage)
-            if stage.kind == StageKind.LOST:
-                for word in LOST_WORDS:
-                    names.setdefault(word, stage)
+            for label in stage_labels(stage):
+                names.setdefault(label, stage)
             if stage.kind == StageKind.OPEN:
                 self.open_order.setdefault(stage.pipeline_id, []).append(stage)
         self.users: dict[str, User] = {}
         for user in User.objects.all():
-            for label in (user.username, user.email, user.display_name, user.get_full_name()):
-                if label:
-                    self.users.setdefault(label.strip().lower(), user)
+            for label in user_labels(user):
+                self.users.setdefault(label, user)
         self.teams = {t.name.strip().lower(): t for t in Team.objects.all()}
         self.accounts = {name.lower(): pk for pk, name in Account.objects.values_list("id", "name")}
         self.reasons: dict[str, LostReason] = {}
         for reason in LostReason.objects.all():
-            for label in (reason.key, reason.name_zh, reason.name_en):
-                self.reasons.setdefault(label.strip().lower(), reason)
+            for label in reason_labels(reason):
+                self.reasons.setdefault(label, reason)
         self.other_reason = self.reasons.get("other")
+        self.forecast_words = forecast_words()
         self.summary = ImportSummary()
 
     def stand_in(self) -> int:
         """A new stand-in id for a row a check would have created."""
         self._stand_in -= 1
         return self._stand_in
+
+    def pipeline(self, label: str) -> Pipeline | None:
+        return find_pipeline(self.pipelines, label)
 
     def stage(self, pipeline: Pipeline, label: str) -> Stage | None:
         text = label.strip().lower()

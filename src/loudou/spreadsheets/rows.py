@@ -6,8 +6,6 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from django.utils.text import slugify
-
 from loudou.deals.bulk import PlannedDeal, Step
 from loudou.pipelines.models import Pipeline, Stage, StageKind
 
@@ -51,18 +49,7 @@ def parse_row(
         fail("name", "商机名称不能为空", "a deal needs a name")
     pipeline = ctx.default_pipeline
     if text(cells.get("pipeline")):
-        pipeline = ctx.pipelines.get(text(cells["pipeline"]).lower()) or ctx.pipelines.get(
-            slugify(text(cells["pipeline"]))
-        )
-        if pipeline is None:
-            pipeline = next(
-                (
-                    p
-                    for p in ctx.pipelines.values()
-                    if text(cells["pipeline"]).lower() in (p.name_zh.lower(), p.name_en.lower())
-                ),
-                None,
-            )
+        pipeline = ctx.pipeline(text(cells["pipeline"]))
         if pipeline is None:
             fail("pipeline", "没有这个销售流程", "no such pipeline")
             return None
@@ -97,12 +84,14 @@ def parse_row(
     lost_time = read("lost_time", lambda v: parse_datetime(v, ctx.tz))
     updated_at = read("updated_at", lambda v: parse_datetime(v, ctx.tz))
     last_activity_at = read("last_activity_at", lambda v: parse_datetime(v, ctx.tz))
-    category = text(cells.get("forecast_category")).lower()
-    if category and category not in ("pipeline", "best_case", "commit", "omitted"):
+    said = text(cells.get("forecast_category"))
+    category = ctx.forecast_words.get(said.lower(), "") if said else ""
+    if said and not category:
         fail(
             "forecast_category",
-            "预测类别应为 pipeline/best_case/commit/omitted",
-            "forecast category must be pipeline, best_case, commit or omitted",
+            "预测类别应为 管道/最佳情况/承诺/排除（或 pipeline/best_case/commit/omitted）",
+            "forecast category must be Pipeline, Best case, Commit or Omitted "
+            "(pipeline, best_case, commit, omitted; 管道, 最佳情况, 承诺, 排除)",
         )
     status = None
     if text(cells.get("status")):

@@ -222,7 +222,8 @@ def export_view(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
     listed = (
         ListFilters.parse(request.GET, request.user).apply(request.user) if request.GET else None
     )
-    header, data = rows(kind, request.user, deals=listed)
+    # In the user's language: zh-Hans headers and words the importer reads, or the codes.
+    header, data = rows(kind, request.user, deals=listed, language=get_language())
     if fmt == "csv":
         buffer = io.StringIO()
         buffer.write("\ufeff")  # Excel needs the BOM to read UTF-8

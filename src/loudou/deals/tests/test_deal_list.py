@@ -72,11 +72,13 @@ class ListTests(LoudouTestCase):
     def test_export_is_exactly_the_filtered_list(self):
         response = self.client.get("/deals/?source=展会")
         self.assertContains(response, "/export/deals.csv?source=")
-        export = self.client.get("/export/deals.csv?source=展会&sort=-created_at")
+        # In English: the import format's headers (zh-Hans: test_export_languages).
+        en = {"accept-language": "en"}
+        export = self.client.get("/export/deals.csv?source=展会&sort=-created_at", headers=en)
         self.assertEqual(export.status_code, 200)
         rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig"))))
         self.assertEqual([r["name"] for r in rows], ["Alpha"])
-        everything = self.client.get("/export/deals.csv")
+        everything = self.client.get("/export/deals.csv", headers=en)
         rows = list(csv.DictReader(io.StringIO(everything.content.decode("utf-8-sig"))))
         self.assertEqual({r["name"] for r in rows}, {"Alpha", "Beta", "Gamma", "Delta"})
         history = self.client.get("/export/history.csv?status=lost")

@@ -70,9 +70,11 @@ class DealPageTests(LoudouTestCase):
         deal = self.make_deal()
         self.client.force_login(self.rep)
         response = self.client.get(f"/deals/{deal.pk}/", HTTP_ACCEPT_LANGUAGE="en")
-        self.assertContains(response, "Mark as won is possible once the criteria above are met.")
+        self.assertContains(response, "Not possible yet: 5 exit criteria above are unmet.")
         self.assertRegex(
-            response.content.decode(), r'<button class="success" disabled title="[^"]+">Mark as won'
+            response.content.decode(),
+            r'<button class="success" id="win-button" disabled aria-describedby="win-blocked">'
+            r"Mark as won",
         )
         self.client.force_login(self.manager)  # may override with a reason
         response = self.client.get(f"/deals/{deal.pk}/", HTTP_ACCEPT_LANGUAGE="en")

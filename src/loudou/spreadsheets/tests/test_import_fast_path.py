@@ -82,7 +82,8 @@ def _file(seed: int, rows: int) -> str:
                 rng.choice(["", "华为技术", "Acme", " acme ", f"Account {i % 7}"]),
                 rng.choice(["rep", "teammate", "Rep", "manager"]),
                 rng.choice(["", "North", "north"]),
-                rng.choice(["", "default", "DEFAULT"]),
+                # The pipeline by key or name, categories by code or name (zh-Hans exports).
+                rng.choice(["", "default", "DEFAULT", "销售流程", "Sales pipeline"]),
                 stage,
                 status,
                 amount,
@@ -94,7 +95,7 @@ def _file(seed: int, rows: int) -> str:
                 if status in ("lost", "输单")
                 else "",
                 rng.choice(["", "web", " referral "]),
-                rng.choice(["", "commit", "Best_Case"]),
+                rng.choice(["", "commit", "Best_Case", "最佳情况", "Best case", "承诺"]),
                 rng.choice(["", _time(rng, created + dt.timedelta(days=3))]),
                 *[_time(rng, entered[k]) if k in entered else "" for k in STAGES[1:]],
             ]

@@ -1,4 +1,5 @@
-"""`loudou export deals|history|activities|payments --format csv|xlsx [--out FILE]`."""
+"""`loudou export deals|history|activities|payments --format csv|xlsx [--out FILE]
+[--lang en|zh-hans]`."""
 
 import argparse
 import io
@@ -20,6 +21,13 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["csv", "xlsx"], default="csv")
         parser.add_argument("--out", type=Path, help="file to write (CSV: default stdout)")
         parser.add_argument("--user", help="export as this user (default: everything)")
+        # English by default whatever LOUDOU_LANGUAGE says: scripts read the codes.
+        parser.add_argument(
+            "--lang",
+            choices=["en", "zh-hans"],
+            default="en",
+            help="deals and history: en (codes, default) or zh-hans (Chinese headers, words)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = None
@@ -27,7 +35,7 @@ class Command(BaseCommand):
             user = User.objects.filter(username=options["user"]).first()
             if user is None:
                 raise CommandError(f"--user: no user {options['user']!r}")
-        header, data = rows(options["kind"], user)
+        header, data = rows(options["kind"], user, language=options["lang"])
         out = options["out"]
         if options["format"] == "xlsx":
             if out is None:
