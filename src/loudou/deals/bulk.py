@@ -36,7 +36,7 @@ from loudou.bulkload.sql import datetime_adapter
 from loudou.bulkload.writer import BackgroundWriter
 from loudou.people.access import Scope
 from loudou.people.models import User
-from loudou.pipelines.models import Stage
+from loudou.pipelines.models import Pipeline, Stage
 
 from . import bulk_rows, rules
 from .bulk_rows import (
@@ -136,6 +136,7 @@ class DealLoad:
         self.table_was_empty = False
         self.stages = {s.pk: s for s in Stage.objects.all()}
         self.stage_kinds = {pk: str(s.kind) for pk, s in self.stages.items()}
+        self.pipelines = {p.pk: p for p in Pipeline.objects.all()}
         self.started_at = timezone.now()
         self.matched_ids: set[int] = set()
         # check: deals as they would be after this load (by stand-in id for new ones), and
@@ -373,6 +374,11 @@ class DealLoad:
         if problem is not None:
             self._fail(plan.row, "stage", steps[-1].stage.key, problem)
             return []
+        end = self.stages.get(steps[-1].stage.pk, steps[-1].stage)
+        problem = rules.archived_end(end, entered=len(planned) > len(have))
+        if problem is not None:
+            self._fail(plan.row, "stage", plan.given.get("stage") or _stage_words(end), problem)
+            return []
         values = deal_values(plan.fields)
         values.pop("owner_team")
         state = rules.state_after(steps[-1].stage, steps[-1].at)
@@ -424,6 +430,36 @@ class DealLoad:
             & (pl.col("team_id").is_null() | (pl.col("team_id") == pl.col("owner_team")))
         ).to_series()
 
+    def _archived_failures(
+        self, deals: pl.DataFrame, kinds: pl.DataFrame, rows: list[int], failed: set[int]
+    ) -> set[int]:
+        """New deals the rules refuse for what is archived: a new deal in an archived
+        pipeline, or a history leaving the deal in an archived stage (its past may pass
+        through one). Their positions; each one a failure (unless already ``failed``)."""
+        out: set[int] = set()
+        for i, pipeline_id in enumerate(deals.get_column("pipeline_id").to_list()):
+            pipeline = self.pipelines.get(pipeline_id)
+            problem = rules.new_deal_problem(pipeline) if pipeline is not None else None
+            if problem is not None and i not in failed:
+                self._fail(rows[i], "pipeline", pipeline.key, problem)
+                out.add(i)
+        archived = {
+            pk
+            for pk, stage in self.stages.items()
+            if rules.archived_end(stage, entered=True) is not None
+        }
+        if archived:
+            ends = kinds.group_by("deal", maintain_order=True).agg(pl.col("stage_id").last())
+            for i, stage_id in ends.filter(
+                pl.col("deal").is_in(rules.archived_ends(kinds, archived).implode())
+            ).iter_rows():
+                if i not in failed and i not in out:
+                    stage = self.stages[stage_id]
+                    problem = rules.archived_end(stage, entered=True)
+                    self._fail(rows[i], "stage", _stage_words(stage), problem)
+                    out.add(i)
+        return out
+
     def insert_new(
         self, deals: pl.DataFrame, events: pl.DataFrame, known_events: list[tuple] | None = None
     ) -> None:
@@ -445,8 +481,10 @@ class DealLoad:
             self._fail(rows[i], "owner", deals["owner_id"][i], OWNER_NOT_YOURS)
         for i in sorted(bad - set(refused)):
             self._fail(rows[i], "stage", "", _("This history is not a legal one."))
-        if refused or bad:
-            keep = [i for i in range(deals.height) if i not in bad and allowed[i]]
+        bad.update(refused)
+        bad.update(self._archived_failures(deals, kinds, rows, bad))
+        if bad:
+            keep = [i for i in range(deals.height) if i not in bad]
             renumber = {old: new for new, old in enumerate(keep)}
             deals = deals[keep]
             kinds = kinds.filter(pl.col("pos").is_in(keep)).with_columns(
@@ -490,6 +528,13 @@ class DealLoad:
             )
         else:
             bulk_rows.write_rows(db, ids, deal_rows, chain_rows, known_rows)
+
+
+def _stage_words(stage: Stage) -> str:
+    """A stage as a message's value: its names (both when they differ)."""
+    if stage.name_zh == stage.name_en:
+        return stage.name_zh
+    return f"{stage.name_zh} / {stage.name_en}"
 
 
 def _virtual_fields(plan: PlannedDeal) -> dict[str, Any]:
