@@ -17,6 +17,7 @@ from loudou.pipelines.models import Pipeline, StageKind
 from ..lookups import Lookups
 from ..parsing import CellError, parse_amount
 from ..results import error
+from ..wording import FIX_DATES, label
 from .owners import OwnerMatch
 from .source import Source
 from .timeparse import UTC_US, parse_times
@@ -240,6 +241,11 @@ class Planner:
             late=late,
         )
         file = self.source.deals_file
+        if self.ctx.via == "cli":
+            how = ("--fix-dates", "--fix-dates")
+        else:
+            zh, en = label(FIX_DATES)
+            how = (f"勾选“{zh}”", f"tick “{en}”")
         for row in problems.iter_rows(named=True):
             fixed = f"{row['created_fixed']:%Y-%m-%d %H:%M}"
             last = f"{row['last_at']:%Y-%m-%d %H:%M}" if row["last_at"] else ""
@@ -248,9 +254,9 @@ class Planner:
                     row["row"],
                     f"{file}: created",
                     row["created"],
-                    f"创建时间晚于成交日期或阶段历史；建议改为最早的日期 {fixed}（--fix-dates）",
+                    f"创建时间晚于成交日期或阶段历史；建议改为最早的日期 {fixed}（{how[0]}）",
                     "created after its close or its stage history; proposed fix: creation at "
-                    f"the earliest known date, {fixed} (--fix-dates)",
+                    f"the earliest known date, {fixed} ({how[1]})",
                 )
                 self.summary.date_problems.append(item)
             if row["late"]:
@@ -258,9 +264,9 @@ class Planner:
                     row["row"],
                     f"{file}: close date",
                     row["close_at"],
-                    f"成交日期早于最后一次阶段变更；建议改为 {last}（--fix-dates）",
+                    f"成交日期早于最后一次阶段变更；建议改为 {last}（{how[0]}）",
                     f"closed before its last stage change; proposed fix: the close at {last} "
-                    "(--fix-dates)",
+                    f"({how[1]})",
                 )
                 self.summary.date_problems.append(item)
         if problems.height and not self.fix_dates:

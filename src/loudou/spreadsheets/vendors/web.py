@@ -40,6 +40,7 @@ def run(job: "ImportJob", *, dry_run: bool, progress: "Callable[[int, float], No
         owner_map=dict(options.get("owners") or {}),
         source_pipeline=options.get("source_pipeline") or None,
         progress=progress,
+        via="web",
     )
 
 
