@@ -3,7 +3,6 @@ flags (--ignore, --create-owners …); on the web never a flag, but the page's c
 their labels, in the reader's language."""
 
 import csv
-import shutil
 
 from django.utils import translation
 
@@ -15,8 +14,7 @@ from loudou.spreadsheets.vendors.migrate import migrate
 
 from . import other_exports as ox
 from . import vendor_exports as vx
-from .base import SheetTestCase
-from .test_migrate_salesforce import FIXTURE, STAGES
+from .test_migrate_salesforce import STAGES, SalesforceCase
 
 
 def words(control, **values: str) -> tuple[str, str]:
@@ -27,18 +25,7 @@ def words(control, **values: str) -> tuple[str, str]:
     return texts[0], texts[1]
 
 
-class WordingTestCase(SheetTestCase):
-    def setUp(self):
-        super().setUp()
-        self.export = self.dir / "export"
-        shutil.copytree(FIXTURE, self.export)
-        User.objects.filter(pk=self.rep.pk).update(email="li.wei@example.com")
-        User.objects.filter(pk=self.teammate.pk).update(email="zhang.min@example.com")
-
-    def edit(self, name: str, old: str, new: str) -> None:
-        path = self.export / name
-        path.write_text(path.read_text().replace(old, new))
-
+class WordingTestCase(SalesforceCase):
     def problems(self, via: str, vendor: str = "salesforce", **kwargs) -> list[RowError]:
         kwargs.setdefault("path", self.export)
         with self.assertRaises(ImportFailed) as ctx:

@@ -28,7 +28,9 @@ STAGES = {
 }
 
 
-class SalesforceMigrationTest(SheetTestCase):
+class SalesforceCase(SheetTestCase):
+    """The fixture export in a folder of its own, its users matched by e-mail."""
+
     def setUp(self):
         super().setUp()
         self.export = self.dir / "export"
@@ -50,6 +52,8 @@ class SalesforceMigrationTest(SheetTestCase):
         path = self.export / name
         path.write_text(path.read_text().replace(old, new))
 
+
+class SalesforceMigrationTest(SalesforceCase):
     def test_deals_history_owners_accounts_contacts_and_activities(self):
         summary = self.run_migration()
         self.assertEqual((summary.created, summary.skipped), (3, 1))  # one IsDeleted row

@@ -15,7 +15,9 @@ from typing import Any
 
 import polars as pl
 
+from loudou.deals import rules
 from loudou.deals.bulk import DealLoad
+from loudou.deals.models import Deal
 from loudou.people.access import Scope
 from loudou.people.models import User
 from loudou.pipelines.models import Pipeline, Stage, StageKind
@@ -24,7 +26,15 @@ from loudou.pipelines.services import create_mirror_pipeline
 from ..columns import Mapping, normalise
 from ..lookups import Lookups
 from ..reader import FileError
-from ..results import ImportFailed, ImportSummary, RowError, all_or_nothing, collect, error
+from ..results import (
+    ImportFailed,
+    ImportSummary,
+    RowError,
+    all_or_nothing,
+    collect,
+    error,
+    translated_pair,
+)
 from ..wording import (
     CHECK_AGAIN,
     COLUMNS,
@@ -41,7 +51,7 @@ from ..wording import (
 )
 from . import VENDORS
 from .owners import OwnerMatch, load_owner_map, match_owners
-from .plans import Planner, activities, contacts, load
+from .plans import Planner, activities, contacts, load, status_of
 from .source import Export, FileColumns, Source
 from .stages import GUESSES, SourceStage, catalogue, load_stages_file, mirror_spec, propose
 
@@ -146,6 +156,7 @@ def migrate(
         summary.pipeline = f"{target.key} ({target.name_zh} / {target.name_en})"
         propose(summary.stages, ctx, target, given)
         _stage_errors(summary, errors, via)
+        _archived_errors(summary, source, ctx, target, errors)
     counts = source.deals.group_by("owner").len().drop_nulls("owner").iter_rows()
     matches = match_owners(ctx, source.users, dict(counts), owner_words, create_owners)
     summary.owners = list(matches.values())
@@ -158,6 +169,7 @@ def migrate(
     with all_or_nothing(summary):
         if spec is not None:
             target = _mirror(ctx, spec, summary, source, dry_run)
+            _archived_errors(summary, source, ctx, target, errors)  # a re-run's mirror
         with DealLoad(actor=actor, background=not dry_run, check=dry_run) as loader:
             if spec is not None and target.pk < 0:
                 for stage in ctx.stages[target.pk].values():
@@ -264,6 +276,79 @@ def _stage_errors(summary: MigrationSummary, errors: list[RowError], via: Via) -
                     "source's stages",
                 )
             )
+
+
+def _archived_errors(
+    summary: MigrationSummary,
+    source: Source,
+    ctx: Lookups,
+    pipeline: Pipeline,
+    errors: list[RowError],
+) -> None:
+    """What is archived, refused in the preview (``deals.bulk`` refuses it again, deal by
+    deal, with the rules): an archived pipeline takes no new deals, and no deal may now be
+    in an archived stage. History may pass through one, so a source stage may map onto an
+    archived stage as long as none of its open deals would newly be in it (deals an
+    earlier run put there may stay)."""
+    scope = Scope.of(ctx.actor) if ctx.actor is not None else Scope.unrestricted()
+
+    def known(ids: list[str], **where: Any) -> int:
+        """How many of these deals are in Loudou already, as ``where`` says (within the
+        user's scope: a deal out of it is not told)."""
+        count = 0
+        for start in range(0, len(ids), 1000):
+            deals = Deal.objects.filter(external_id__in=ids[start : start + 1000], **where)
+            count += scope.filter(deals).count()
+        return count
+
+    if rules.new_deal_problem(pipeline) is not None:
+        ids = source.deals.get_column("external_id").drop_nulls().to_list()
+        new = source.deals.height - known(ids, pipeline=pipeline)
+        if new > 0:
+            zh, en = translated_pair(rules.new_deal_problem(pipeline))
+            errors.append(
+                error(
+                    1,
+                    "pipeline",
+                    pipeline.key,
+                    f"{zh}导出中有 {new} 个新商机。",
+                    f"{en} {new} deals of the export are new.",
+                )
+            )
+    archived = {
+        s.label: s.target
+        for s in summary.stages
+        if s.target is not None and rules.archived_end(s.target, entered=True) is not None
+    }
+    if not archived:
+        return
+    kinds = {s.label: str(s.kind) for s in summary.stages}
+    open_deals = source.deals.filter(pl.col("stage").is_in(list(archived))).filter(
+        status_of(kinds) == "open"
+    )
+    if ctx.via == "cli":
+        how = ("--stages 文件", "--stages FILE")
+    else:
+        zh, en = label(LOUDOU_STAGE)
+        how = (f"在“{zh}”一栏", f"in the “{en}” column")
+    for source_label, stage in archived.items():
+        deals = open_deals.filter(pl.col("stage") == source_label)
+        ids = deals.get_column("external_id").drop_nulls().to_list()
+        waiting = deals.height - known(ids, stage=stage)
+        if waiting <= 0:
+            continue
+        errors.append(
+            error(
+                1,
+                "stage",
+                source_label,
+                f"阶段“{source_label}”对应的“{stage.name_zh}”已归档：其中 {waiting} 个进行中的"
+                f"商机现在会停在该阶段。请改为对应其他阶段（{how[0]}）；历史可以经过已归档的阶段",
+                f"stage “{source_label}” maps onto “{stage.name_en}”, which is archived: "
+                f"{waiting} open deals would now be in it. Map it onto another stage "
+                f"({how[1]}); history may pass through an archived stage",
+            )
+        )
 
 
 def _order_errors(summary: MigrationSummary, errors: list[RowError], via: Via) -> None:

@@ -28,6 +28,21 @@ if TYPE_CHECKING:
 BATCH = 10_000
 
 
+def status_of(kinds: dict[str, str]) -> pl.Expr:
+    """A source deal's status (open, won, lost): its closed and won flags, else the kind of
+    its stage (``kinds``: source stage label -> open, won or lost)."""
+    stage_kind = pl.col("stage").replace_strict(kinds, default="open", return_dtype=pl.String)
+    return (
+        pl.when(pl.col("won").fill_null(False) & pl.col("closed").fill_null(True))
+        .then(pl.lit("won"))
+        .when(pl.col("closed").fill_null(False))
+        .then(pl.lit("lost"))
+        .when(stage_kind != "open")
+        .then(stage_kind)
+        .otherwise(pl.lit("open"))
+    )
+
+
 class Planner:
     """Every deal of the source as ``deals.bulk``'s new-deal columns and its history as
     event rows: creation into the first stage of its history at its creation time, each
@@ -70,17 +85,7 @@ class Planner:
             closed_t=self._times(d, "closed_at", file, "closed"),
             changed_t=self._times(d, "last_changed_at", file, "last changed"),
         )
-        kinds = {s.label: str(s.kind) for s in self.summary.stages}
-        stage_kind = pl.col("stage").replace_strict(kinds, default="open", return_dtype=pl.String)
-        status = (
-            pl.when(pl.col("won").fill_null(False) & pl.col("closed").fill_null(True))
-            .then(pl.lit("won"))
-            .when(pl.col("closed").fill_null(False))
-            .then(pl.lit("lost"))
-            .when(stage_kind != "open")
-            .then(stage_kind)
-            .otherwise(pl.lit("open"))
-        )
+        status = status_of({s.label: str(s.kind) for s in self.summary.stages})
         current = pl.col("stage").replace_strict(
             self.stage_ids, default=None, return_dtype=pl.Int64
         )

@@ -40,6 +40,8 @@ def preview_lines(summary: MigrationSummary, zh: bool) -> Iterator[str]:
     )
     for stage in summary.stages:
         target = stage.target.key if stage.target is not None else "—"
+        if stage.target is not None and stage.target.archived:
+            target += "（已归档）" if zh else " (archived)"
         order = "" if stage.order is None else f"{stage.order:g}"
         probability = "" if stage.probability is None else f"{stage.probability:g}%"
         yield (
