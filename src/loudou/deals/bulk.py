@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from loudou.accounts.models import Contact
 from loudou.bulkload.hashes import Hashes
 from loudou.bulkload.indexes import DeferredIndexes
 from loudou.bulkload.sql import datetime_adapter
@@ -67,6 +68,7 @@ NOT_YOURS = _("This external ID is not available to you; leave it out or use ano
 OWNER_NOT_YOURS = _("You may not import deals for this owner (managers: their teams' only).")
 TEAM_NOT_OWNERS = _("A deal belongs to its owner's team.")
 REASSIGN = _("Only a manager or an administrator may reassign deals.")
+CONTACT_NOT_OF_ACCOUNT = _("The contact must belong to the deal's account.")
 HISTORY_DIFFERS = _(
     "The stage history in the file differs from the one recorded (stage changes can only "
     "be added, not edited)."
@@ -417,6 +419,51 @@ class DealLoad:
         self.counts.events_added += len(new_events)
         return new_events
 
+    # -- contacts ---------------------------------------------------------------------------
+
+    def set_contacts(self, links: list[tuple[int, str, int]]) -> int:
+        """Make contacts the primary contacts of deals this load wrote: ``links`` are (row,
+        the deal's external id, contact id). A deal out of the scope is refused without a
+        word about it, and a deal's primary contact belongs to its account (as
+        ``services.create_deal`` requires). How many deals now have the contact linked
+        (changed or already so); failures by row."""
+        if not links:
+            return 0
+        wanted = sorted({external for _row, external, _contact in links})
+        deals: dict[str, Deal] = {}
+        for start in range(0, len(wanted), 1000):
+            for deal in Deal.objects.filter(external_id__in=wanted[start : start + 1000]).only(
+                "id", "external_id", "owner_id", "team_id", "account_id", "contact_id"
+            ):
+                deals[deal.external_id] = deal
+        ids = sorted({contact for _row, _external, contact in links})
+        contacts: dict[int, tuple[int, str]] = {}
+        for start in range(0, len(ids), 1000):
+            for pk, account_id, name in Contact.objects.filter(
+                pk__in=ids[start : start + 1000]
+            ).values_list("id", "account_id", "name"):
+                contacts[pk] = (account_id, name)
+        linked, changes = 0, []
+        for row, external, contact_id in links:
+            deal = deals.get(external)
+            if deal is None or not self.scope.can_act(deal):
+                self._fail(row, "external_id", external, NOT_YOURS)
+                continue
+            account_id, name = contacts.get(contact_id, (None, ""))
+            if account_id is None or account_id != deal.account_id:
+                self._fail(row, "contact", name, CONTACT_NOT_OF_ACCOUNT)
+                continue
+            linked += 1
+            if deal.contact_id != contact_id:
+                changes.append((contact_id, deal.pk))
+        if changes and not self.check:
+            with self.db.cursor() as cursor:
+                cursor.executemany(
+                    "UPDATE deals_deal SET contact_id = %s, version = version + 1 WHERE id = %s",
+                    changes,
+                )
+        return linked
+
     def _scope_mask(self, deals: pl.DataFrame) -> pl.Series:
         """Which new deals the scope allows: its owner may be given the deal, and the deal
         is in the owner's team (``Scope.can_own``, ``Scope.can_place``, column-wise)."""
@@ -437,12 +484,13 @@ class DealLoad:
         pipeline, or a history leaving the deal in an archived stage (its past may pass
         through one). Their positions; each one a failure (unless already ``failed``)."""
         out: set[int] = set()
-        for i, pipeline_id in enumerate(deals.get_column("pipeline_id").to_list()):
-            pipeline = self.pipelines.get(pipeline_id)
-            problem = rules.new_deal_problem(pipeline) if pipeline is not None else None
-            if problem is not None and i not in failed:
-                self._fail(rows[i], "pipeline", pipeline.key, problem)
-                out.add(i)
+        closed = {pk for pk, p in self.pipelines.items() if rules.new_deal_problem(p)}
+        if closed:
+            for i, pipeline_id in enumerate(deals.get_column("pipeline_id").to_list()):
+                if pipeline_id in closed and i not in failed:
+                    pipeline = self.pipelines[pipeline_id]
+                    self._fail(rows[i], "pipeline", pipeline.key, rules.new_deal_problem(pipeline))
+                    out.add(i)
         archived = {
             pk
             for pk, stage in self.stages.items()

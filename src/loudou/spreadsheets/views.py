@@ -125,6 +125,12 @@ def _job_context(request: HttpRequest, job: ImportJob) -> dict[str, Any]:
             if migration
             else []
         ),
+        "role_problems": [
+            (r, c, v, zh_text if zh else en_text)
+            for r, c, v, zh_text, en_text in (
+                ((migration or {}).get("contact_roles") or {}).get("problems", [])
+            )
+        ],
         "progress": jobs.progress(job),
         "columns": columns,
         "header": job.preview.get("header", []),

@@ -83,6 +83,26 @@ class MigrationPageTests(SheetTestCase):
         self.assertEqual(self.job().state, "imported")
         self.assertEqual(Deal.objects.get(external_id="0061x00000A3").stage.key, "proposal")
 
+    def test_contact_roles_on_the_page(self):
+        self.upload()
+        job = self.job()
+        roles = job.preview["migration"]["contact_roles"]
+        self.assertEqual((roles["rows"], roles["primary"], roles["left_out"]), (9, 2, 4))
+        page = self.page()
+        self.assertContains(page, "Contacts of the deals")
+        self.assertContains(page, "9 contact roles read: 2 deals get their primary contact")
+        self.assertContains(page, "the opportunity is not in the export (or is deleted)")
+        self.assertContains(self.page("zh-hans"), "导出中没有这个商机（或已删除）")
+        self.post(f"/import/{job.token}/options/", {"mode": "mirror", "mirror": "SF"})
+        self.post(f"/import/{self.job().token}/confirm/", {})
+        self.assertEqual(self.job().state, "imported")
+        self.assertEqual(Deal.objects.get(external_id="0061x00000A1").contact.name, "Ann Chen")
+        deal = Deal.objects.get(external_id="0061x00000A3")
+        self.client.force_login(self.rep)
+        detail = self.client.get(f"/deals/{deal.pk}/", headers={"accept-language": "en"})
+        self.assertContains(detail, "<strong>Bo Wang</strong>")  # the deal's contacts…
+        self.assertContains(detail, '<span class="badge">primary</span>')  # …its primary
+
     def test_mirror_pipeline_from_the_page(self):
         self.upload()
         job = self.job()

@@ -52,6 +52,7 @@ from ..wording import (
 from . import VENDORS
 from .owners import OwnerMatch, load_owner_map, match_owners
 from .plans import Planner, activities, contacts, load, status_of
+from .roles import link_primaries, plan_roles
 from .source import Export, FileColumns, Source
 from .stages import GUESSES, SourceStage, catalogue, load_stages_file, mirror_spec, propose
 
@@ -78,6 +79,11 @@ class MigrationSummary(ImportSummary):
     other_pipelines: int = 0  # deals of the other pipelines, left for their own runs
     orphans: int = 0  # history or activity rows naming no deal of the export
     contacts_created: int = 0
+    contact_roles: int = 0  # rows of the contact roles file read (deleted ones apart)
+    contact_roles_deleted: int = 0
+    primary_contacts: int = 0  # deals given their primary contact (a dry run: to be given)
+    decision_makers: int = 0  # contacts marked as decision makers by their role
+    contact_role_problems: list[RowError] = field(default_factory=list)  # rows left out
     activities_created: int = 0
     proposal_file: Path | None = None
 
@@ -119,6 +125,11 @@ def migrate(
     _one_pipeline(source, source_pipeline, summary, via)
     summary.files, summary.columns, summary.skipped = source.files, source.columns, source.skipped
     summary.ignored_columns = [f"{c.file}: {h}" for c in source.columns for h in c.ignored]
+    roles = plan_roles(source)
+    summary.contact_roles, summary.contact_roles_deleted = roles.rows, roles.deleted
+    summary.contact_role_problems = roles.problems
+    summary.primary_contacts = len(roles.primaries)
+    summary.decision_makers = len(roles.decision_makers)
     ctx = Lookups(
         actor=actor,
         create_owners=create_owners,
@@ -181,7 +192,9 @@ def migrate(
                 load(loader, deals, events, plan, summary, progress)
                 if not (errors or loader.failures or dry_run):
                     loader.finish()
-                    contacts(ctx, source, summary)
+                    contacts(ctx, source, summary, roles.decision_makers)
+                    summary.primary_contacts = link_primaries(loader, ctx, source, roles)
+                    collect(summary, loader, _role_headers(source))
                     activities(source, plan, matches, summary)
                 collect(summary, loader, plan.headers)
         if errors:
@@ -189,6 +202,12 @@ def migrate(
     if errors:
         return _fail(summary, path, lang)
     return summary
+
+
+def _role_headers(source: Source) -> dict[str, str]:
+    """Where a contact role's failure points: its file's columns."""
+    file = source.contact_roles_file
+    return {"external_id": f"{file}: OpportunityId", "contact": f"{file}: ContactId"}
 
 
 def _one_pipeline(source: Source, chosen: str | None, summary: MigrationSummary, via: Via) -> None:

@@ -508,8 +508,14 @@ def _apply_known(load: DealLoad, old: pl.DataFrame, events: pl.DataFrame, plan: 
         load.apply(plans[start : start + 1000])
 
 
-def contacts(ctx: Lookups, source: Source, summary: "MigrationSummary") -> None:
-    """The source's contacts, under their accounts (a contact already there is kept)."""
+def contacts(
+    ctx: Lookups,
+    source: Source,
+    summary: "MigrationSummary",
+    decision_makers: set[str] | None = None,
+) -> None:
+    """The source's contacts, under their accounts (a contact already there is kept);
+    those whose key is among ``decision_makers`` are marked so."""
     if not source.contacts:
         return
     names = [c["account"] for c in source.contacts]
@@ -533,6 +539,7 @@ def contacts(ctx: Lookups, source: Source, summary: "MigrationSummary") -> None:
                 title=contact["title"][:100],
                 email=contact["email"][:254],
                 phone=contact["phone"][:50],
+                is_decision_maker=contact.get("key", "") in (decision_makers or set()),
             )
         )
     Contact.objects.bulk_create(new, batch_size=1000)
