@@ -6,13 +6,16 @@ of the import is kept."""
 
 import io
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from loudou.deals.models import Deal, StageEvent
+from loudou.jobs.testing import run_tasks
 from loudou.pipelines import services as config
 from loudou.pipelines.models import Pipeline, Stage
 from loudou.spreadsheets import services as import_services
+from loudou.spreadsheets.models import ImportJob
 from loudou.spreadsheets.services import import_history
 
 from .base import SheetTestCase
@@ -85,6 +88,24 @@ class ArchivedStageImportTests(SheetTestCase):
         [problem] = summary.errors
         self.assertEqual((problem.row, problem.column, problem.value), (2, "pipeline", "renewals"))
         self.assertIn("archived", problem.en)
+
+    def test_the_import_page_names_the_row_column_and_value(self):
+        self.archive("needs")
+        self.client.force_login(self.manager)
+        with self.captureOnCommitCallbacks(execute=True):
+            self.client.post(
+                "/import/", {"file": SimpleUploadedFile("deals.csv", (HEADER + INTO).encode())}
+            )
+        run_tasks()
+        job = ImportJob.objects.latest("id")
+        [(row, column, value, zh, en)] = job.errors
+        self.assertEqual((row, column), (2, "stage"))
+        self.assertIn("Needs", value)
+        self.assertIn("已归档", zh)
+        self.assertIn("archived", en)
+        page = self.client.get(f"/import/{job.token}/", headers={"accept-language": "en"})
+        self.assertContains(page, "no deal may be in it now")
+        self.assertFalse(job.can_confirm)
 
     def test_the_command_line_names_the_row_column_and_value(self):
         self.archive("needs")

@@ -120,3 +120,17 @@ class ArchivedOnTheImportPageTests(SalesforceCase):
         self.assertContains(page, "Initial contact (archived)</option>")
         page = self.client.get(f"/import/{job.token}/", headers={"accept-language": "zh-hans"})
         self.assertContains(page, "初步接洽（已归档）</option>")
+        # Mapping the stage of the open deal onto an archived one is refused on the page.
+        Stage.objects.filter(pk=self.stages["proposal"].pk).update(archived=True)
+        stages = [s["label"] for s in job.preview["migration"]["stages"]]
+        data = {"mode": "map"}
+        for i, label in enumerate(stages):
+            data[f"stage-{i}"] = STAGES.get(label, "")
+        with self.captureOnCommitCallbacks(execute=True):
+            self.client.post(f"/import/{job.token}/options/", data)
+        run_tasks()
+        job = ImportJob.objects.get(pk=job.pk)
+        [(row, column, value, _zh, en)] = job.errors
+        self.assertEqual((row, column, value), (1, "stage", "Proposal/Price Quote"))
+        self.assertIn("in the “Loudou stage” column", en)
+        self.assertFalse(job.can_confirm)
