@@ -30,13 +30,14 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from loudou.accounts.models import Contact
 from loudou.bulkload.hashes import Hashes
 from loudou.bulkload.indexes import DeferredIndexes
 from loudou.bulkload.sql import datetime_adapter
 from loudou.bulkload.writer import BackgroundWriter
 from loudou.people.access import Scope
 from loudou.people.models import User
-from loudou.pipelines.models import Stage
+from loudou.pipelines.models import Pipeline, Stage
 
 from . import bulk_rows, rules
 from .bulk_rows import (
@@ -67,6 +68,7 @@ NOT_YOURS = _("This external ID is not available to you; leave it out or use ano
 OWNER_NOT_YOURS = _("You may not import deals for this owner (managers: their teams' only).")
 TEAM_NOT_OWNERS = _("A deal belongs to its owner's team.")
 REASSIGN = _("Only a manager or an administrator may reassign deals.")
+CONTACT_NOT_OF_ACCOUNT = _("The contact must belong to the deal's account.")
 HISTORY_DIFFERS = _(
     "The stage history in the file differs from the one recorded (stage changes can only "
     "be added, not edited)."
@@ -136,6 +138,7 @@ class DealLoad:
         self.table_was_empty = False
         self.stages = {s.pk: s for s in Stage.objects.all()}
         self.stage_kinds = {pk: str(s.kind) for pk, s in self.stages.items()}
+        self.pipelines = {p.pk: p for p in Pipeline.objects.all()}
         self.started_at = timezone.now()
         self.matched_ids: set[int] = set()
         # check: deals as they would be after this load (by stand-in id for new ones), and
@@ -373,6 +376,11 @@ class DealLoad:
         if problem is not None:
             self._fail(plan.row, "stage", steps[-1].stage.key, problem)
             return []
+        end = self.stages.get(steps[-1].stage.pk, steps[-1].stage)
+        problem = rules.archived_end(end, entered=len(planned) > len(have))
+        if problem is not None:
+            self._fail(plan.row, "stage", plan.given.get("stage") or _stage_words(end), problem)
+            return []
         values = deal_values(plan.fields)
         values.pop("owner_team")
         state = rules.state_after(steps[-1].stage, steps[-1].at)
@@ -411,6 +419,51 @@ class DealLoad:
         self.counts.events_added += len(new_events)
         return new_events
 
+    # -- contacts ---------------------------------------------------------------------------
+
+    def set_contacts(self, links: list[tuple[int, str, int]]) -> int:
+        """Make contacts the primary contacts of deals this load wrote: ``links`` are (row,
+        the deal's external id, contact id). A deal out of the scope is refused without a
+        word about it, and a deal's primary contact belongs to its account (as
+        ``services.create_deal`` requires). How many deals now have the contact linked
+        (changed or already so); failures by row."""
+        if not links:
+            return 0
+        wanted = sorted({external for _row, external, _contact in links})
+        deals: dict[str, Deal] = {}
+        for start in range(0, len(wanted), 1000):
+            for deal in Deal.objects.filter(external_id__in=wanted[start : start + 1000]).only(
+                "id", "external_id", "owner_id", "team_id", "account_id", "contact_id"
+            ):
+                deals[deal.external_id] = deal
+        ids = sorted({contact for _row, _external, contact in links})
+        contacts: dict[int, tuple[int, str]] = {}
+        for start in range(0, len(ids), 1000):
+            for pk, account_id, name in Contact.objects.filter(
+                pk__in=ids[start : start + 1000]
+            ).values_list("id", "account_id", "name"):
+                contacts[pk] = (account_id, name)
+        linked, changes = 0, []
+        for row, external, contact_id in links:
+            deal = deals.get(external)
+            if deal is None or not self.scope.can_act(deal):
+                self._fail(row, "external_id", external, NOT_YOURS)
+                continue
+            account_id, name = contacts.get(contact_id, (None, ""))
+            if account_id is None or account_id != deal.account_id:
+                self._fail(row, "contact", name, CONTACT_NOT_OF_ACCOUNT)
+                continue
+            linked += 1
+            if deal.contact_id != contact_id:
+                changes.append((contact_id, deal.pk))
+        if changes and not self.check:
+            with self.db.cursor() as cursor:
+                cursor.executemany(
+                    "UPDATE deals_deal SET contact_id = %s, version = version + 1 WHERE id = %s",
+                    changes,
+                )
+        return linked
+
     def _scope_mask(self, deals: pl.DataFrame) -> pl.Series:
         """Which new deals the scope allows: its owner may be given the deal, and the deal
         is in the owner's team (``Scope.can_own``, ``Scope.can_place``, column-wise)."""
@@ -423,6 +476,37 @@ class DealLoad:
             )
             & (pl.col("team_id").is_null() | (pl.col("team_id") == pl.col("owner_team")))
         ).to_series()
+
+    def _archived_failures(
+        self, deals: pl.DataFrame, kinds: pl.DataFrame, rows: list[int], failed: set[int]
+    ) -> set[int]:
+        """New deals the rules refuse for what is archived: a new deal in an archived
+        pipeline, or a history leaving the deal in an archived stage (its past may pass
+        through one). Their positions; each one a failure (unless already ``failed``)."""
+        out: set[int] = set()
+        closed = {pk for pk, p in self.pipelines.items() if rules.new_deal_problem(p)}
+        if closed:
+            for i, pipeline_id in enumerate(deals.get_column("pipeline_id").to_list()):
+                if pipeline_id in closed and i not in failed:
+                    pipeline = self.pipelines[pipeline_id]
+                    self._fail(rows[i], "pipeline", pipeline.key, rules.new_deal_problem(pipeline))
+                    out.add(i)
+        archived = {
+            pk
+            for pk, stage in self.stages.items()
+            if rules.archived_end(stage, entered=True) is not None
+        }
+        if archived:
+            ends = kinds.group_by("deal", maintain_order=True).agg(pl.col("stage_id").last())
+            for i, stage_id in ends.filter(
+                pl.col("deal").is_in(rules.archived_ends(kinds, archived).implode())
+            ).iter_rows():
+                if i not in failed and i not in out:
+                    stage = self.stages[stage_id]
+                    problem = rules.archived_end(stage, entered=True)
+                    self._fail(rows[i], "stage", _stage_words(stage), problem)
+                    out.add(i)
+        return out
 
     def insert_new(
         self, deals: pl.DataFrame, events: pl.DataFrame, known_events: list[tuple] | None = None
@@ -445,8 +529,10 @@ class DealLoad:
             self._fail(rows[i], "owner", deals["owner_id"][i], OWNER_NOT_YOURS)
         for i in sorted(bad - set(refused)):
             self._fail(rows[i], "stage", "", _("This history is not a legal one."))
-        if refused or bad:
-            keep = [i for i in range(deals.height) if i not in bad and allowed[i]]
+        bad.update(refused)
+        bad.update(self._archived_failures(deals, kinds, rows, bad))
+        if bad:
+            keep = [i for i in range(deals.height) if i not in bad]
             renumber = {old: new for new, old in enumerate(keep)}
             deals = deals[keep]
             kinds = kinds.filter(pl.col("pos").is_in(keep)).with_columns(
@@ -490,6 +576,13 @@ class DealLoad:
             )
         else:
             bulk_rows.write_rows(db, ids, deal_rows, chain_rows, known_rows)
+
+
+def _stage_words(stage: Stage) -> str:
+    """A stage as a message's value: its names (both when they differ)."""
+    if stage.name_zh == stage.name_en:
+        return stage.name_zh
+    return f"{stage.name_zh} / {stage.name_en}"
 
 
 def _virtual_fields(plan: PlannedDeal) -> dict[str, Any]:

@@ -100,10 +100,18 @@ def require_open_stage(stage: Stage, pipeline_id: int) -> None:
         raise InvalidInput({"stage": _("Pick an open stage of the deal's pipeline.")})
 
 
+ARCHIVED_STAGE = _("This stage is archived: pick another stage.")
+ARCHIVED_PIPELINE = _("This pipeline is archived: it takes no new deals.")
+ARCHIVED_NOW = _(
+    "This stage is archived: a deal's history may pass through it, but no deal may be in "
+    "it now; choose another stage."
+)
+
+
 def require_not_archived(stage: Stage) -> None:
     """No deal enters an archived stage (deals already in it stay, and may leave)."""
     if stage.archived:
-        raise InvalidInput({"stage": _("This stage is archived: pick another stage.")})
+        raise InvalidInput({"stage": ARCHIVED_STAGE})
 
 
 def _between(stages: list[Stage], start: Stage, end: Stage | None) -> tuple[Stage, ...]:
@@ -120,7 +128,7 @@ def creation(*, pipeline_id: int, stage: Stage) -> Transition:
     require_open_stage(stage, pipeline_id)
     require_not_archived(stage)
     if Pipeline.objects.filter(pk=pipeline_id, archived=True).exists():
-        raise InvalidInput({"pipeline": _("This pipeline is archived: it takes no new deals.")})
+        raise InvalidInput({"pipeline": ARCHIVED_PIPELINE})
     stages = open_stages(pipeline_id)
     return Transition(Kind.CREATE, stage, stages[0], _between(stages, stages[0], stage), None)
 
@@ -262,6 +270,29 @@ def chain_problem(kinds: Sequence[str], times: Sequence[dt.datetime]) -> Promise
         if times[i] < times[i - 1]:
             return _("Stage changes must be in time order.")
     return None
+
+
+def archived_end(stage: Stage, *, entered: bool) -> Promise | None:
+    """Why an imported history may not leave a deal in ``stage``, or None. Its past may
+    pass through archived stages (that is history, and reports keep counting it), but a
+    deal may not now be in an archived stage it was not in before (``entered``: the
+    history's last step is new, not recorded already)."""
+    if entered and stage.archived and stage.kind == StageKind.OPEN:
+        return ARCHIVED_NOW
+    return None
+
+
+def archived_ends(events: pl.DataFrame, archived: set[int]) -> pl.Series:
+    """``archived_end`` over many new histories at once: the ``deal`` keys whose last stage
+    is one of the ``archived`` (open) stages. ``events``: deal, stage_id, sorted by deal
+    and step."""
+    last = events.group_by("deal", maintain_order=True).agg(stage_id=pl.col("stage_id").last())
+    return last.filter(pl.col("stage_id").is_in(sorted(archived))).get_column("deal")
+
+
+def new_deal_problem(pipeline: Pipeline) -> Promise | None:
+    """Why a deal may not be created (or imported as new) in ``pipeline``, or None."""
+    return ARCHIVED_PIPELINE if pipeline.archived else None
 
 
 def leaves_won(kinds: Sequence[str], recorded: int) -> bool:

@@ -206,6 +206,7 @@ def _run(job: ImportJob, *, dry_run: bool) -> ImportSummary:
         create_owners=job.create_owners,
         pipeline=job.pipeline.key if job.pipeline else None,
         progress=_reporter(job),
+        via="web",
     )
 
 

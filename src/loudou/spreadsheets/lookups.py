@@ -16,6 +16,7 @@ from loudou.pipelines.models import ForecastCategory, Pipeline, Stage, StageKind
 from .columns import Mapping, normalise
 from .reader import FileError
 from .results import ImportSummary
+from .wording import Via
 
 WON_WORDS = {"won", "closed won", "closedwon", "赢单", "签约成单", "成交"}
 LOST_WORDS = {"lost", "closed lost", "closedlost", "输单", "丢单"}
@@ -79,7 +80,8 @@ class Lookups:
     """Lookups for one import, loaded once: pipelines, stages, people, accounts.
 
     ``check``: a check that writes nothing (a dry run): owners, teams and accounts that
-    the import would create get stand-in ids (negative) instead of rows."""
+    the import would create get stand-in ids (negative) instead of rows. ``via``: the
+    command line or the web page, whose words the messages use (``wording``)."""
 
     def __init__(
         self,
@@ -89,8 +91,10 @@ class Lookups:
         mapping: Mapping,
         pipeline_key: str | None,
         check: bool = False,
+        via: Via = "cli",
     ) -> None:
         self.check = check
+        self.via = via  # where messages point the user: flags, or the page's controls
         self._stand_in = 0
         self.tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
         self.actor = actor

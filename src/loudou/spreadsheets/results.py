@@ -35,13 +35,18 @@ def error(row: int, column: str, value: object, zh: str, en: str) -> RowError:
     return RowError(row, column, "" if value is None else str(value), zh, en)
 
 
-def translated(row: int, column: str, value: object, message: Promise) -> RowError:
-    """A row error from a translatable message (the rules' and deals.bulk's)."""
-    texts = {}
+def translated_pair(message: Promise) -> tuple[str, str]:
+    """A translatable message (the rules' and deals.bulk's) in zh-Hans and English."""
+    texts = []
     for lang in ("zh-hans", "en"):
         with translation.override(lang):
-            texts[lang] = str(message)
-    return error(row, column, value, texts["zh-hans"], texts["en"])
+            texts.append(str(message))
+    return texts[0], texts[1]
+
+
+def translated(row: int, column: str, value: object, message: Promise) -> RowError:
+    """A row error from a translatable message (the rules' and deals.bulk's)."""
+    return error(row, column, value, *translated_pair(message))
 
 
 def from_failure(failure: Failure, column: str) -> RowError:

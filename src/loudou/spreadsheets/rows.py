@@ -7,11 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 from loudou.deals.bulk import PlannedDeal, Step
+from loudou.people.access import Scope
 from loudou.pipelines.models import Pipeline, Stage, StageKind
 
 from .lookups import STATUS_WORDS, Lookups
 from .parsing import CellError, parse_amount, parse_date, parse_datetime
 from .results import RowError, error
+from .wording import CREATE_OWNERS, label
 
 
 def text(value: object) -> str:
@@ -20,6 +22,23 @@ def text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # Excel gives ids and numbers as floats
     return str(value).strip()
+
+
+def create_hint(ctx: Lookups) -> tuple[str, str]:
+    """How an unknown owner or team gets created (zh, en): the command line's flag, or the
+    upload form's box (which only administrators have)."""
+    if ctx.via == "cli":
+        return "可加 --create-owners 创建", "--create-owners creates it"
+    zh, en = label(CREATE_OWNERS)
+    if ctx.actor is None or Scope.of(ctx.actor).everything:
+        return (
+            f"上传文件时勾选“{zh}”即可创建",
+            f"tick “{en}” when you upload the file to create it",
+        )
+    return (
+        f"管理员上传文件时勾选“{zh}”即可创建",
+        f"an administrator can create it: “{en}” when uploading the file",
+    )
 
 
 def parse_row(
@@ -57,19 +76,17 @@ def parse_row(
     if text(cells.get("team")):
         team = ctx.team(text(cells["team"]))
         if team is None:
-            fail(
-                "team",
-                "没有这个团队（可加 --create-owners 创建）",
-                "no such team (--create-owners creates it)",
-            )
+            zh, en = create_hint(ctx)
+            fail("team", f"没有这个团队（{zh}）", f"no such team ({en})")
     owner = None
     if text(cells.get("owner")):
         owner = ctx.owner(text(cells["owner"]), team)
         if owner is None:
+            zh, en = create_hint(ctx)
             fail(
                 "owner",
-                "找不到这个负责人（按用户名、邮箱或姓名匹配；可加 --create-owners 创建）",
-                "unknown owner (matched by username, e-mail or name; --create-owners creates it)",
+                f"找不到这个负责人（按用户名、邮箱或姓名匹配；{zh}）",
+                f"unknown owner (matched by username, e-mail or name; {en})",
             )
     elif ctx.actor is not None:
         owner = ctx.actor
@@ -106,11 +123,19 @@ def parse_row(
     if text(cells.get("stage")):
         stage = ctx.stage(pipeline, text(cells["stage"]))
         if stage is None:
-            fail(
-                "stage",
-                "没有这个阶段（可用阶段标识、中文或英文名称，或在映射文件中对应）",
-                "no such stage (use a stage key or its zh/en name, or map it in a mapping file)",
-            )
+            if ctx.via == "cli":
+                fail(
+                    "stage",
+                    "没有这个阶段（可用阶段标识、中文或英文名称，或在映射文件中对应）",
+                    "no such stage (use a stage key or its zh/en name, or map it in a mapping "
+                    "file)",
+                )
+            else:  # the page takes no mapping file
+                fail(
+                    "stage",
+                    "没有这个阶段（可用阶段标识、中文或英文名称）",
+                    "no such stage (use a stage key or its zh/en name)",
+                )
     entered: dict[Stage, dt.datetime] = {}
     for column in cells:
         if column.startswith("entered:") and cells[column] not in (None, ""):

@@ -34,6 +34,7 @@ from .results import (
     write_errors,
 )
 from .rows import parse_row, text
+from .wording import Via
 
 __all__ = [
     "ImportFailed",
@@ -91,19 +92,22 @@ def import_deals(
     pipeline: str | None = None,
     history: Path | None = None,
     progress: Callable[[int, float], None] | None = None,
+    via: Via = "cli",
 ) -> ImportSummary:
     """Import deals from a CSV or XLSX file (all or nothing); see the module docstring.
 
     ``actor``: the importing user, whose scope bounds what may be created or changed
     (None: the command line's unrestricted import). ``history``: a file of stage changes
     (as ``export history`` writes) to rebuild each deal's events exactly, instead of from
-    the entered_* dates."""
+    the entered_* dates. ``via``: the command line or the web page, whose words the
+    messages use."""
     ctx = Lookups(
         actor=actor,
         create_owners=create_owners,
         mapping=Mapping.load(mapping),
         pipeline_key=pipeline,
         check=dry_run,
+        via=via,
     )
     summary = ctx.summary
     summary.dry_run = dry_run

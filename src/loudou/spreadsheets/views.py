@@ -43,7 +43,7 @@ class UploadForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("CSV, XLSX or ZIP file"))
     pipeline = forms.ModelChoiceField(
         label=gettext_lazy("Pipeline"),
-        queryset=Pipeline.objects.all(),
+        queryset=Pipeline.objects.filter(archived=False),  # it takes no new deals
         required=False,
         empty_label=gettext_lazy("Default pipeline"),
     )
@@ -125,6 +125,12 @@ def _job_context(request: HttpRequest, job: ImportJob) -> dict[str, Any]:
             if migration
             else []
         ),
+        "role_problems": [
+            (r, c, v, zh_text if zh else en_text)
+            for r, c, v, zh_text, en_text in (
+                ((migration or {}).get("contact_roles") or {}).get("problems", [])
+            )
+        ],
         "progress": jobs.progress(job),
         "columns": columns,
         "header": job.preview.get("header", []),
@@ -139,11 +145,16 @@ def _job_context(request: HttpRequest, job: ImportJob) -> dict[str, Any]:
 
 
 def _targets(job: ImportJob) -> list[tuple[str, str]]:
-    """The stages a migration's source stages may map to: the target pipeline's."""
+    """The stages a migration's source stages may map to: the target pipeline's. Archived
+    ones are offered, marked: history may pass through them (the check refuses a mapping
+    that would leave open deals in one)."""
     pipeline = job.pipeline or Pipeline.objects.filter(is_default=True).first()
     if pipeline is None:
         return []
-    return [(s.key, s.name) for s in pipeline.stages.order_by("position")]
+    return [
+        (s.key, _("%(stage)s (archived)") % {"stage": s.name} if s.archived else s.name)
+        for s in pipeline.stages.order_by("position")
+    ]
 
 
 @login_required

@@ -11,6 +11,8 @@ from loudou.activities.services import log_activity
 from loudou.core.testing import ago, ready_to_leave
 from loudou.deals import services
 from loudou.deals.models import Deal, StageEvent
+from loudou.pipelines import services as config
+from loudou.pipelines.models import Pipeline, Stage
 
 from .base import ApiTestCase
 
@@ -287,3 +289,25 @@ class MalformedRequestTests(ApiTestCase):
         self.assertError(response, 413, "too_large")
         self.assertError(self.client.get("/api/v1/nothing", **auth), 404, "not_found")
         self.assertError(self.client.get("/api/elsewhere"), 404, "not_found")
+
+
+class ArchivedCreateTests(ApiTestCase):
+    def test_no_deal_is_created_into_an_archived_stage_or_pipeline(self):
+        Stage.objects.filter(pk=self.stages["contact"].pk).update(archived=True)
+        data = self.assertError(
+            self.call("POST", "/deals", self.rep, {"name": "x", "stage": "contact"}), 400, "invalid"
+        )
+        self.assertIn("archived", data["message"] + str(data["details"]))
+        renewals = config.create_pipeline(
+            actor=self.admin, key="renewals", name_zh="续约", name_en="Renewals"
+        )
+        Pipeline.objects.filter(pk=renewals.pk).update(archived=True)
+        data = self.assertError(
+            self.call("POST", "/deals", self.rep, {"name": "x", "pipeline": "renewals"}),
+            400,
+            "invalid",
+        )
+        self.assertEqual(
+            data["details"], {"pipeline": "This pipeline is archived: it takes no new deals."}
+        )
+        self.assertFalse(Deal.objects.exists())

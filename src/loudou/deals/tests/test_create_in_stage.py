@@ -8,7 +8,8 @@ from loudou.core.testing import LoudouTestCase
 from loudou.deals import services
 from loudou.deals.models import Deal, StageEvent
 from loudou.deals.rules import CriteriaNotMet
-from loudou.pipelines.models import ExitCriterion
+from loudou.pipelines import services as config
+from loudou.pipelines.models import ExitCriterion, Pipeline, Stage
 
 
 class CreateInStageTests(LoudouTestCase):
@@ -100,3 +101,39 @@ class CreatePageTests(LoudouTestCase):
         deal = Deal.objects.get()
         self.assertRedirects(response, f"/deals/{deal.pk}/")
         self.assertEqual(StageEvent.objects.get(deal=deal).override_reason, "续约")
+
+
+class ArchivedOnCreateTests(LoudouTestCase):
+    """No deal is created into an archived stage or pipeline (``rules.creation``), on the
+    page as in the services; the same rule refuses imports (spreadsheets tests)."""
+
+    def renewals(self) -> Pipeline:
+        pipeline = config.create_pipeline(
+            actor=self.admin, key="renewals", name_zh="续约", name_en="Renewals"
+        )
+        Pipeline.objects.filter(pk=pipeline.pk).update(archived=True)
+        return pipeline
+
+    def test_the_page_refuses_an_archived_stage(self):
+        Stage.objects.filter(pk=self.stages["contact"].pk).update(archived=True)
+        self.client.force_login(self.rep)
+        response = self.client.post(
+            "/deals/new/",
+            {"name": "新线索", "owner": self.rep.pk, "stage": self.stages["contact"].pk},
+            headers={"accept-language": "en"},
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "Select a valid choice")  # not offered at all
+        self.assertFalse(Deal.objects.exists())
+
+    def test_the_page_refuses_an_archived_pipeline(self):
+        pipeline = self.renewals()
+        self.client.force_login(self.rep)
+        response = self.client.post(
+            "/deals/new/?pipeline=renewals",
+            {"name": "续约", "owner": self.rep.pk, "stage": pipeline.stages.get(key="stage-1").pk},
+            headers={"accept-language": "en"},
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "This pipeline is archived: it takes no new deals.")
+        self.assertFalse(Deal.objects.exists())

@@ -28,7 +28,9 @@ STAGES = {
 }
 
 
-class SalesforceMigrationTest(SheetTestCase):
+class SalesforceCase(SheetTestCase):
+    """The fixture export in a folder of its own, its users matched by e-mail."""
+
     def setUp(self):
         super().setUp()
         self.export = self.dir / "export"
@@ -50,6 +52,8 @@ class SalesforceMigrationTest(SheetTestCase):
         path = self.export / name
         path.write_text(path.read_text().replace(old, new))
 
+
+class SalesforceMigrationTest(SalesforceCase):
     def test_deals_history_owners_accounts_contacts_and_activities(self):
         summary = self.run_migration()
         self.assertEqual((summary.created, summary.skipped), (3, 1))  # one IsDeleted row
@@ -73,6 +77,52 @@ class SalesforceMigrationTest(SheetTestCase):
         mapped = {c.file: c for c in summary.columns}["Opportunity.csv"]
         self.assertEqual(mapped.mapped["StageName"], "stage")
         self.assertIn("FiscalYear", mapped.ignored)
+
+    def test_contact_roles_give_deals_their_primary_contacts(self):
+        summary = self.run_migration()
+        primary = {d.external_id: d.contact for d in Deal.objects.select_related("contact")}
+        self.assertEqual(primary["0061x00000A1"].name, "Ann Chen")
+        self.assertEqual(primary["0061x00000A3"].name, "Bo Wang")
+        self.assertIsNone(primary["0061x00000A2"])  # its primary is another account's
+        self.assertEqual(summary.primary_contacts, 2)
+        # A decision-maker role marks the contact; other roles are the account's contacts.
+        marked = dict(Contact.objects.values_list("name", "is_decision_maker"))
+        self.assertEqual(marked, {"Ann Chen": False, "Bo Wang": True, "Cy Li": False})
+        # Rows that cannot be kept are listed, the deleted one counted; none stops it.
+        file = "OpportunityContactRole.csv"
+        self.assertEqual(
+            [(p.row, p.column, p.value) for p in summary.contact_role_problems],
+            [
+                (6, f"{file}: ContactId", "0031"),  # Acme's contact on Globex's deal
+                (8, f"{file}: OpportunityId", "0061x00000A9"),  # not in the export
+                (9, f"{file}: ContactId", "0039"),  # not in Contact.csv
+                (10, f"{file}: OpportunityId", "0061x00000A4"),  # a deleted opportunity
+            ],
+        )
+        self.assertIn(
+            "not to the opportunity's account “Globex”", summary.contact_role_problems[0].en
+        )
+        self.assertEqual((summary.contact_roles, summary.contact_roles_deleted), (9, 1))
+        columns = {c.file: c for c in summary.columns}[file]
+        self.assertEqual(columns.mapped["IsPrimary"], "primary")
+        self.assertIn("CreatedDate", columns.ignored)
+        versions = dict(Deal.objects.values_list("external_id", "version"))
+        again = self.run_migration()
+        self.assertEqual((again.unchanged, again.primary_contacts), (3, 2))
+        self.assertEqual(dict(Deal.objects.values_list("external_id", "version")), versions)
+
+    def test_contact_roles_in_a_dry_run_and_a_second_primary(self):
+        self.edit(
+            "OpportunityContactRole.csv", '"Technical Buyer","false"', '"Technical Buyer","true"'
+        )
+        summary = self.run_migration(dry_run=True)
+        self.assertEqual(summary.primary_contacts, 2)
+        self.assertFalse(Contact.objects.exists())
+        second = [p for p in summary.contact_role_problems if p.row == 5]
+        self.assertEqual([p.column for p in second], ["OpportunityContactRole.csv: IsPrimary"])
+        self.assertIn("a primary contact already (Bo Wang)", second[0].en)
+        self.run_migration()
+        self.assertEqual(Deal.objects.get(external_id="0061x00000A3").contact.name, "Bo Wang")
 
     def test_a_second_run_changes_nothing(self):
         self.run_migration()
@@ -229,6 +279,16 @@ class SalesforceMigrationTest(SheetTestCase):
             "Prospecting  [open]  0 / 3    10%  → prospecting  (mirrored)", out.getvalue()
         )
         self.assertIn("Dry run (nothing changed): 3 deals", out.getvalue())
+        self.assertIn(
+            "Contact roles: 9 rows; 2 primary contacts, 1 decision makers, 4 rows left out "
+            "(1 deleted in the source)",
+            out.getvalue(),
+        )
+        self.assertIn(
+            "row 8, OpportunityContactRole.csv: OpportunityId «0061x00000A9»: the opportunity "
+            "is not in the export",
+            out.getvalue(),
+        )
         with self.assertRaises(CommandError) as ctx:
             call_command(
                 "import", "salesforce", str(self.export), "--lang", "en", stdout=out, stderr=err

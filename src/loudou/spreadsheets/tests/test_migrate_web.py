@@ -17,11 +17,15 @@ from .base import SheetTestCase
 from .test_migrate_salesforce import FIXTURE
 
 
-def export_zip() -> bytes:
+def export_zip(edits: dict[str, tuple[str, str]] | None = None) -> bytes:
+    """The fixture as a zip; ``edits``: file name -> (old, new) text replaced in it."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for path in FIXTURE.iterdir():
-            archive.write(path, path.name)
+            text = path.read_text()
+            if path.name in (edits or {}):
+                text = text.replace(*edits[path.name])
+            archive.writestr(path.name, text)
     return buffer.getvalue()
 
 
@@ -44,8 +48,8 @@ class MigrationPageTests(SheetTestCase):
     def page(self, lang: str = "en"):
         return self.client.get(f"/import/{self.job().token}/", headers={"accept-language": lang})
 
-    def upload(self):
-        upload = SimpleUploadedFile("WE_00D.zip", export_zip())
+    def upload(self, edits: dict[str, tuple[str, str]] | None = None):
+        upload = SimpleUploadedFile("WE_00D.zip", export_zip(edits))
         return self.post("/import/", {"file": upload, "source": "salesforce"})
 
     def test_the_page_offers_the_vendors(self):
@@ -78,6 +82,26 @@ class MigrationPageTests(SheetTestCase):
         self.post(f"/import/{job.token}/confirm/", {})
         self.assertEqual(self.job().state, "imported")
         self.assertEqual(Deal.objects.get(external_id="0061x00000A3").stage.key, "proposal")
+
+    def test_contact_roles_on_the_page(self):
+        self.upload()
+        job = self.job()
+        roles = job.preview["migration"]["contact_roles"]
+        self.assertEqual((roles["rows"], roles["primary"], roles["left_out"]), (9, 2, 4))
+        page = self.page()
+        self.assertContains(page, "Contacts of the deals")
+        self.assertContains(page, "9 contact roles read: 2 deals get their primary contact")
+        self.assertContains(page, "the opportunity is not in the export (or is deleted)")
+        self.assertContains(self.page("zh-hans"), "导出中没有这个商机（或已删除）")
+        self.post(f"/import/{job.token}/options/", {"mode": "mirror", "mirror": "SF"})
+        self.post(f"/import/{self.job().token}/confirm/", {})
+        self.assertEqual(self.job().state, "imported")
+        self.assertEqual(Deal.objects.get(external_id="0061x00000A1").contact.name, "Ann Chen")
+        deal = Deal.objects.get(external_id="0061x00000A3")
+        self.client.force_login(self.rep)
+        detail = self.client.get(f"/deals/{deal.pk}/", headers={"accept-language": "en"})
+        self.assertContains(detail, "<strong>Bo Wang</strong>")  # the deal's contacts…
+        self.assertContains(detail, '<span class="badge">primary</span>')  # …its primary
 
     def test_mirror_pipeline_from_the_page(self):
         self.upload()
@@ -113,3 +137,20 @@ class MigrationPageTests(SheetTestCase):
         response = self.client.post("/import/", {"file": upload, "source": "salesforce"})
         self.assertEqual(response.status_code, 200)
         self.assertFalse(ImportJob.objects.exists())
+
+    def test_problems_name_the_pages_controls_never_a_flag(self):
+        User.objects.filter(pk=self.teammate.pk).update(email="")
+        self.upload({"Opportunity.csv": ('"FiscalYear"', '"Stage_Detail__c"')})
+        job = self.job()
+        self.assertEqual(job.error_count, 5)  # a column, an owner, three guessed stages
+        for lang, check_again in (("en", "Check again with these choices"), ("zh-hans", "")):
+            page = self.page(lang).content.decode()
+            problems = page[page.index("Result of the check" if lang == "en" else "检查结果") :]
+            self.assertNotIn("--", problems)
+            if check_again:  # the words the messages quote are the page's own
+                self.assertIn(f"then “{check_again}”", problems)
+                self.assertIn(f">{check_again}</button>", page)
+                self.assertIn("“Loudou user” column", problems)
+                self.assertIn("<th>Loudou user</th>", page)
+        self.assertIn("再点“", job.errors[0][3])
+        self.assertNotIn("--", str(job.errors))

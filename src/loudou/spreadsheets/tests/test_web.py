@@ -37,6 +37,15 @@ class WebImportTests(SheetTestCase):
     def page(self, lang: str = "zh-hans"):
         return self.client.get(f"/import/{self.job().token}/", headers={"accept-language": lang})
 
+    def test_problems_name_the_upload_forms_box_never_a_flag(self):
+        self.client.force_login(self.admin)
+        self.upload(b"name,owner\nX,nobody\n")
+        [problem] = self.job().errors
+        self.assertIn("“Create unknown owners and teams (administrators)”", problem[4])
+        self.assertNotIn("--", problem[3] + problem[4])
+        self.assertContains(self.page("en"), "when you upload the file to create it")
+        self.assertNotContains(self.page("en"), "--create-owners")
+
     def test_reps_cannot_import(self):
         self.client.force_login(self.rep)
         self.assertEqual(self.client.get("/import/").status_code, 403)

@@ -15,7 +15,10 @@ from typing import Any
 
 import polars as pl
 
+from loudou.deals import rules
 from loudou.deals.bulk import DealLoad
+from loudou.deals.models import Deal
+from loudou.people.access import Scope
 from loudou.people.models import User
 from loudou.pipelines.models import Pipeline, Stage, StageKind
 from loudou.pipelines.services import create_mirror_pipeline
@@ -23,10 +26,33 @@ from loudou.pipelines.services import create_mirror_pipeline
 from ..columns import Mapping, normalise
 from ..lookups import Lookups
 from ..reader import FileError
-from ..results import ImportFailed, ImportSummary, RowError, all_or_nothing, collect, error
+from ..results import (
+    ImportFailed,
+    ImportSummary,
+    RowError,
+    all_or_nothing,
+    collect,
+    error,
+    translated_pair,
+)
+from ..wording import (
+    CHECK_AGAIN,
+    COLUMNS,
+    CREATE_OWNERS,
+    LEAVE_OUT,
+    LOUDOU_STAGE,
+    LOUDOU_USER,
+    MAP_ONTO,
+    MIRROR,
+    OWNERS,
+    SOURCE_PIPELINE,
+    Via,
+    label,
+)
 from . import VENDORS
 from .owners import OwnerMatch, load_owner_map, match_owners
-from .plans import Planner, activities, contacts, load
+from .plans import Planner, activities, contacts, load, status_of
+from .roles import link_primaries, plan_roles
 from .source import Export, FileColumns, Source
 from .stages import GUESSES, SourceStage, catalogue, load_stages_file, mirror_spec, propose
 
@@ -53,6 +79,11 @@ class MigrationSummary(ImportSummary):
     other_pipelines: int = 0  # deals of the other pipelines, left for their own runs
     orphans: int = 0  # history or activity rows naming no deal of the export
     contacts_created: int = 0
+    contact_roles: int = 0  # rows of the contact roles file read (deleted ones apart)
+    contact_roles_deleted: int = 0
+    primary_contacts: int = 0  # deals given their primary contact (a dry run: to be given)
+    decision_makers: int = 0  # contacts marked as decision makers by their role
+    contact_role_problems: list[RowError] = field(default_factory=list)  # rows left out
     activities_created: int = 0
     proposal_file: Path | None = None
 
@@ -74,9 +105,11 @@ def migrate(
     stage_order: list[str] | None = None,
     source_pipeline: str | None = None,
     progress: Callable[[int, float], None] | None = None,
+    via: Via = "cli",
 ) -> MigrationSummary:
     """Migrate ``vendor``'s export at ``path`` (a zip, a folder or a file); raise
-    ``ImportFailed`` (nothing written) with every problem, or return the summary."""
+    ``ImportFailed`` (nothing written) with every problem, or return the summary.
+    ``via``: the command line or the web page, whose words the messages use."""
     module = VENDORS.get(vendor)
     if module is None:
         raise FileError(f"不支持的来源 {vendor}", f"unknown source {vendor!r}")
@@ -89,31 +122,27 @@ def migrate(
             f"导出中找不到商机文件（{module.DEALS_FILES}）",
             f"the export holds no deals file ({module.DEALS_FILES})",
         )
-    _one_pipeline(source, source_pipeline, summary)
+    _one_pipeline(source, source_pipeline, summary, via)
     summary.files, summary.columns, summary.skipped = source.files, source.columns, source.skipped
     summary.ignored_columns = [f"{c.file}: {h}" for c in source.columns for h in c.ignored]
+    roles = plan_roles(source)
+    summary.contact_roles, summary.contact_roles_deleted = roles.rows, roles.deleted
+    summary.contact_role_problems = roles.problems
+    summary.primary_contacts = len(roles.primaries)
+    summary.decision_makers = len(roles.decision_makers)
     ctx = Lookups(
         actor=actor,
         create_owners=create_owners,
         mapping=Mapping(),
         pipeline_key=pipeline,
         check=dry_run,
+        via=via,
     )
     ctx.summary = summary
     errors = summary.errors
     for report in source.columns:
         for header in report.unknown:
-            errors.append(
-                error(
-                    1,
-                    f"{report.file}: {header}",
-                    header,
-                    "这一列像是阶段、负责人、日期或金额，但无法识别：请在映射中对应，"
-                    "或用 --ignore 明确忽略",
-                    "this column looks like a stage, owner, date or amount but is not "
-                    "understood: map it, or say --ignore to leave it out",
-                )
-            )
+            errors.append(_unknown_column(report.file, header, via))
     if source.deals.height == 0:
         errors.append(error(1, source.deals_file, "", "没有商机", "the file holds no deals"))
     if isinstance(stages, dict):
@@ -133,33 +162,25 @@ def migrate(
     if mirror_pipeline:
         spec = mirror_spec(summary.stages, mirror_pipeline)
         summary.pipeline = str(spec["name"])
-        _order_errors(summary, errors)
+        _order_errors(summary, errors, via)
     else:
         summary.pipeline = f"{target.key} ({target.name_zh} / {target.name_en})"
         propose(summary.stages, ctx, target, given)
-        _stage_errors(summary, errors)
+        _stage_errors(summary, errors, via)
+        _archived_errors(summary, source, ctx, target, errors)
     counts = source.deals.group_by("owner").len().drop_nulls("owner").iter_rows()
     matches = match_owners(ctx, source.users, dict(counts), owner_words, create_owners)
     summary.owners = list(matches.values())
     for match in summary.owners:
         if match.user is None:
-            errors.append(
-                error(
-                    1,
-                    f"{source.deals_file}: owner",
-                    match.as_dict()["source"],
-                    f"负责人“{match.as_dict()['source']}”（{match.deals} 个商机）"
-                    "不对应任何 Loudou 用户：用 --create-owners 创建，或用 --owner-map 对应",
-                    f"owner “{match.as_dict()['source']}” ({match.deals} deals) matches no "
-                    "Loudou user: --create-owners creates it, --owner-map maps it",
-                )
-            )
+            errors.append(_unmatched_owner(match, source.deals_file, ctx))
     if errors:
         return _fail(summary, path, lang)
 
     with all_or_nothing(summary):
         if spec is not None:
             target = _mirror(ctx, spec, summary, source, dry_run)
+            _archived_errors(summary, source, ctx, target, errors)  # a re-run's mirror
         with DealLoad(actor=actor, background=not dry_run, check=dry_run) as loader:
             if spec is not None and target.pk < 0:
                 for stage in ctx.stages[target.pk].values():
@@ -171,7 +192,9 @@ def migrate(
                 load(loader, deals, events, plan, summary, progress)
                 if not (errors or loader.failures or dry_run):
                     loader.finish()
-                    contacts(ctx, source, summary)
+                    contacts(ctx, source, summary, roles.decision_makers)
+                    summary.primary_contacts = link_primaries(loader, ctx, source, roles)
+                    collect(summary, loader, _role_headers(source))
                     activities(source, plan, matches, summary)
                 collect(summary, loader, plan.headers)
         if errors:
@@ -181,7 +204,13 @@ def migrate(
     return summary
 
 
-def _one_pipeline(source: Source, chosen: str | None, summary: MigrationSummary) -> None:
+def _role_headers(source: Source) -> dict[str, str]:
+    """Where a contact role's failure points: its file's columns."""
+    file = source.contact_roles_file
+    return {"external_id": f"{file}: OpportunityId", "contact": f"{file}: ContactId"}
+
+
+def _one_pipeline(source: Source, chosen: str | None, summary: MigrationSummary, via: Via) -> None:
     """An export of several pipelines is migrated one pipeline at a time (their stages
     are not one order): ``chosen`` keeps that pipeline's deals; without it, the import
     stops, naming them."""
@@ -216,19 +245,32 @@ def _one_pipeline(source: Source, chosen: str | None, summary: MigrationSummary)
         summary.other_pipelines = len(ids)
     elif len(counts) > 1:
         listed = ", ".join(f"{name} ({n})" for name, n in counts.items())
+        if via == "cli":
+            how = ("--source-pipeline 名称", "--source-pipeline NAME")
+        else:
+            zh, en = label(SOURCE_PIPELINE)
+            how = (f"在“{zh}”中选择", f"choose one at “{en}”")
         summary.errors.append(
             error(
                 1,
                 "pipeline",
                 listed,
-                f"导出中有多个销售流程（{listed}）：请逐个迁移（--source-pipeline 名称）",
+                f"导出中有多个销售流程（{listed}）：请逐个迁移（{how[0]}）",
                 f"the export holds several pipelines ({listed}): migrate them one at a time "
-                "(--source-pipeline NAME)",
+                f"({how[1]})",
             )
         )
 
 
-def _stage_errors(summary: MigrationSummary, errors: list[RowError]) -> None:
+def _stage_errors(summary: MigrationSummary, errors: list[RowError], via: Via) -> None:
+    if via == "cli":
+        confirm = ("--stages 文件", "--stages FILE")
+        mirror = ("用 --mirror-pipeline 照搬来源的阶段", "use --mirror-pipeline")
+    else:
+        stage_zh, stage_en = label(LOUDOU_STAGE)
+        mirror_zh, mirror_en = label(MIRROR)
+        confirm = (f"在“{stage_zh}”一栏", f"in the “{stage_en}” column")
+        mirror = (f"选择“{mirror_zh}”照搬来源的阶段", f"choose “{mirror_en}”")
     for stage in summary.stages:
         if stage.target is None:
             errors.append(
@@ -247,34 +289,166 @@ def _stage_errors(summary: MigrationSummary, errors: list[RowError]) -> None:
                     "stage",
                     stage.label,
                     f"阶段“{stage.label}”按{'赢率' if stage.how == 'probability' else '顺序'}"
-                    f"建议对应“{stage.target.name_zh}”：请确认（--stages 文件）或用 "
-                    "--mirror-pipeline 照搬来源的阶段",
+                    f"建议对应“{stage.target.name_zh}”：请确认（{confirm[0]}）或{mirror[0]}",
                     f"stage “{stage.label}” is proposed to map to “{stage.target.name_en}” "
-                    f"by {stage.how}: confirm it (--stages FILE) or use --mirror-pipeline "
-                    "to keep the source's stages",
+                    f"by {stage.how}: confirm it ({confirm[1]}) or {mirror[1]} to keep the "
+                    "source's stages",
                 )
             )
 
 
-def _order_errors(summary: MigrationSummary, errors: list[RowError]) -> None:
+def _archived_errors(
+    summary: MigrationSummary,
+    source: Source,
+    ctx: Lookups,
+    pipeline: Pipeline,
+    errors: list[RowError],
+) -> None:
+    """What is archived, refused in the preview (``deals.bulk`` refuses it again, deal by
+    deal, with the rules): an archived pipeline takes no new deals, and no deal may now be
+    in an archived stage. History may pass through one, so a source stage may map onto an
+    archived stage as long as none of its open deals would newly be in it (deals an
+    earlier run put there may stay)."""
+    scope = Scope.of(ctx.actor) if ctx.actor is not None else Scope.unrestricted()
+
+    def known(ids: list[str], **where: Any) -> int:
+        """How many of these deals are in Loudou already, as ``where`` says (within the
+        user's scope: a deal out of it is not told)."""
+        count = 0
+        for start in range(0, len(ids), 1000):
+            deals = Deal.objects.filter(external_id__in=ids[start : start + 1000], **where)
+            count += scope.filter(deals).count()
+        return count
+
+    if rules.new_deal_problem(pipeline) is not None:
+        ids = source.deals.get_column("external_id").drop_nulls().to_list()
+        new = source.deals.height - known(ids, pipeline=pipeline)
+        if new > 0:
+            zh, en = translated_pair(rules.new_deal_problem(pipeline))
+            errors.append(
+                error(
+                    1,
+                    "pipeline",
+                    pipeline.key,
+                    f"{zh}导出中有 {new} 个新商机。",
+                    f"{en} {new} deals of the export are new.",
+                )
+            )
+    archived = {
+        s.label: s.target
+        for s in summary.stages
+        if s.target is not None and rules.archived_end(s.target, entered=True) is not None
+    }
+    if not archived:
+        return
+    kinds = {s.label: str(s.kind) for s in summary.stages}
+    open_deals = source.deals.filter(pl.col("stage").is_in(list(archived))).filter(
+        status_of(kinds) == "open"
+    )
+    if ctx.via == "cli":
+        how = ("--stages 文件", "--stages FILE")
+    else:
+        zh, en = label(LOUDOU_STAGE)
+        how = (f"在“{zh}”一栏", f"in the “{en}” column")
+    for source_label, stage in archived.items():
+        deals = open_deals.filter(pl.col("stage") == source_label)
+        ids = deals.get_column("external_id").drop_nulls().to_list()
+        waiting = deals.height - known(ids, stage=stage)
+        if waiting <= 0:
+            continue
+        errors.append(
+            error(
+                1,
+                "stage",
+                source_label,
+                f"阶段“{source_label}”对应的“{stage.name_zh}”已归档：其中 {waiting} 个进行中的"
+                f"商机现在会停在该阶段。请改为对应其他阶段（{how[0]}）；历史可以经过已归档的阶段",
+                f"stage “{source_label}” maps onto “{stage.name_en}”, which is archived: "
+                f"{waiting} open deals would now be in it. Map it onto another stage "
+                f"({how[1]}); history may pass through an archived stage",
+            )
+        )
+
+
+def _order_errors(summary: MigrationSummary, errors: list[RowError], via: Via) -> None:
     """A mirror keeps the source's order: when the export tells neither an open stage's
-    place nor its probability (Pipedrive), the user gives the order."""
+    place nor its probability (Pipedrive), the user gives the order (on the web, the
+    preview's order is taken: this is the command line's case)."""
     unknown = [
         s.label
         for s in summary.stages
         if s.kind == StageKind.OPEN and s.order is None and s.probability is None
     ]
-    if len(unknown) > 1:
-        errors.append(
-            error(
-                1,
-                "stage",
-                ", ".join(unknown),
-                "导出中没有这些阶段的顺序：请在阶段文件中用 order = [...] 按顺序列出",
-                "the export does not tell the order of these stages: list them in a stages "
-                "file as order = [...]",
-            )
+    if len(unknown) <= 1:
+        return
+    if via == "cli":
+        how = (
+            "请在阶段文件中用 order = [...] 按顺序列出",
+            "list them in a stages file as order = [...]",
         )
+    else:
+        zh, en = label(MAP_ONTO)
+        how = (f"请选择“{zh}”并逐个对应", f"choose “{en}” and map each of them")
+    errors.append(
+        error(
+            1,
+            "stage",
+            ", ".join(unknown),
+            f"导出中没有这些阶段的顺序：{how[0]}",
+            f"the export does not tell the order of these stages: {how[1]}",
+        )
+    )
+
+
+def _unknown_column(file: str, header: str, via: Via) -> RowError:
+    """A column that looks important and is not read: the user leaves it out, knowingly."""
+    if via == "cli":
+        how = ("请在映射中对应，或用 --ignore 明确忽略", "map it, or say --ignore to leave it out")
+    else:
+        leave_zh, leave_en = label(LEAVE_OUT, header=header)
+        columns_zh, columns_en = label(COLUMNS)
+        again_zh, again_en = label(CHECK_AGAIN)
+        how = (
+            f"如不导入它，请在“{columns_zh}”下勾选“{leave_zh}”，再点“{again_zh}”",
+            f"to leave it out, tick “{leave_en}” under {columns_en}, then “{again_en}”",
+        )
+    return error(
+        1,
+        f"{file}: {header}",
+        header,
+        f"这一列像是阶段、负责人、日期或金额，但无法识别：{how[0]}",
+        f"this column looks like a stage, owner, date or amount but is not understood: {how[1]}",
+    )
+
+
+def _unmatched_owner(match: OwnerMatch, file: str, ctx: Lookups) -> RowError:
+    """A source owner no Loudou user matches: created or mapped by the user."""
+    source = match.as_dict()["source"]
+    if ctx.via == "cli":
+        how = (
+            "用 --create-owners 创建，或用 --owner-map 对应",
+            "--create-owners creates it, --owner-map maps it",
+        )
+    else:
+        user_zh, user_en = label(LOUDOU_USER)
+        owners_zh, owners_en = label(OWNERS)
+        how = (
+            f"请在“{owners_zh}”的“{user_zh}”一栏中选择",
+            f"choose one in the “{user_en}” column of {owners_en}",
+        )
+        if ctx.actor is None or Scope.of(ctx.actor).everything:
+            create_zh, create_en = label(CREATE_OWNERS)
+            how = (
+                f"{how[0]}，或勾选“{create_zh}”重新上传",
+                f"{how[1]}, or upload the export again with “{create_en}” ticked",
+            )
+    return error(
+        1,
+        f"{file}: owner",
+        source,
+        f"负责人“{source}”（{match.deals} 个商机）不对应任何 Loudou 用户：{how[0]}",
+        f"owner “{source}” ({match.deals} deals) matches no Loudou user: {how[1]}",
+    )
 
 
 def _fail(summary: MigrationSummary, path: Path, lang: str | None) -> MigrationSummary:
@@ -334,8 +508,8 @@ def _mirror(
     ctx.pipelines[pipeline.key] = pipeline
     ctx.stages[pipeline.pk] = {}
     for stage in made:
-        for label in (stage.key, stage.name_zh.lower()):
-            ctx.stages[pipeline.pk].setdefault(label.lower(), stage)
+        for word in (stage.key, stage.name_zh.lower()):
+            ctx.stages[pipeline.pk].setdefault(word.lower(), stage)
     ctx.open_order[pipeline.pk] = [s for s in made if s.kind == StageKind.OPEN]
     by_source = {item["source"]: item["key"] for item in spec["stages"]}
     outcome = {s.kind: s for s in made if s.kind != StageKind.OPEN}

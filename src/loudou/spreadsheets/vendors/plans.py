@@ -17,6 +17,7 @@ from loudou.pipelines.models import Pipeline, StageKind
 from ..lookups import Lookups
 from ..parsing import CellError, parse_amount
 from ..results import error
+from ..wording import FIX_DATES, label
 from .owners import OwnerMatch
 from .source import Source
 from .timeparse import UTC_US, parse_times
@@ -25,6 +26,21 @@ if TYPE_CHECKING:
     from .migrate import MigrationSummary
 
 BATCH = 10_000
+
+
+def status_of(kinds: dict[str, str]) -> pl.Expr:
+    """A source deal's status (open, won, lost): its closed and won flags, else the kind of
+    its stage (``kinds``: source stage label -> open, won or lost)."""
+    stage_kind = pl.col("stage").replace_strict(kinds, default="open", return_dtype=pl.String)
+    return (
+        pl.when(pl.col("won").fill_null(False) & pl.col("closed").fill_null(True))
+        .then(pl.lit("won"))
+        .when(pl.col("closed").fill_null(False))
+        .then(pl.lit("lost"))
+        .when(stage_kind != "open")
+        .then(stage_kind)
+        .otherwise(pl.lit("open"))
+    )
 
 
 class Planner:
@@ -69,17 +85,7 @@ class Planner:
             closed_t=self._times(d, "closed_at", file, "closed"),
             changed_t=self._times(d, "last_changed_at", file, "last changed"),
         )
-        kinds = {s.label: str(s.kind) for s in self.summary.stages}
-        stage_kind = pl.col("stage").replace_strict(kinds, default="open", return_dtype=pl.String)
-        status = (
-            pl.when(pl.col("won").fill_null(False) & pl.col("closed").fill_null(True))
-            .then(pl.lit("won"))
-            .when(pl.col("closed").fill_null(False))
-            .then(pl.lit("lost"))
-            .when(stage_kind != "open")
-            .then(stage_kind)
-            .otherwise(pl.lit("open"))
-        )
+        status = status_of({s.label: str(s.kind) for s in self.summary.stages})
         current = pl.col("stage").replace_strict(
             self.stage_ids, default=None, return_dtype=pl.Int64
         )
@@ -240,6 +246,11 @@ class Planner:
             late=late,
         )
         file = self.source.deals_file
+        if self.ctx.via == "cli":
+            how = ("--fix-dates", "--fix-dates")
+        else:
+            zh, en = label(FIX_DATES)
+            how = (f"勾选“{zh}”", f"tick “{en}”")
         for row in problems.iter_rows(named=True):
             fixed = f"{row['created_fixed']:%Y-%m-%d %H:%M}"
             last = f"{row['last_at']:%Y-%m-%d %H:%M}" if row["last_at"] else ""
@@ -248,9 +259,9 @@ class Planner:
                     row["row"],
                     f"{file}: created",
                     row["created"],
-                    f"创建时间晚于成交日期或阶段历史；建议改为最早的日期 {fixed}（--fix-dates）",
+                    f"创建时间晚于成交日期或阶段历史；建议改为最早的日期 {fixed}（{how[0]}）",
                     "created after its close or its stage history; proposed fix: creation at "
-                    f"the earliest known date, {fixed} (--fix-dates)",
+                    f"the earliest known date, {fixed} ({how[1]})",
                 )
                 self.summary.date_problems.append(item)
             if row["late"]:
@@ -258,9 +269,9 @@ class Planner:
                     row["row"],
                     f"{file}: close date",
                     row["close_at"],
-                    f"成交日期早于最后一次阶段变更；建议改为 {last}（--fix-dates）",
+                    f"成交日期早于最后一次阶段变更；建议改为 {last}（{how[0]}）",
                     f"closed before its last stage change; proposed fix: the close at {last} "
-                    "(--fix-dates)",
+                    f"({how[1]})",
                 )
                 self.summary.date_problems.append(item)
         if problems.height and not self.fix_dates:
@@ -497,8 +508,14 @@ def _apply_known(load: DealLoad, old: pl.DataFrame, events: pl.DataFrame, plan: 
         load.apply(plans[start : start + 1000])
 
 
-def contacts(ctx: Lookups, source: Source, summary: "MigrationSummary") -> None:
-    """The source's contacts, under their accounts (a contact already there is kept)."""
+def contacts(
+    ctx: Lookups,
+    source: Source,
+    summary: "MigrationSummary",
+    decision_makers: set[str] | None = None,
+) -> None:
+    """The source's contacts, under their accounts (a contact already there is kept);
+    those whose key is among ``decision_makers`` are marked so."""
     if not source.contacts:
         return
     names = [c["account"] for c in source.contacts]
@@ -522,6 +539,7 @@ def contacts(ctx: Lookups, source: Source, summary: "MigrationSummary") -> None:
                 title=contact["title"][:100],
                 email=contact["email"][:254],
                 phone=contact["phone"][:50],
+                is_decision_maker=contact.get("key", "") in (decision_makers or set()),
             )
         )
     Contact.objects.bulk_create(new, batch_size=1000)

@@ -40,6 +40,8 @@ def preview_lines(summary: MigrationSummary, zh: bool) -> Iterator[str]:
     )
     for stage in summary.stages:
         target = stage.target.key if stage.target is not None else "—"
+        if stage.target is not None and stage.target.archived:
+            target += "（已归档）" if zh else " (archived)"
         order = "" if stage.order is None else f"{stage.order:g}"
         probability = "" if stage.probability is None else f"{stage.probability:g}%"
         yield (
@@ -79,6 +81,22 @@ def preview_lines(summary: MigrationSummary, zh: bool) -> Iterator[str]:
         for item in summary.date_problems[:20]:
             message = item.message("zh" if zh else "en")
             yield f"  row {item.row}, {item.column} «{item.value}»: {message}"
+    if summary.contact_roles or summary.contact_roles_deleted:
+        yield (
+            f"联系人角色 {summary.contact_roles} 行：设为主要联系人 {summary.primary_contacts}，"
+            f"决策人 {summary.decision_makers}，未导入 {len(summary.contact_role_problems)}"
+            f"（来源中已删除 {summary.contact_roles_deleted}）"
+            if zh
+            else f"Contact roles: {summary.contact_roles} rows; {summary.primary_contacts} "
+            f"primary contacts, {summary.decision_makers} decision makers, "
+            f"{len(summary.contact_role_problems)} rows left out "
+            f"({summary.contact_roles_deleted} deleted in the source)"
+        )
+        for item in summary.contact_role_problems[:20]:
+            message = item.message("zh" if zh else "en")
+            yield f"  row {item.row}, {item.column} «{item.value}»: {message}"
+        if len(summary.contact_role_problems) > 20:
+            yield f"  … {len(summary.contact_role_problems) - 20}"
     if summary.skipped:
         yield (
             f"来源中已删除的行（未导入）：{summary.skipped}"
@@ -99,7 +117,8 @@ def summary_line(s: MigrationSummary, zh: bool) -> str:
         return (
             f"{head}{s.rows} 个商机；新建 {s.created}，更新 {s.updated}，未变 {s.unchanged}；"
             f"阶段变更 {s.events_added}；新建客户 {s.accounts_created}、联系人 "
-            f"{s.contacts_created}、负责人 {s.owners_created}；活动 {s.activities_created}；"
+            f"{s.contacts_created}、负责人 {s.owners_created}；主要联系人 {s.primary_contacts}；"
+            f"活动 {s.activities_created}；"
             f"修正日期 {s.dates_fixed}。"
         )
     head = "Dry run (nothing changed): " if s.dry_run else "Migrated: "
@@ -107,5 +126,6 @@ def summary_line(s: MigrationSummary, zh: bool) -> str:
         f"{head}{s.rows} deals; {s.created} created, {s.updated} updated, {s.unchanged} "
         f"unchanged; {s.events_added} stage changes; {s.accounts_created} accounts, "
         f"{s.contacts_created} contacts, {s.owners_created} owners created; "
-        f"{s.activities_created} activities; {s.dates_fixed} dates fixed."
+        f"{s.primary_contacts} primary contacts; {s.activities_created} activities; "
+        f"{s.dates_fixed} dates fixed."
     )

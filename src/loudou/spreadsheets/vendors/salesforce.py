@@ -3,8 +3,9 @@ objects, headers are API field names, times in UTC ("2024-03-05T10:20:30.000Z").
 
 Read: Opportunity.csv (the deals), OpportunityHistory.csv (one row per change of stage,
 amount, probability or close date: the stage history), User.csv (owners by Id),
-Account.csv (accounts by Id), Contact.csv, Task.csv and Event.csv (activities whose WhatId
-is an opportunity). Rows with IsDeleted = true are left out (and counted)."""
+Account.csv (accounts by Id), Contact.csv, OpportunityContactRole.csv (the contacts of
+each opportunity, one primary), Task.csv and Event.csv (activities whose WhatId is an
+opportunity). Rows with IsDeleted = true are left out (and counted)."""
 
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import polars as pl
 
 from .source import (
     ACTIVITY_SCHEMA,
+    CONTACT_ROLE_SCHEMA,
     DEAL_SCHEMA,
     HISTORY_SCHEMA,
     Columns,
@@ -55,6 +57,15 @@ OPPORTUNITY_IGNORED = (
     "AgeInDays",
     "LastModifiedDate",
     "LastStageChangeDate",
+)
+# OpportunityContactRole's bookkeeping (listed as ignored).
+CONTACT_ROLE_IGNORED = (
+    "Id",
+    "CreatedById",
+    "CreatedDate",
+    "LastModifiedById",
+    "LastModifiedDate",
+    "SystemModstamp",
 )
 HISTORY_IGNORED = (
     "Id",
@@ -184,6 +195,7 @@ def read(export: Export, ignore: set[str]) -> Source | None:
         frame = read_frame(contacts_path)
         ccols = Columns(contacts_path.name, frame, set())
         for row in frame.select(
+            key=ccols.col("key", "Id"),
             account=ccols.col("account", "AccountId"),
             name=ccols.col("name", "Name"),
             first=ccols.col("first", "FirstName"),
@@ -197,6 +209,7 @@ def read(export: Export, ignore: set[str]) -> Source | None:
             if account and name:
                 source.contacts.append(
                     {
+                        "key": row["key"] or "",
                         "account": account,
                         "name": name,
                         "title": row["title"] or "",
@@ -205,6 +218,10 @@ def read(export: Export, ignore: set[str]) -> Source | None:
                     }
                 )
         source.files.append(contacts_path.name)
+
+    roles_path = export.find("opportunitycontactrole")
+    if roles_path is not None:
+        _contact_roles(source, roles_path, ignore)
 
     activities = []
     for name, kind in (("task", "task"), ("event", "event")):
@@ -253,6 +270,28 @@ def read(export: Export, ignore: set[str]) -> Source | None:
 
 
 DEALS_FILES = "Opportunity.csv"
+
+
+def _contact_roles(source: Source, path: Path, ignore: set[str]) -> None:
+    """OpportunityContactRole: OpportunityId, ContactId, Role, IsPrimary (rows the source
+    marks deleted left out, and counted)."""
+    raw = read_frame(path)
+    cols = Columns(path.name, raw, ignore)
+    deleted = flag(cols.col("deleted", "IsDeleted")).fill_null(False)
+    cols.report.mapped.pop(cols.find("deleted", "IsDeleted") or "", None)
+    kept = raw.filter(~deleted)
+    source.contact_roles_deleted = raw.height - kept.height
+    source.contact_roles = kept.select(
+        row=pl.col("__row"),
+        external_id=cols.col("external_id", "OpportunityId"),
+        contact=cols.col("contact", "ContactId"),
+        role=cols.col("role", "Role"),
+        primary=flag(cols.col("primary", "IsPrimary")).fill_null(False),
+    ).cast(CONTACT_ROLE_SCHEMA)
+    cols.known("IsDeleted", *CONTACT_ROLE_IGNORED)
+    source.contact_roles_file = path.name
+    source.columns.append(cols.finish())
+    source.files.append(path.name)
 
 
 def _field_history(source: Source, path: Path, ignore: set[str]) -> None:

@@ -49,6 +49,13 @@ HISTORY_SCHEMA = {
     "by": pl.String,
     "probability": pl.Float64,
 }
+CONTACT_ROLE_SCHEMA = {
+    "row": pl.Int64,
+    "external_id": pl.String,  # the deal's
+    "contact": pl.String,  # the contact's key (its id in the source)
+    "role": pl.String,
+    "primary": pl.Boolean,
+}
 ACTIVITY_SCHEMA = {
     "row": pl.Int64,
     "external_id": pl.String,  # the deal's
@@ -110,7 +117,12 @@ class Source:
     history: pl.DataFrame | None = None
     users: dict[str, SourceUser] = field(default_factory=dict)
     accounts: dict[str, str] = field(default_factory=dict)  # id -> name
-    contacts: list[dict[str, str]] = field(default_factory=list)  # account, name, title, …
+    # account, name, title, email, phone, and key: the contact's id, when the source has one
+    contacts: list[dict[str, str]] = field(default_factory=list)
+    # Salesforce's OpportunityContactRole: which contacts play which role in which deal.
+    contact_roles_file: str = ""
+    contact_roles: pl.DataFrame | None = None
+    contact_roles_deleted: int = 0
     activities_file: str = ""
     activities: pl.DataFrame | None = None
     columns: list[FileColumns] = field(default_factory=list)

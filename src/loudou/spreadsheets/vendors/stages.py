@@ -163,7 +163,9 @@ def propose(
 ) -> None:
     """Each stage's target in ``pipeline`` and how it was found (``target``, ``how``).
     A stage the file maps to no stage of the pipeline keeps no target."""
-    opens = ctx.open_order.get(pipeline.pk, [])
+    # A guess never proposes an archived stage (no deal may be in one now); a stage named
+    # like one, or chosen, is checked by the migration (history may pass through it).
+    opens = [s for s in ctx.open_order.get(pipeline.pk, []) if not s.archived]
     outcome = {s.kind: s for s in ctx.stages.get(pipeline.pk, {}).values() if not s.is_open}
     source_open = [s for s in stages if s.kind == StageKind.OPEN]
     for stage in stages:

@@ -12,6 +12,8 @@ if TYPE_CHECKING:
 
     from ..models import ImportJob
 
+SHOWN_PROBLEMS = 100  # of the rows left out, the page lists as many
+
 LABELS = {
     "salesforce": "Salesforce",
     "hubspot": "HubSpot",
@@ -40,6 +42,7 @@ def run(job: "ImportJob", *, dry_run: bool, progress: "Callable[[int, float], No
         owner_map=dict(options.get("owners") or {}),
         source_pipeline=options.get("source_pipeline") or None,
         progress=progress,
+        via="web",
     )
 
 
@@ -62,5 +65,16 @@ def preview(summary: MigrationSummary) -> dict[str, Any]:
         "other_pipelines": summary.other_pipelines,
         "orphans": summary.orphans,
         "contacts": summary.contacts_created,
+        "contact_roles": {
+            "rows": summary.contact_roles,
+            "deleted": summary.contact_roles_deleted,
+            "primary": summary.primary_contacts,
+            "decision_makers": summary.decision_makers,
+            "left_out": len(summary.contact_role_problems),
+            "problems": [
+                [p.row, p.column, p.value[:200], p.zh, p.en]
+                for p in summary.contact_role_problems[:SHOWN_PROBLEMS]
+            ],
+        },
         "activities": summary.activities_created,
     }
