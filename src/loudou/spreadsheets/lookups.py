@@ -52,6 +52,9 @@ def user_labels(user: User) -> set[str]:
 def stage_labels(stage: Stage) -> set[str]:
     """The labels a file may name ``stage`` by within its pipeline (lower case)."""
     labels = {label.strip().lower() for label in (stage.key, stage.name_zh, stage.name_en)}
+    # Headers are normalised with underscores as spaces: `entered_needs_analysis` names
+    # the stage 'needs analysis', which is its key.
+    labels.add(stage.key.replace("_", " ").lower())
     if stage.kind == StageKind.WON:
         labels |= WON_WORDS
     if stage.kind == StageKind.LOST:
