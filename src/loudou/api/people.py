@@ -23,7 +23,7 @@ class UserOut(Schema):
     id: int
     username: str
     display_name: str
-    email: str
+    email: str | None = Field(description="shown to admins and to the user themself")
     role: str
     team: str | None
     is_active: bool
@@ -46,12 +46,13 @@ class QuotaOut(Schema):
     currency: str
 
 
-def user_out(u: User) -> dict[str, Any]:
+def user_out(u: User, viewer: User) -> dict[str, Any]:
+    """A user as ``viewer`` may see them: e-mail addresses for admins and oneself only."""
     return {
         "id": u.pk,
         "username": u.username,
         "display_name": str(u),
-        "email": u.email,
+        "email": u.email if viewer.is_loudou_admin or viewer.pk == u.pk else None,
         "role": "admin" if u.is_loudou_admin else u.role,
         "team": u.team.name if u.team else None,
         "is_active": u.is_active,
@@ -82,13 +83,15 @@ def quota_out(q: Quota) -> dict[str, Any]:
 @router.get("/users/me", response={200: UserOut, **errors()})
 def me(request: HttpRequest) -> Any:
     """Who you are to the API."""
-    return user_out(request.user)
+    return user_out(request.user, request.user)
 
 
 @router.get("/users", response={200: list[UserOut], **errors()})
 def list_users(request: HttpRequest) -> Any:
     """Every user (names and roles: owners are chosen among them)."""
-    return [user_out(u) for u in User.objects.select_related("team").order_by("username")]
+    return [
+        user_out(u, request.user) for u in User.objects.select_related("team").order_by("username")
+    ]
 
 
 class UserPatch(Schema):
@@ -119,7 +122,7 @@ def update_user(request: HttpRequest, user_id: Id, payload: UserPatch) -> Any:
         active=user.is_active if given.get("is_active") is None else given["is_active"],
         email=given.get("email"),
     )
-    return user_out(changed)
+    return user_out(changed, request.user)
 
 
 def _teams() -> Any:

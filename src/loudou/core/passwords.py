@@ -35,10 +35,10 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
 
 from loudou.jobs.queue import enqueue_on_commit
-from loudou.people.access import Scope
 from loudou.people.models import User
+from loudou.people.services import require_admin_over
 
-from .errors import InvalidInput, NotAllowed, ServiceError
+from .errors import InvalidInput, ServiceError
 from .models import PasswordResetRequest
 from .tasks import send_password_reset
 from .throttle import forget_failures
@@ -88,7 +88,9 @@ def _holders(email: str) -> list[User]:
     return [
         u
         for u in User.objects.filter(is_active=True, email__iexact=email.strip())
-        if unicodedata.normalize("NFKC", u.email).casefold() == folded
+        # As Django's own form: an account without a usable password (an owner created by
+        # an import, a login kept elsewhere) gets one from an admin, not from a public form.
+        if unicodedata.normalize("NFKC", u.email).casefold() == folded and u.has_usable_password()
     ]
 
 
@@ -176,21 +178,12 @@ def send_reset_mails(*, user_ids: list[int], site: LinkSite, language: str) -> i
     return sent
 
 
-def _require_admin_over(actor: User, user: User) -> None:
-    """Passwords are for admins to set, and a superuser's (the Django admin's keys) only
-    for another superuser."""
-    if not (actor.is_active and Scope.of(actor).may_configure):
-        raise NotAllowed(_("Only an admin can manage users and teams."))
-    if user.is_superuser and not actor.is_superuser:
-        raise NotAllowed(_("Only a superuser may set a superuser's password."))
-
-
 @transaction.atomic
 def admin_set_password(*, actor: User, user: User, password: str) -> User:
     """An administrator gives ``user`` a new password (to pass on to them): it must pass
     the site's password rules; the user's other sessions end, and the account is
     unlocked at the login throttle."""
-    _require_admin_over(actor, user)
+    require_admin_over(actor, user)
     user = User.objects.select_for_update().get(pk=user.pk)
     try:
         validate_password(password, user)
@@ -206,7 +199,7 @@ def admin_set_password(*, actor: User, user: User, password: str) -> User:
 def admin_send_reset_link(*, actor: User, user: User, site: LinkSite, language: str) -> None:
     """An administrator has a reset link sent to ``user``'s e-mail address (queued like a
     request of their own, without the request limits)."""
-    _require_admin_over(actor, user)
+    require_admin_over(actor, user)
     if not user.is_active:
         raise InvalidInput({"user": _("This user is deactivated: reactivate them first.")})
     if not user.email:

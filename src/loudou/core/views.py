@@ -103,6 +103,12 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "core/password_reset_confirm.html"
     success_url = reverse_lazy("password_reset_complete")
 
+    def get_user(self, uidb64: str) -> Any:
+        """Django's, but a deactivated account's link stops working (its token does not
+        change when an admin deactivates it)."""
+        user = super().get_user(uidb64)
+        return user if user is not None and user.is_active else None
+
     def form_valid(self, form: auth_forms.SetPasswordForm) -> HttpResponse:
         response = super().form_valid(form)
         passwords.reset_completed(form.user)

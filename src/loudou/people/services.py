@@ -22,6 +22,15 @@ def _require_admin(actor: User) -> None:
         raise NotAllowed(_("Only an admin can manage users and teams."))
 
 
+def require_admin_over(actor: User, user: User) -> None:
+    """Admins manage users; a superuser's account (the Django admin's keys: its password,
+    e-mail address, role, active flag) only another superuser, so that no side door (a new
+    e-mail address, then a reset link sent there) gives an admin the superuser's keys."""
+    _require_admin(actor)
+    if user.is_superuser and not actor.is_superuser:
+        raise NotAllowed(_("Only a superuser may change a superuser's account."))
+
+
 def _check(obj: User | Team | Quota, exclude: list[str] | None = None) -> None:
     try:
         obj.full_clean(exclude=exclude)
@@ -77,7 +86,7 @@ def update_user(
     them (they can no longer log in, and see nothing; their deals and history stay). An
     admin cannot demote or deactivate themselves (the organisation would risk losing its
     last admin)."""
-    _require_admin(actor)
+    require_admin_over(actor, user)
     if role not in Role.values:
         raise InvalidInput({"role": _("Pick a role.")})
     user = User.objects.select_for_update().get(pk=user.pk)

@@ -321,7 +321,7 @@ class AdminPasswordActionTests(LoudouTestCase):
             headers={"accept-language": "en"},
             follow=True,
         )
-        self.assertContains(response, "Only a superuser may set a superuser&#x27;s password.")
+        self.assertContains(response, "Only a superuser may change a superuser&#x27;s account.")
         self.assertTrue(User.objects.get(pk=boss.pk).check_password("pw-boss-123456"))
         other = User.objects.create_superuser(username="boss2", password="x")
         passwords.admin_set_password(actor=other, user=boss, password="reset-by-a-peer-1")
