@@ -145,6 +145,12 @@ def parse_amount(value: object) -> Decimal | None:
             amount = Decimal(cleaned) * factor
         except InvalidOperation as exc:
             raise CellError(f"无法识别的金额“{text}”", f"not an amount: “{text}”") from exc
+        except ArithmeticError as exc:
+            # 1e1000000 parses, then overflows the decimal context when multiplied.
+            raise CellError(
+                f"金额过大：“{text}”（最多 {MAX_AMOUNT_TEXT}）",
+                f"the amount is too large: “{text}” (at most {MAX_AMOUNT_TEXT})",
+            ) from exc
     if not amount.is_finite():
         raise CellError(f"无法识别的金额“{value}”", f"not an amount: “{value}”")
     if amount < 0:
