@@ -15,6 +15,7 @@ administrator, may log in at once.
 """
 
 import datetime as dt
+import ipaddress
 import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -94,6 +95,20 @@ def _holders(email: str) -> list[User]:
     ]
 
 
+def _client_key(address: str | None) -> str:
+    """What the per-client limit counts: an IPv4 address, or an IPv6 address's /64
+    network (one host or household gets a whole /64 and could rotate inside it)."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return address or ""
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:  # ::ffff:192.0.2.1 is an IPv4 client
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 def _refused_until(
     times: list[dt.datetime], limit: int, window: dt.timedelta
 ) -> dt.datetime | None:
@@ -118,7 +133,7 @@ def request_reset(
     now = now or timezone.now()
     window = settings.LOUDOU_PASSWORD_RESET_WINDOW
     PasswordResetRequest.objects.filter(at__lte=now - window).delete()
-    digest, address = _digest(email), address or ""
+    digest, address = _digest(email), _client_key(address)
     recent = PasswordResetRequest.objects.filter(at__gt=now - window).order_by("at")
     limits = (
         (recent.filter(email_digest=digest), settings.LOUDOU_PASSWORD_RESET_LIMIT),

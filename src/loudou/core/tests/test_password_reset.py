@@ -228,6 +228,19 @@ class ResetLimitTests(LoudouTestCase):
         self.assertEqual(codes, [302, 302, 302, 429])
         self.assertEqual(self.ask("user9@example.com", address=ELSEWHERE).status_code, 302)
 
+    def test_an_ipv6_client_is_counted_by_its_64_network(self):
+        # One host gets a whole /64: rotating addresses inside it must not reset the count.
+        codes = [
+            self.ask(f"user{i}@example.com", address=f"2001:db8:1:2::{i:x}").status_code
+            for i in range(4)
+        ]
+        self.assertEqual(codes, [302, 302, 302, 429])
+        self.assertEqual(self.ask("user9@example.com", address="2001:db8:1:3::1").status_code, 302)
+        self.assertEqual(
+            set(PasswordResetRequest.objects.values_list("address", flat=True)),
+            {"2001:db8:1:2::/64", "2001:db8:1:3::/64"},
+        )
+
     def test_requests_age_out_of_the_window(self):
         site = passwords.LinkSite(domain="testserver", use_https=False)
         start = timezone.now() - dt.timedelta(minutes=90)
