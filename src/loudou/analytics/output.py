@@ -228,6 +228,12 @@ def _cell(column: str, value: Any, zh: bool) -> str:
     return str(value)
 
 
+def cell_text(column: str, value: Any, lang: str) -> str:
+    """One value as a table shows it (words, percentages) in ``lang``: charts label
+    their axes and hover texts with the same words as the table beside them."""
+    return _cell(column, value, lang.lower().startswith("zh"))
+
+
 def _width(text: str) -> int:
     # CJK characters take two columns on a terminal.
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

@@ -11,8 +11,10 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from loudou.analytics.output import HEADERS, cell_text
 from loudou.analytics.params import ReportResult
 
 Figure = dict[str, Any]
@@ -45,13 +47,37 @@ def _money(value: Any) -> str:
     return "—" if value is None else f"{Decimal(value):,.0f}"
 
 
+def axis(title: str, standoff: int | None = None, **extra: Any) -> dict[str, Any]:
+    """An axis with its title; its labels get the room they need (long stage names)."""
+    text: dict[str, Any] = {"text": title}
+    if standoff is not None:
+        text["standoff"] = standoff  # the title's distance from the labels, in pixels
+    return {"title": text, "automargin": True, **extra}
+
+
+def rate_axis(title: str) -> dict[str, Any]:
+    """A 0–100 % axis: ticks and hover texts as percentages, never 0.25."""
+    return axis(title, tickformat=".0%", hoverformat=".1%", range=[0, 1])
+
+
+def _word(column: str, value: Any) -> str:
+    """A code (a finding, an activity type) as the table beside the chart words it."""
+    return cell_text(column, value, get_language() or "zh-hans")
+
+
+def _header(column: str) -> str:
+    zh = (get_language() or "zh-hans").lower().startswith("zh")
+    return HEADERS.get(column, (column, column))[0 if zh else 1]
+
+
 def layout(title: str = "", **extra: Any) -> dict[str, Any]:
-    """The common look: small margins, the app's font, a legend under the plot."""
+    """The common look: small margins, the app's font, a legend at the bottom of the
+    figure (placed in the whole figure, not the plot: below the axis title, never on it)."""
     base: dict[str, Any] = {
         "title": {"text": title, "font": {"size": 14}},
         "font": {"family": FONT, "size": 12},
-        "margin": {"l": 60, "r": 20, "t": 40 if title else 20, "b": 40},
-        "legend": {"orientation": "h", "y": -0.18},
+        "margin": {"l": 60, "r": 20, "t": 40 if title else 20, "b": 10},
+        "legend": {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom"},
         "paper_bgcolor": "#fff",
         "plot_bgcolor": "#fff",
         "height": 340,
@@ -79,6 +105,7 @@ def funnel(result: ReportResult, flow: ReportResult | None = None) -> Figure:
             "x": [r["reached"] for r in rows],
             "text": text,
             "textinfo": "text",
+            "cliponaxis": False,
             "customdata": [[_num(r["amount"]), r["conversion"]] for r in rows],
             "hovertemplate": "%{y}: %{x}<br>%{text}<extra></extra>",
             "marker": {"color": BLUE},
@@ -96,6 +123,7 @@ def funnel(result: ReportResult, flow: ReportResult | None = None) -> Figure:
                 "x": [r["entered"] for r in flow.rows],
                 "text": [f"{r['entered']} · → {_pct(r['flow_conversion'])}" for r in flow.rows],
                 "textinfo": "text",
+                "cliponaxis": False,
                 "hovertemplate": "%{y}: %{x}<br>%{text}<extra></extra>",
                 "marker": {"color": VIOLET},
             }
@@ -117,7 +145,14 @@ def funnel(result: ReportResult, flow: ReportResult | None = None) -> Figure:
     return {
         "data": traces,
         "layout": layout(
-            "", updatemenus=menus, margin={"l": 110, "r": 20, "t": 50, "b": 20}, showlegend=False
+            "",
+            updatemenus=menus,
+            margin={"l": 20, "r": 110, "t": 50, "b": 20},
+            showlegend=False,
+            # plotly.js hides a funnel's axes unless asked: the stage names are the point.
+            yaxis=axis(_("Stage"), visible=True, showgrid=False, standoff=10),
+            # The counts are written on the bars.
+            xaxis={"visible": False},
         ),
     }
 
@@ -203,8 +238,8 @@ def conversion_heatmap(
         "layout": layout(
             "",
             height=max(260, 80 + 48 * len(y)),
-            yaxis={"autorange": "reversed", "automargin": True, "showgrid": False},
-            xaxis={"side": "top", "showgrid": False},
+            yaxis=axis(_("Rep"), autorange="reversed", showgrid=False),
+            xaxis=axis(_("Stage"), side="top", showgrid=False),
             margin={"l": 90, "r": 20, "t": 40, "b": 20},
             showlegend=bool(marked),
         ),
@@ -251,7 +286,12 @@ def time_in_stage(result: ReportResult, cycle: ReportResult | None = None) -> Fi
         ]
     return {
         "data": traces,
-        "layout": layout("", barmode="group", yaxis={"title": {"text": _("Days")}}),
+        "layout": layout(
+            "",
+            barmode="group",
+            xaxis=axis(_("Stage or cycle") if cycle is not None else _("Stage")),
+            yaxis=axis(_("Days"), rangemode="tozero"),
+        ),
     }
 
 
@@ -378,8 +418,8 @@ def forecast(result: ReportResult) -> Figure:
             barmode="stack",
             shapes=shapes,
             annotations=annotations,
-            xaxis={"type": "category"},
-            yaxis={"title": {"text": _("Amount")}, "rangemode": "tozero"},
+            xaxis=axis(_("Expected close"), type="category"),
+            yaxis=axis(_("Amount"), rangemode="tozero"),
         ),
     }
 
@@ -403,7 +443,10 @@ def plan(result: ReportResult) -> Figure:
         return {
             "data": traces,
             "layout": layout(
-                _("Gap per rep (deals)"), barmode="group", yaxis={"title": {"text": _("Deals")}}
+                _("Gap per rep (deals)"),
+                barmode="group",
+                xaxis=axis(_("Stage")),
+                yaxis=axis(_("Deals")),
             ),
         }
     names = [r["stage_name"] for r in rows]
@@ -420,7 +463,7 @@ def plan(result: ReportResult) -> Figure:
     ]
     return {
         "data": traces,
-        "layout": layout("", barmode="group", yaxis={"title": {"text": _("Deals")}}),
+        "layout": layout("", barmode="group", xaxis=axis(_("Stage")), yaxis=axis(_("Deals"))),
     }
 
 
@@ -469,7 +512,10 @@ def probabilities_over_time(slices: Sequence[tuple[str, ReportResult]]) -> Figur
     return {
         "data": traces,
         "layout": layout(
-            "", xaxis={"type": "category"}, yaxis={"tickformat": ".0%", "range": [0, 1]}, height=380
+            "",
+            xaxis=axis(_("Quarter"), type="category"),
+            yaxis=rate_axis(_("Win rate")),
+            height=380,
         ),
     }
 
@@ -499,7 +545,10 @@ def collection(result: ReportResult) -> Figure:
             },
         ],
         "layout": layout(
-            "", barmode="stack", xaxis={"type": "category"}, yaxis={"title": {"text": _("Amount")}}
+            "",
+            barmode="stack",
+            xaxis=axis(_("Won in") if key == "period" else _header(key), type="category"),
+            yaxis=axis(_("Amount")),
         ),
     }
 
@@ -524,7 +573,7 @@ def snapshot(result: ReportResult) -> Figure:
                 "marker": {"color": BLUE},
             },
         ],
-        "layout": layout("", barmode="group"),
+        "layout": layout("", barmode="group", xaxis=axis(_("Stage")), yaxis=axis(_("Amount"))),
     }
 
 
@@ -544,7 +593,11 @@ def win_rate(result: ReportResult) -> Figure:
                 "marker": {"color": GREEN},
             }
         ],
-        "layout": layout("", yaxis={"tickformat": ".0%", "range": [0, 1]}),
+        "layout": layout(
+            "",
+            xaxis=axis(_header(key) if key else _("Deals"), type="category"),
+            yaxis=rate_axis(_("Win rate")),
+        ),
     }
 
 
@@ -581,7 +634,7 @@ def stage_probability(result: ReportResult) -> Figure:
                 "marker": {"symbol": "line-ew-open", "size": 30, "line": {"width": 3}},
             },
         ],
-        "layout": layout("", yaxis={"tickformat": ".0%", "range": [0, 1]}),
+        "layout": layout("", xaxis=axis(_("Stage")), yaxis=rate_axis(_("Win rate"))),
     }
 
 
@@ -605,13 +658,22 @@ def discipline(result: ReportResult) -> Figure:
                 "marker": {"color": RED},
             },
         ],
-        "layout": layout("", barmode="group", yaxis={"tickformat": ".0%"}),
+        "layout": layout(
+            "",
+            barmode="group",
+            xaxis=axis(_("Rep"), type="category"),
+            yaxis=axis(_("Share of open deals"), tickformat=".0%", hoverformat=".1%"),
+        ),
     }
 
 
 def activities(result: ReportResult) -> Figure:
     rows = result.rows
-    labels = [f"{r['stage_name']} · {r['type']}" for r in rows if r["outcome"] == "advanced"]
+
+    def label(row: dict[str, Any]) -> str:
+        return f"{row['stage_name']} · {_word('type', row['type'])}"
+
+    labels = [label(r) for r in rows if r["outcome"] == "advanced"]
     return {
         "data": [
             {
@@ -624,12 +686,17 @@ def activities(result: ReportResult) -> Figure:
             {
                 "type": "bar",
                 "name": _("Per stay (lost)"),
-                "x": [f"{r['stage_name']} · {r['type']}" for r in rows if r["outcome"] == "lost"],
+                "x": [label(r) for r in rows if r["outcome"] == "lost"],
                 "y": [r["per_stay"] for r in rows if r["outcome"] == "lost"],
                 "marker": {"color": RED},
             },
         ],
-        "layout": layout("", barmode="group"),
+        "layout": layout(
+            "",
+            barmode="group",
+            xaxis=axis(_("Stage · activity type"), type="category"),
+            yaxis=axis(_("Activities per stay")),
+        ),
     }
 
 
@@ -639,12 +706,17 @@ def diagnosis(result: ReportResult) -> Figure:
         "data": [
             {
                 "type": "bar",
-                "x": list(counts),
+                "x": [_word("code", code) for code in counts],
                 "y": list(counts.values()),
                 "marker": {"color": RED},
             }
         ],
-        "layout": layout("", height=240),
+        "layout": layout(
+            "",
+            height=260,
+            xaxis=axis(_("Finding"), type="category"),
+            yaxis=axis(_("Findings"), dtick=1),
+        ),
     }
 
 

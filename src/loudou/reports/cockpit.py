@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db import connections
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -294,8 +294,10 @@ def cockpit(
     # The forecast's simulation is numpy on one core: run it beside the other panels
     # (Polars, which releases the GIL too), in a thread with its own connection.
     background = {key: None for key in keys if key in PARALLEL and len(keys) > 1}
+    language = translation.get_language()
     threads = [
-        threading.Thread(target=_in_thread, args=(build, key, background)) for key in background
+        threading.Thread(target=_in_thread, args=(build, key, background, language))
+        for key in background
     ]
     for thread in threads:
         thread.start()
@@ -312,9 +314,14 @@ def cockpit(
 PARALLEL = {"forecast"}
 
 
-def _in_thread(build: Callable[[str], Panel], key: str, out: dict[str, Any]) -> None:
+def _in_thread(
+    build: Callable[[str], Panel], key: str, out: dict[str, Any], language: str | None
+) -> None:
+    # The active language is per thread: without it, this panel's titles and chart
+    # labels were in the default language whatever the page's.
     try:
-        out[key] = build(key)
+        with translation.override(language):
+            out[key] = build(key)
     except BaseException as exc:  # handed to the request's thread, which raises it
         out[key] = exc
     finally:

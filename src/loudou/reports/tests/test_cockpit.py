@@ -42,6 +42,27 @@ def figures(html: str) -> dict[str, dict]:
     return found
 
 
+def axis_problems(figure: dict) -> list[str]:
+    """What a reader would miss on a chart: a category axis (stage names, reps, periods)
+    that is not drawn, or a drawn axis without a title. plotly.js hides a funnel's axes
+    unless the layout asks for them."""
+    problems = []
+    layout = figure["layout"]
+    funnel = any(t.get("type") == "funnel" for t in figure["data"])
+    for letter in ("x", "y"):
+        values = [v for t in figure["data"] for v in t.get(letter) or []]
+        if not values:
+            continue
+        spec = layout.get(f"{letter}axis", {})
+        categorical = any(isinstance(v, str) for v in values)
+        shown = spec.get("visible", not funnel)
+        if categorical and not shown:
+            problems.append(f"{letter}: the category labels are hidden")
+        if shown and not (spec.get("title") or {}).get("text"):
+            problems.append(f"{letter}: no title")
+    return problems
+
+
 class CockpitTests(TransactionTestCase):
     serialized_rollback = True
 
@@ -160,6 +181,25 @@ class CockpitTests(TransactionTestCase):
         other = self.client.get("/cockpit/?owner=rep2")
         self.assertEqual(figures(other.content.decode())["fig-funnel"]["data"][0]["x"][0], 0)
 
+    def test_every_chart_names_its_axes_in_the_pages_language(self):
+        self.client.force_login(self.manager)
+        for lang, stage in (("en", "Initial contact"), ("zh-CN", "初步接洽")):
+            page = self.client.get("/cockpit/?target=800000", headers={"accept-language": lang})
+            drawn = figures(page.content.decode())
+            self.assertEqual(len(drawn), 8, lang)
+            for fid, figure in drawn.items():
+                with self.subTest(lang=lang, figure=fid):
+                    self.assertEqual(axis_problems(figure), [])
+            funnel = drawn["fig-funnel"]
+            self.assertIn(stage, funnel["data"][0]["y"])
+            self.assertTrue(funnel["layout"]["yaxis"]["visible"])
+        # The forecast is drawn in a thread of its own: in the page's language too.
+        english = self.client.get("/cockpit/", headers={"accept-language": "en"})
+        forecast = figures(english.content.decode())["fig-forecast"]
+        self.assertEqual(forecast["data"][0]["name"], "Already won")
+        self.assertEqual(forecast["layout"]["yaxis"]["title"]["text"], "Amount")
+        self.assertContains(english, "<h2>Forecast</h2>", html=False)
+
     def test_query_count_is_bounded(self):
         self.client.force_login(self.manager)
         self.client.get("/cockpit/")  # warm the frames
@@ -263,6 +303,46 @@ class ReportChartTests(TransactionTestCase):
         needed = figures(page.content.decode())["fig-report"]["data"][0]["y"]
         data = report_json("plan", "--target", "3000000", "--user", "demo-admin", now=None)
         self.assertEqual(needed, [row["needed"] for row in data["rows"]])
+
+    def test_every_report_chart_names_its_axes_and_codes_in_words(self):
+        self.client.force_login(User.objects.get(username="demo-admin"))
+        queries = [
+            f"name={name}&from=2025-07-01"
+            for name in (
+                "snapshot",
+                "funnel",
+                "flow",
+                "time_in_stage",
+                "cycle",
+                "win_rate",
+                "forecast",
+                "stage_probability",
+                "diagnosis",
+                "discipline",
+                "collection",
+                "activities",
+            )
+        ]
+        queries += ["name=plan&target=3000000", "name=plan&target=3000000&by=owner"]
+        queries += ["name=win_rate&by=owner", "name=collection&by=team"]
+        drawn = {}
+        for query in queries:
+            page = self.client.get(f"/reports/?{query}", headers={"accept-language": "en"})
+            figure = figures(page.content.decode()).get("fig-report")
+            with self.subTest(query=query):
+                self.assertIsNotNone(figure)
+                self.assertEqual(axis_problems(figure), [])
+            drawn[query] = figure
+        funnel = drawn["name=funnel&from=2025-07-01"]
+        self.assertEqual(funnel["data"][0]["y"][0], "Initial contact")
+        # Codes are words, rates are percentages when hovered.
+        diagnosis = drawn["name=diagnosis&from=2025-07-01"]["data"][0]["x"]
+        words = {"Thin top", "Bottleneck", "Stuck", "Rep outlier", "Stale"}
+        self.assertTrue(diagnosis and set(diagnosis) <= words, diagnosis)
+        activities = drawn["name=activities&from=2025-07-01"]["data"][0]["x"]
+        self.assertTrue(all(label.split(" · ")[1][0].isupper() for label in activities))
+        learned = drawn["name=stage_probability&from=2025-07-01"]["layout"]["yaxis"]
+        self.assertEqual(learned["hoverformat"], ".1%")
 
 
 class PlotlyAssetTests(SimpleTestCase):
