@@ -53,7 +53,10 @@ def _keys(params: ReportParams) -> list[str]:
 
 
 def _named(params: ReportParams) -> list[str]:
-    """The group field as it appears in output rows: owner, team or source."""
+    """The group fields as they appear in output rows: owner (the username) and
+    owner_name (the display name), team or source."""
+    if params.by == "owner":
+        return ["owner", "owner_name"]
     return [params.by] if params.by else []
 
 
@@ -82,9 +85,12 @@ def _groups(
     grouped: dict[object, list[dict[str, Any]]] = {}
     for row in rows:
         grouped.setdefault(row[column], []).append(row)
-    named = [(_label(data, params, key), part) for key, part in grouped.items()]
-    for name, part in sorted(named, key=lambda kv: (kv[0] is None, kv[0] or "")):
-        yield {params.by: name}, part
+    named = [(_label(data, params, key), key, part) for key, part in grouped.items()]
+    for name, key, part in sorted(named, key=lambda kv: (kv[0] is None, kv[0] or "")):
+        if params.by == "owner":
+            yield {"owner": name, "owner_name": data.owner_label(key)}, part
+        else:
+            yield {params.by: name}, part
 
 
 def _within(column: str, start: dt.datetime, end: dt.datetime) -> pl.Expr:

@@ -77,6 +77,13 @@ def forecast(data: PipelineData, params: ReportParams) -> ReportResult:
             else pl.col(keys[0]).cast(pl.String)
         )
         table = table.with_columns(label.alias(params.by))
+        if params.by == "owner":
+            labels = {k: data.owner_label(k) for k in data.owner_names}
+            table = table.with_columns(
+                pl.col(keys[0])
+                .replace_strict(labels, default=None, return_dtype=pl.String)
+                .alias("owner_name")
+            )
     table = table.sort("period", *named, nulls_last=True)
 
     def render(r: dict[str, Any]) -> dict[str, Any]:

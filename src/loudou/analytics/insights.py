@@ -211,7 +211,10 @@ def plan(data: PipelineData, params: ReportParams) -> ReportResult:
         rows = []
         for owner in owners:
             part, summary = scope_rows(
-                {"owner": data.owner_names.get(owner, str(owner))},
+                {
+                    "owner": data.owner_names.get(owner, str(owner)),
+                    "owner_name": data.owner_label(owner),
+                },
                 target_cents * shares[owner],
                 owner,
             )
@@ -274,11 +277,12 @@ def collection(data: PipelineData, params: ReportParams) -> ReportResult:
                 {
                     "deal_id": r["id"],
                     "owner": data.owner_names.get(r["owner_id"]),
+                    "owner_name": data.owner_label(r["owner_id"]),
                     "won_on": r["won_on"],
                     **render(r["won_cents"], r["paid_cents"]),
                 }
             )
-        named = ["deal_id", "owner", "won_on"]
+        named = ["deal_id", "owner", "owner_name", "won_on"]
     else:
         label = (
             pl.format("{}-Q{}", pl.col("won_on").dt.year(), pl.col("won_on").dt.quarter())

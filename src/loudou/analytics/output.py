@@ -16,6 +16,7 @@ HEADERS: dict[str, tuple[str, str]] = {
     "deals": ("商机数", "Deals"),
     "events": ("阶段变更数", "Stage changes"),
     "owner": ("负责人", "Owner"),
+    "owner_name": ("负责人", "Owner"),
     "team": ("团队", "Team"),
     "source": ("来源", "Source"),
     "stage": ("阶段标识", "Stage key"),
@@ -256,7 +257,9 @@ class Grid:
 
 def to_grid(result: ReportResult, lang: str = "zh-hans") -> Grid:
     zh = lang.startswith("zh")
-    columns = [c for c in result.columns if c not in HIDDEN]
+    hidden = HIDDEN | ({"owner"} if "owner_name" in result.columns else set())
+    # People by their display names: the username stays in JSON and CSV.
+    columns = [c for c in result.columns if c not in hidden]
     headers = [HEADERS.get(c, (c, c))[0 if zh else 1] for c in columns]
     body = [[_cell(c, row.get(c), zh) for c in columns] for row in result.rows]
     numeric = [

@@ -166,9 +166,11 @@ def conversion_heatmap(
     stages = [(r["stage"], r["stage_name"]) for r in team.rows if r["conversion"] is not None]
     keys = [k for k, _n in stages]
     owners = sorted({r["owner"] for r in by_owner.rows}, key=lambda o: (o is None, o or ""))
+    names_of = {r["owner"]: r.get("owner_name") or r["owner"] for r in by_owner.rows}
     cell = {(r["owner"], r["stage"]): r for r in by_owner.rows}
     team_label = _("Team")
-    y = [team_label, *[o or "—" for o in owners]]
+    # Rows by username (the reports' order), labelled with display names.
+    y = [team_label, *[names_of[o] or "—" for o in owners]]
     z = [[r["conversion"] for r in team.rows if r["conversion"] is not None]]
     counts = [[r["reached"] for r in team.rows if r["conversion"] is not None]]
     for owner in owners:
@@ -223,7 +225,7 @@ def conversion_heatmap(
                 "mode": "markers",
                 "name": _("Significantly below the team"),
                 "x": [by_key[o["stage"]] for o in marked],
-                "y": [o["owner"] for o in marked],
+                "y": [names_of[o["owner"]] for o in marked],
                 "text": [o["message"] for o in marked],
                 "hovertemplate": "%{text}<extra></extra>",
                 "marker": {
@@ -430,11 +432,12 @@ def plan(result: ReportResult) -> Figure:
     rows = result.rows
     if rows and "owner" in rows[0]:
         owners = sorted({r["owner"] for r in rows if r.get("owner")})
+        names_of = {r["owner"]: r.get("owner_name") or r["owner"] for r in rows}
         stages = list(dict.fromkeys(r["stage_name"] for r in rows))
         traces = [
             {
                 "type": "bar",
-                "name": owner,
+                "name": names_of[owner],
                 "x": stages,
                 "y": [r["gap"] for r in rows if r.get("owner") == owner],
             }
@@ -526,7 +529,7 @@ def collection(result: ReportResult) -> Figure:
     key = next((k for k in ("period", "owner", "team", "source") if rows and k in rows[0]), None)
     if key is None or (rows and "deal_id" in rows[0]):
         return {}
-    x = [r[key] if r[key] is not None else "—" for r in rows]
+    x = [_group_label(r, key) for r in rows]
     return {
         "data": [
             {
@@ -580,7 +583,7 @@ def snapshot(result: ReportResult) -> Figure:
 def win_rate(result: ReportResult) -> Figure:
     rows = result.rows
     key = next((k for k in ("owner", "team", "source") if rows and k in rows[0]), None)
-    x = [(r[key] or "—") if key else _("All") for r in rows]
+    x = [_group_label(r, key) if key else _("All") for r in rows]
     return {
         "data": [
             {
@@ -640,7 +643,7 @@ def stage_probability(result: ReportResult) -> Figure:
 
 def discipline(result: ReportResult) -> Figure:
     rows = [r for r in result.rows if r["scope"] == "rep"]
-    owners = [r["owner"] for r in rows]
+    owners = [r.get("owner_name") or r["owner"] for r in rows]
     return {
         "data": [
             {
@@ -718,6 +721,12 @@ def diagnosis(result: ReportResult) -> Figure:
             yaxis=axis(_("Findings"), dtick=1),
         ),
     }
+
+
+def _group_label(row: dict[str, Any], key: str) -> str:
+    """A row's group as a reader knows it: a rep by display name, "—" for none."""
+    value = (row.get("owner_name") or row[key]) if key == "owner" else row[key]
+    return "—" if value is None else str(value)
 
 
 def _grouped(result: ReportResult) -> bool:

@@ -200,6 +200,39 @@ class CockpitTests(TransactionTestCase):
         self.assertEqual(forecast["layout"]["yaxis"]["title"]["text"], "Amount")
         self.assertContains(english, "<h2>Forecast</h2>", html=False)
 
+    def test_people_are_shown_by_display_name_and_downloads_carry_both(self):
+        self.client.force_login(self.manager)
+        reps = {u.username: str(u) for u in User.objects.filter(username__startswith="rep")}
+        self.assertNotIn("rep1", reps["rep1"])  # the demo's reps have display names
+        page = self.client.get("/cockpit/?plan_by=owner&target=800000")
+        html = page.content.decode()
+        drawn = figures(html)
+        self.assertIn(reps["rep1"], drawn["fig-conversion"]["data"][0]["y"])
+        self.assertNotIn("rep1", drawn["fig-conversion"]["data"][0]["y"])
+        self.assertIn(reps["rep1"], drawn["fig-discipline"]["data"][0]["x"])
+        self.assertIn(reps["rep1"], [t["name"] for t in drawn["fig-plan"]["data"]])
+        table = str(next(p for p in page.context["panels"] if p.key == "discipline").extra["table"])
+        self.assertIn(reps["rep1"], table)
+        self.assertNotIn(">rep1<", table)
+        findings = next(p for p in page.context["panels"] if p.key == "diagnosis").extra
+        stale = [f for f in findings["findings"] if f["code"] == "stale"]
+        self.assertTrue(stale)
+        for finding in stale:
+            self.assertIn(reps[finding["owner"]], finding["message_zh"])
+            self.assertEqual(finding["owner_name"], reps[finding["owner"]])
+        # Downloads keep the username beside the display name.
+        csv_text = self.client.get("/cockpit/discipline.csv").content.decode("utf-8-sig")
+        self.assertTrue(csv_text.startswith("scope,owner,owner_name,team"))
+        self.assertIn(f"rep1,{reps['rep1']},", csv_text)
+        book = load_workbook(io.BytesIO(self.client.get("/cockpit/conversion.xlsx").content))
+        header = [c.value for c in next(book["funnel_by_owner"].iter_rows(max_row=1))]
+        self.assertEqual(header[:2], ["owner", "owner_name"])
+        # A report page grouped by owner shows the display names only.
+        report = self.client.get("/reports/?name=win_rate&by=owner")
+        rows = report.context["grid"].rows
+        self.assertIn(reps["rep1"], [row[0] for row in rows])
+        self.assertNotIn("rep1", [cell for row in rows for cell in row])
+
     def test_query_count_is_bounded(self):
         self.client.force_login(self.manager)
         self.client.get("/cockpit/")  # warm the frames
@@ -221,7 +254,7 @@ class CockpitTests(TransactionTestCase):
         self.client.force_login(self.manager)
         User.objects.filter(username="rep1").update(username="=HYPERLINK(1)")
         csv_text = self.client.get("/cockpit/discipline.csv").content.decode("utf-8-sig")
-        self.assertTrue(csv_text.startswith("scope,owner,team"))
+        self.assertTrue(csv_text.startswith("scope,owner,owner_name,team"))
         self.assertIn("'=HYPERLINK(1)", csv_text)
         response = self.client.get("/cockpit/funnel.xlsx?from=2026-01-01&to=2026-07-01")
         self.assertEqual(response.status_code, 200)
