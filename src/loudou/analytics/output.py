@@ -123,16 +123,17 @@ RATES = {
     "share_with",
 }
 OUTCOMES = {"won": ("赢单", "Won"), "lost": ("输单", "Lost"), "advanced": ("推进", "Advanced")}
+# Codes as a reader says them (a table cell, a chart's category).
 WORDS = {
-    "high": ("高", "high"),
-    "medium": ("中", "medium"),
-    "low": ("低", "low"),
-    "rep": ("个人", "rep"),
-    "team": ("团队", "team"),
-    "historical": ("历史", "historical"),
-    "configured": ("配置", "configured"),
-    "quota": ("按配额", "quotas"),
-    "even": ("平均分配", "even split"),
+    "high": ("高", "High"),
+    "medium": ("中", "Medium"),
+    "low": ("低", "Low"),
+    "rep": ("个人", "Rep"),
+    "team": ("团队", "Team"),
+    "historical": ("历史", "Historical"),
+    "configured": ("配置", "Configured"),
+    "quota": ("按配额", "Quotas"),
+    "even": ("平均分配", "Even split"),
     **{code: HEADERS[code] for code in ("thin_top", "bottleneck", "stuck", "rep_outlier", "stale")},
 }
 # Machine fields a table leaves to JSON and CSV (the table shows names and messages).
@@ -221,7 +222,7 @@ def _cell(column: str, value: Any, zh: bool) -> str:
     if column == "type" and value in ACTIVITY_TYPES:
         return ACTIVITY_TYPES[value][0 if zh else 1]
     if isinstance(value, bool):
-        return ("是" if value else "否") if zh else ("yes" if value else "no")
+        return ("是" if value else "否") if zh else ("Yes" if value else "No")
     if isinstance(value, Decimal):
         return f"{value:,.2f}"
     if isinstance(value, float):

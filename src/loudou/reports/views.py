@@ -1,6 +1,7 @@
 """The reports page: pick a report and its options, read it as a table, download it."""
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -21,7 +22,7 @@ from loudou.core.errors import ServiceError
 from loudou.core.views import require_post
 from loudou.people.access import Scope
 from loudou.people.models import Team, User
-from loudou.pipelines.models import Pipeline, ProbabilityAdoption
+from loudou.pipelines.models import Pipeline, ProbabilityAdoption, Stage
 from loudou.pipelines.services import (
     adopt_learned_probabilities,
     pipeline_by_key,
@@ -125,12 +126,24 @@ def report_page(request: HttpRequest) -> HttpResponse:
 
 
 def _adoptions(request: HttpRequest, name: str) -> list[ProbabilityAdoption] | None:
-    """For an admin on the learned-rates page: the recent adoptions (None: no panel)."""
+    """For an admin on the learned-rates page: the recent adoptions (None: no panel), each
+    with ``stage_changes``: (stage name, old, new probability) to show as percentages."""
     if name != "stage_probability" or not request.user.is_loudou_admin:
         return None
-    return list(
+    adoptions = list(
         ProbabilityAdoption.objects.select_related("pipeline", "adopted_by", "reverted_by")[:5]
     )
+    stages = Stage.objects.in_bulk({c["stage_id"] for a in adoptions for c in a.changes})
+    for adoption in adoptions:
+        adoption.stage_changes = [
+            (
+                stages[c["stage_id"]].name if c["stage_id"] in stages else c["key"],
+                Decimal(c["old"]),
+                Decimal(c["new"]),
+            )
+            for c in adoption.changes
+        ]
+    return adoptions
 
 
 @login_required

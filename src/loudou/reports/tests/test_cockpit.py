@@ -11,12 +11,14 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import SimpleTestCase, TransactionTestCase
 from django.test.utils import CaptureQueriesContext
+from django.utils.html import escape
 from openpyxl import load_workbook
 
 from loudou.analytics.output import to_data
 from loudou.core.demo import seed_demo
 from loudou.core.tests.test_csp import InlineCode
 from loudou.people.models import User
+from loudou.pipelines.models import ProbabilityAdoption, Stage
 from loudou.reports import loader
 from loudou.reports.cockpit import PANELS, cockpit, quarter_slices
 from loudou.reports.plotly_assets import plotly_css
@@ -376,6 +378,29 @@ class ReportChartTests(TransactionTestCase):
         self.assertTrue(all(label.split(" · ")[1][0].isupper() for label in activities))
         learned = drawn["name=stage_probability&from=2025-07-01"]["layout"]["yaxis"]
         self.assertEqual(learned["hoverformat"], ".1%")
+
+    def test_severities_and_probabilities_read_as_words_and_percentages(self):
+        admin = User.objects.get(username="demo-admin")
+        self.client.force_login(admin)
+        for lang, words in (("en", {"High", "Medium", "Low"}), ("zh-CN", {"高", "中", "低"})):
+            page = self.client.get("/reports/?name=diagnosis", headers={"accept-language": lang})
+            grid = page.context["grid"]
+            column = grid.headers.index("Severity" if lang == "en" else "严重程度")
+            severities = {row[column] for row in grid.rows}
+            self.assertTrue(severities and severities <= words, severities)
+        stage = Stage.objects.get(pipeline__is_default=True, key="proposal")
+        ProbabilityAdoption.objects.create(
+            pipeline=stage.pipeline,
+            adopted_by=admin,
+            adopted_at=NOW,
+            window_days=365,
+            changes=[{"stage_id": stage.pk, "key": "proposal", "old": "0.2500", "new": "0.3125"}],
+        )
+        page = self.client.get(
+            "/reports/?name=stage_probability", headers={"accept-language": "en"}
+        )
+        self.assertContains(page, f"{escape(stage.name_en)} 25% → 31%")
+        self.assertNotContains(page, "0.2500")
 
 
 class PlotlyAssetTests(SimpleTestCase):
