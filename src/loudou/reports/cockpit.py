@@ -24,7 +24,7 @@ from loudou.people.models import User
 
 from . import charts
 from .loader import frames_for
-from .services import run_report, visibility_for
+from .services import finding_deals, run_report, visibility_for
 
 TREND_QUARTERS = 4
 MAX_FINDINGS = 30
@@ -223,13 +223,18 @@ def _collection(run: CockpitRun) -> Panel:
 
 def _diagnosis(run: CockpitRun) -> Panel:
     result = run.run("diagnosis")
+    # The most severe first (the report's order); the rest are on the report page.
+    shown = result.rows[:MAX_FINDINGS]
+    deals = finding_deals(user=run.user, findings=shown)
     return Panel(
         "diagnosis",
         _("Diagnosis"),
         {},
         [("diagnosis", result)],
-        # The most severe first (the report's order); the rest are on the report page.
-        {"findings": result.rows[:MAX_FINDINGS], "more": max(0, len(result.rows) - MAX_FINDINGS)},
+        {
+            "findings": list(zip(shown, deals, strict=True)),
+            "more": max(0, len(result.rows) - MAX_FINDINGS),
+        },
     )
 
 
@@ -280,6 +285,10 @@ def cockpit(
     )
     # Options every report refuses (a period ending before it starts) are refused once.
     ReportParams(now=run.now, **run.options)
+    # The user's scope, here and now: it is cached on the user object, and computed first
+    # by the forecast's thread it would be read on that thread's connection or this one,
+    # whichever came first (a page's query count then varied by one).
+    visibility_for(user)
     keys = panels or list(PANELS)
     lang = str(options.get("lang") or "zh-hans")
 

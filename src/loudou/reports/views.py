@@ -32,7 +32,7 @@ from loudou.pipelines.services import (
 from . import charts
 from .cockpit import PANELS, cockpit
 from .options import BY_NAME, OPTIONS, parse_options
-from .services import run_report
+from .services import finding_deals, run_report
 
 TITLES = {
     "snapshot": gettext_lazy("Pipeline now (snapshot)"),
@@ -84,11 +84,18 @@ def report_page(request: HttpRequest) -> HttpResponse:
         groupings[BY_DEAL] = gettext_lazy("Deal")
     grid = result = None
     figure: dict[str, Any] = {}
+    cells: list[list[tuple[Any, bool]]] = []
+    header_cells: list[tuple[str, bool]] = []
     status = 200
     try:
         result = run_report(name=name, user=request.user, **_options(request, name))
         grid = to_grid(result, get_language())
         figure = charts.report_figure(name, result)
+        # (text, numeric) per cell, so that numbers are right-aligned
+        cells = [list(zip(r, grid.numeric, strict=True)) for r in grid.rows]
+        header_cells = list(zip(grid.headers, grid.numeric, strict=True))
+        if name == "diagnosis":
+            _add_deal_links(request, result.rows, header_cells, cells)
     except ParamError as exc:
         messages.error(request, exc.message(get_language()))
         status = 400  # the form again, saying which option and why
@@ -115,14 +122,29 @@ def report_page(request: HttpRequest) -> HttpResponse:
             "adoptions": _adoptions(request, name),
             "grid": grid,
             "figure": figure,
-            # (text, numeric) per cell, so that numbers are right-aligned
-            "cells": [list(zip(r, grid.numeric, strict=True)) for r in grid.rows] if grid else [],
-            "header_cells": list(zip(grid.headers, grid.numeric, strict=True)) if grid else [],
+            "cells": cells,
+            "header_cells": header_cells,
             "params": result.params if result else {},
             "query": request.GET.urlencode(),
         },
         status=status,
     )
+
+
+def _add_deal_links(
+    request: HttpRequest,
+    findings: list[dict[str, Any]],
+    header_cells: list[tuple[str, bool]],
+    cells: list[list[tuple[Any, bool]]],
+) -> None:
+    """A column of the deals each finding names, as links to their pages (by name; only
+    the deals the user may see)."""
+    header_cells.append((_("Deals"), False))
+    for row, deals in zip(cells, finding_deals(user=request.user, findings=findings), strict=True):
+        links = format_html_join(
+            " · ", '<a href="{}">{}</a>', ((reverse("deal_detail", args=[i]), n) for i, n in deals)
+        )
+        row.append((links or "—", False))
 
 
 def _adoptions(request: HttpRequest, name: str) -> list[ProbabilityAdoption] | None:

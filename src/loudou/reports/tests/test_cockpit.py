@@ -17,11 +17,13 @@ from openpyxl import load_workbook
 from loudou.analytics.output import to_data
 from loudou.core.demo import seed_demo
 from loudou.core.tests.test_csp import InlineCode
+from loudou.deals.models import Deal
 from loudou.people.models import User
 from loudou.pipelines.models import ProbabilityAdoption, Stage
 from loudou.reports import loader
 from loudou.reports.cockpit import PANELS, cockpit, quarter_slices
 from loudou.reports.plotly_assets import plotly_css
+from loudou.reports.services import finding_deals
 
 NOW = dt.datetime.fromisoformat("2026-06-30T12:00:00+08:00")
 
@@ -217,7 +219,7 @@ class CockpitTests(TransactionTestCase):
         self.assertIn(reps["rep1"], table)
         self.assertNotIn(">rep1<", table)
         findings = next(p for p in page.context["panels"] if p.key == "diagnosis").extra
-        stale = [f for f in findings["findings"] if f["code"] == "stale"]
+        stale = [f for f, _deals in findings["findings"] if f["code"] == "stale"]
         self.assertTrue(stale)
         for finding in stale:
             self.assertIn(reps[finding["owner"]], finding["message_zh"])
@@ -234,6 +236,29 @@ class CockpitTests(TransactionTestCase):
         rows = report.context["grid"].rows
         self.assertIn(reps["rep1"], [row[0] for row in rows])
         self.assertNotIn("rep1", [cell for row in rows for cell in row])
+
+    def test_findings_name_their_deals_with_links_to_those_the_user_may_see(self):
+        self.client.force_login(self.manager)
+        page = self.client.get("/cockpit/", headers={"accept-language": "en"})
+        panel = next(p for p in page.context["panels"] if p.key == "diagnosis")
+        named = [(f, deals) for f, deals in panel.extra["findings"] if deals]
+        self.assertTrue(named, "the demo has stuck deals")
+        for finding, deals in named:
+            self.assertEqual([i for i, _n in deals], finding["numbers"]["deal_ids"])
+            for deal_id, name in deals:
+                self.assertEqual(Deal.objects.get(pk=deal_id).name, name)
+                self.assertContains(page, f'<a href="/deals/{deal_id}/">{escape(name)}</a>')
+        self.assertNotContains(page, f">#{deals[0][0]}<")
+        report = self.client.get("/reports/?name=diagnosis", headers={"accept-language": "en"})
+        self.assertIn("Deals", [h for h, _n in report.context["header_cells"]])
+        self.assertContains(report, f'<a href="/deals/{deals[0][0]}/">{escape(deals[0][1])}</a>')
+        # Only the deals the user may see: a rep gets no name of a colleague's deal.
+        theirs = Deal.objects.exclude(owner=self.rep).first()
+        mine = Deal.objects.filter(owner=self.rep).first()
+        findings = [{"numbers": {"deal_ids": [theirs.pk, mine.pk]}}, {"numbers": {}}]
+        self.assertEqual(
+            finding_deals(user=self.rep, findings=findings), [[(mine.pk, mine.name)], []]
+        )
 
     def test_query_count_is_bounded(self):
         self.client.force_login(self.manager)
