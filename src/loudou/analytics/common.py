@@ -46,8 +46,9 @@ def _keys(params: ReportParams) -> list[str]:
     """The column rows are grouped by (ids for owner and team; names come at the end)."""
     if params.by and params.by not in GROUP_COLUMNS:  # "deal": collection's own grouping
         raise ParamError(
-            f"by: {params.by} is for the collection report only",
-            f"by：{params.by} 只适用于回款报表（collection）",
+            f"{params.by} is for the collection report only",
+            f"{params.by} 只适用于回款报表（collection）",
+            option="by",
         )
     return [GROUP_COLUMNS[params.by]] if params.by else []
 
@@ -158,7 +159,7 @@ def _days(expr: pl.Expr) -> pl.Expr:
 
 def _no_grouping(params: ReportParams, report: str) -> None:
     if params.by is not None:
-        raise ParamError(f"{report}: --by does not apply", f"{report}：不支持 --by 分组")
+        raise ParamError(f"does not apply to {report}", f"不适用于 {report}", option="by")
 
 
 def _round(value: float | None, places: int = 4) -> float | None:

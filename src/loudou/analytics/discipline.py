@@ -60,8 +60,9 @@ def discipline(data: PipelineData, params: ReportParams) -> ReportResult:
     field = params.sort or "owner"
     if field not in DISCIPLINE_SORTS:
         raise ParamError(
-            f"sort: one of {', '.join(DISCIPLINE_SORTS)}",
-            f"sort：只能是 {'、'.join(DISCIPLINE_SORTS)} 之一",
+            f"one of {', '.join(DISCIPLINE_SORTS)}",
+            f"只能是 {'、'.join(DISCIPLINE_SORTS)} 之一",
+            option="sort",
         )
     date_from, date_to, start, end = _period_instants(params)
     deals = visible_deals(data, params)

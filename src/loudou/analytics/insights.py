@@ -133,7 +133,11 @@ def plan(data: PipelineData, params: ReportParams) -> ReportResult:
     """How many opportunities each stage needs to reach ``target`` in the period
     (METRICS.md, *Planning*); with ``--by owner``, per rep from their share."""
     if params.by not in (None, "owner"):
-        raise ParamError("plan: --by owner only", "plan：只支持 --by owner")
+        raise ParamError(
+            "the plan is grouped by owner only",
+            "目标规划只支持按负责人分组",
+            option="by",
+        )
     target = require_target(params, "plan")
     date_from, date_to = _forecast_period(params)
     start, end = params.instant(date_from), params.instant(date_to)

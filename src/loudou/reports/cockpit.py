@@ -24,6 +24,7 @@ from loudou.people.models import User
 
 from . import charts
 from .loader import frames_for
+from .options import web_message
 from .services import finding_deals, run_report, visibility_for
 
 TREND_QUARTERS = 4
@@ -298,7 +299,7 @@ def cockpit(
         except ParamError as exc:
             # One panel's report refusing the options (the plan without a target) leaves
             # the others standing; the panel says why.
-            return Panel(key, str(PANEL_TITLES[key]), {}, [], {"error": exc.message(lang)})
+            return Panel(key, str(PANEL_TITLES[key]), {}, [], {"error": web_message(exc, lang)})
 
     # The forecast's simulation is numpy on one core: run it beside the other panels
     # (Polars, which releases the GIL too), in a thread with its own connection.

@@ -176,14 +176,21 @@ class CockpitTests(TransactionTestCase):
         page = self.client.get("/cockpit/", headers={"accept-language": "zh-CN"})
         self.assertEqual(page.status_code, 200)
         self.assertContains(page, "驾驶舱")
-        self.assertEqual(page.context["owners"], [])
-        self.assertEqual(page.context["teams"], [])
+        drawn_fields = [f.name for f in page.context["fields"]]
+        self.assertNotIn("owner", drawn_fields)  # nobody else to pick
+        self.assertNotIn("team", drawn_fields)
+        self.assertNotContains(page, 'name="owner"')
         drawn = figures(page.content.decode())["fig-funnel"]["data"][0]["x"]
         mine = report_json("funnel", "--user", "rep1", now=None)
         self.assertEqual(drawn, [r["reached"] for r in mine["rows"]])
-        # A rep asking for another rep's deals gets nothing of theirs.
-        other = self.client.get("/cockpit/?owner=rep2")
-        self.assertEqual(figures(other.content.decode())["fig-funnel"]["data"][0]["x"][0], 0)
+        # A rep asking for another rep's deals is refused, and sees nothing of theirs.
+        other = self.client.get("/cockpit/?owner=rep2", headers={"accept-language": "en"})
+        self.assertEqual(other.status_code, 400)
+        self.assertEqual(figures(other.content.decode()), {})
+        self.assertEqual(
+            [str(m) for m in other.context["messages"]], ["Owner: choose one from the list"]
+        )
+        self.assertEqual(self.client.get("/cockpit/?owner=rep1").status_code, 200)
 
     def test_every_chart_names_its_axes_in_the_pages_language(self):
         self.client.force_login(self.manager)
@@ -299,10 +306,28 @@ class CockpitTests(TransactionTestCase):
 
     def test_bad_options_are_a_message_not_a_500(self):
         self.client.force_login(self.manager)
-        page = self.client.get("/cockpit/?from=2026-07-01&to=2026-01-01")
+        page = self.client.get(
+            "/cockpit/?from=2026-07-01&to=2026-01-01", headers={"accept-language": "en"}
+        )
         self.assertEqual(page.status_code, 400)
-        self.assertTrue(list(page.context["messages"]))
+        self.assertEqual(
+            [str(m) for m in page.context["messages"]],
+            ["To (exclusive): must be after the start date"],
+        )
         self.assertEqual(self.client.get("/cockpit/?from=2026-13-01").status_code, 400)
+        # A panel refusing the options says so by the field's label, in the page's words.
+        for lang, words in (
+            ("en", "Target amount: enter the revenue target for the period"),
+            ("zh-CN", "目标金额：请填写本期间的收入目标"),
+        ):
+            page = self.client.get("/cockpit/", headers={"accept-language": lang})
+            plan = next(p for p in page.context["panels"] if p.key == "plan")
+            self.assertEqual(plan.extra["error"], words)
+            self.assertNotContains(page, "--target")
+        download = self.client.get("/cockpit/plan.csv", headers={"accept-language": "en"})
+        self.assertEqual(
+            download.content.decode(), "Target amount: enter the revenue target for the period"
+        )
 
     def test_needs_a_login(self):
         self.assertEqual(self.client.get("/cockpit/").status_code, 302)
