@@ -557,8 +557,8 @@ def collection(result: ReportResult) -> Figure:
 
 
 def snapshot(result: ReportResult) -> Figure:
-    names = [r["stage_name"] for r in result.rows if "owner" not in r]
-    rows = [r for r in result.rows if "owner" not in r]
+    rows = result.rows
+    names = [r["stage_name"] for r in rows]
     return {
         "data": [
             {
@@ -736,7 +736,7 @@ def _grouped(result: ReportResult) -> bool:
 # The chart above each report's table on /reports/ (grouped results skip those whose
 # chart would mix the groups).
 REPORT_FIGURES: dict[str, Callable[[ReportResult], Figure]] = {
-    "snapshot": snapshot,
+    "snapshot": lambda r: {} if _grouped(r) else snapshot(r),
     "funnel": lambda r: {} if _grouped(r) else funnel(r),
     "flow": lambda r: (
         {}
@@ -762,7 +762,7 @@ REPORT_FIGURES: dict[str, Callable[[ReportResult], Figure]] = {
     "cycle": lambda r: {} if _grouped(r) else _cycle_only(r),
     "win_rate": win_rate,
     "forecast": lambda r: {} if _grouped(r) else forecast(r),
-    "stage_probability": stage_probability,
+    "stage_probability": lambda r: {} if _grouped(r) else stage_probability(r),
     "plan": plan,
     "diagnosis": diagnosis,
     "discipline": discipline,

@@ -410,6 +410,11 @@ class ReportChartTests(TransactionTestCase):
         ]
         queries += ["name=plan&target=3000000", "name=plan&target=3000000&by=owner"]
         queries += ["name=win_rate&by=owner", "name=collection&by=team"]
+        # A chart of stages per group would pile the groups' bars on the same stage names:
+        # those reports show their table only.
+        for grouped in ("name=snapshot&by=team", "name=stage_probability&by=owner"):
+            page = self.client.get(f"/reports/?{grouped}", headers={"accept-language": "en"})
+            self.assertNotIn("fig-report", figures(page.content.decode()), grouped)
         drawn = {}
         for query in queries:
             page = self.client.get(f"/reports/?{query}", headers={"accept-language": "en"})
