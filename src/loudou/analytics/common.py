@@ -46,14 +46,18 @@ def _keys(params: ReportParams) -> list[str]:
     """The column rows are grouped by (ids for owner and team; names come at the end)."""
     if params.by and params.by not in GROUP_COLUMNS:  # "deal": collection's own grouping
         raise ParamError(
-            f"by: {params.by} is for the collection report only",
-            f"by：{params.by} 只适用于回款报表（collection）",
+            f"{params.by} is for the collection report only",
+            f"{params.by} 只适用于回款报表（collection）",
+            option="by",
         )
     return [GROUP_COLUMNS[params.by]] if params.by else []
 
 
 def _named(params: ReportParams) -> list[str]:
-    """The group field as it appears in output rows: owner, team or source."""
+    """The group fields as they appear in output rows: owner (the username) and
+    owner_name (the display name), team or source."""
+    if params.by == "owner":
+        return ["owner", "owner_name"]
     return [params.by] if params.by else []
 
 
@@ -82,9 +86,12 @@ def _groups(
     grouped: dict[object, list[dict[str, Any]]] = {}
     for row in rows:
         grouped.setdefault(row[column], []).append(row)
-    named = [(_label(data, params, key), part) for key, part in grouped.items()]
-    for name, part in sorted(named, key=lambda kv: (kv[0] is None, kv[0] or "")):
-        yield {params.by: name}, part
+    named = [(_label(data, params, key), key, part) for key, part in grouped.items()]
+    for name, key, part in sorted(named, key=lambda kv: (kv[0] is None, kv[0] or "")):
+        if params.by == "owner":
+            yield {"owner": name, "owner_name": data.owner_label(key)}, part
+        else:
+            yield {params.by: name}, part
 
 
 def _within(column: str, start: dt.datetime, end: dt.datetime) -> pl.Expr:
@@ -152,7 +159,7 @@ def _days(expr: pl.Expr) -> pl.Expr:
 
 def _no_grouping(params: ReportParams, report: str) -> None:
     if params.by is not None:
-        raise ParamError(f"{report}: --by does not apply", f"{report}：不支持 --by 分组")
+        raise ParamError(f"does not apply to {report}", f"不适用于 {report}", option="by")
 
 
 def _round(value: float | None, places: int = 4) -> float | None:

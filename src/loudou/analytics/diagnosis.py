@@ -63,6 +63,7 @@ def _finding(
     params: ReportParams,
     stage: Any = None,
     owner: str | None = None,
+    owner_name: str | None = None,
 ) -> dict[str, Any]:
     return {
         "code": code,
@@ -70,6 +71,7 @@ def _finding(
         "stage": stage.key if stage else None,
         "stage_name": stage.name(params.lang) if stage else None,
         "owner": owner,
+        "owner_name": owner_name,
         "message": zh if params.lang.startswith("zh") else en,
         "message_zh": zh,
         "message_en": en,
@@ -230,16 +232,17 @@ def diagnosis(data: PipelineData, params: ReportParams) -> ReportResult:
         if test is None or not (test[0] < 0 and test[1] < SIGNIFICANCE):
             continue
         owner = data.owner_names.get(r["owner_id"], str(r["owner_id"]))
+        name = data.owner_label(r["owner_id"])
         mine, theirs = r["passed"] / r["decided"], rest_x / rest_n
         pair_zh, pair_en = _stage_pair(data, r["k"])
         findings.append(
             _finding(
                 "rep_outlier",
                 "medium",
-                f"{owner} 的 {pair_zh} 转化率 {_pct(mine)}（n={r['decided']}），"
+                f"{name} 的 {pair_zh} 转化率 {_pct(mine)}（n={r['decided']}），"
                 "明显低于团队其他人的 "
                 f"{_pct(theirs)}（n={rest_n}）：适合一对一辅导",
-                f"{owner}'s {pair_en} conversion is {_pct(mine)} (n={r['decided']}), clearly "
+                f"{name}'s {pair_en} conversion is {_pct(mine)} (n={r['decided']}), clearly "
                 f"below the rest of the team's {_pct(theirs)} (n={rest_n}): worth a coaching "
                 "session",
                 {
@@ -254,6 +257,7 @@ def diagnosis(data: PipelineData, params: ReportParams) -> ReportResult:
                 params,
                 stage=data.stage_by_index(r["k"]),
                 owner=owner,
+                owner_name=name,
             )
         )
 
@@ -270,19 +274,21 @@ def diagnosis(data: PipelineData, params: ReportParams) -> ReportResult:
     )
     for owner_id, open_count, stale_count in stale.select("owner_id", "open", "stale").iter_rows():
         owner = data.owner_names.get(owner_id, str(owner_id))
+        name = data.owner_label(owner_id)
         share = stale_count / open_count
         findings.append(
             _finding(
                 "stale",
                 "high" if share >= 0.5 else "medium" if share >= 0.2 else "low",
-                f"{owner} 有 {stale_count} 个商机跟进不及时"
+                f"{name} 有 {stale_count} 个商机跟进不及时"
                 f"（共 {open_count} 个进行中，{_pct(share)}）："
                 "请更新进展或记录活动",
-                f"{owner} has {_deals_en(stale_count)} nobody has touched for too long "
+                f"{name} has {_deals_en(stale_count)} nobody has touched for too long "
                 f"({_pct(share)} of {open_count} open): update them or log the activity",
                 {"stale": stale_count, "open": open_count, "share": round(share, 4)},
                 params,
                 owner=owner,
+                owner_name=name,
             )
         )
 
@@ -298,6 +304,7 @@ def diagnosis(data: PipelineData, params: ReportParams) -> ReportResult:
         "stage",
         "stage_name",
         "owner",
+        "owner_name",
         "message",
         "message_zh",
         "message_en",

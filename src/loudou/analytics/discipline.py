@@ -60,8 +60,9 @@ def discipline(data: PipelineData, params: ReportParams) -> ReportResult:
     field = params.sort or "owner"
     if field not in DISCIPLINE_SORTS:
         raise ParamError(
-            f"sort: one of {', '.join(DISCIPLINE_SORTS)}",
-            f"sort：只能是 {'、'.join(DISCIPLINE_SORTS)} 之一",
+            f"one of {', '.join(DISCIPLINE_SORTS)}",
+            f"只能是 {'、'.join(DISCIPLINE_SORTS)} 之一",
+            option="sort",
         )
     date_from, date_to, start, end = _period_instants(params)
     deals = visible_deals(data, params)
@@ -121,6 +122,7 @@ def discipline(data: PipelineData, params: ReportParams) -> ReportResult:
         {
             "scope": "rep",
             "owner": data.owner_names.get(r["owner_id"], str(r["owner_id"])),
+            "owner_name": data.owner_label(r["owner_id"]),
             "team": data.team_names.get(data.user_teams.get(r["owner_id"])),
             **render(r),
         }
@@ -138,7 +140,13 @@ def discipline(data: PipelineData, params: ReportParams) -> ReportResult:
     teams = per_deal.filter(pl.col("team_id").is_not_null()).group_by("team_id").agg(metrics)
     team_rows = sorted(
         (
-            {"scope": "team", "owner": None, "team": data.team_names.get(r["team_id"]), **render(r)}
+            {
+                "scope": "team",
+                "owner": None,
+                "owner_name": None,
+                "team": data.team_names.get(r["team_id"]),
+                **render(r),
+            }
             for r in teams.iter_rows(named=True)
         ),
         key=lambda row: row["team"] or "",
@@ -147,6 +155,7 @@ def discipline(data: PipelineData, params: ReportParams) -> ReportResult:
     columns = [
         "scope",
         "owner",
+        "owner_name",
         "team",
         *DISCIPLINE_FIELDS,
     ]

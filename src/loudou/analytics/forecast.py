@@ -29,7 +29,7 @@ def forecast(data: PipelineData, params: ReportParams) -> ReportResult:
         date_from = _quarter_start(params.today())
         date_to = _add_months(date_from, 3)
     if (date_to - date_from).days > 366 * 5:
-        raise ParamError("from/to: a forecast covers at most five years", "预测期间最长五年")
+        raise ParamError("a forecast covers at most five years", "预测期间最长五年", option="to")
     keys, named = _keys(params), _named(params)
     chosen = probabilities_for(data, params, "configured")
     stage_category = {s.id: s.forecast_category for s in data.stages}
@@ -77,6 +77,13 @@ def forecast(data: PipelineData, params: ReportParams) -> ReportResult:
             else pl.col(keys[0]).cast(pl.String)
         )
         table = table.with_columns(label.alias(params.by))
+        if params.by == "owner":
+            labels = {k: data.owner_label(k) for k in data.owner_names}
+            table = table.with_columns(
+                pl.col(keys[0])
+                .replace_strict(labels, default=None, return_dtype=pl.String)
+                .alias("owner_name")
+            )
     table = table.sort("period", *named, nulls_last=True)
 
     def render(r: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ Input frame schemas (times are ``Datetime("us", "UTC")``, money is integer cents
   exit criteria), imported (written by a spreadsheet import: history from another system)
 - stages: id, pipeline_id, key, kind ("open"|"won"|"lost"), position, probability
   (decimal string), forecast_category, rot_days, name_zh, name_en
-- users: id, username, team_id
+- users: id, username, team_id, name (the display name; null: the username)
 - teams: id, name
 - payments: id, deal_id, amount_cents, paid_on (Date)
 - activities: id, deal_id, type, at
@@ -72,7 +72,7 @@ STAGES_SCHEMA = {
     "name_zh": pl.String,
     "name_en": pl.String,
 }
-USERS_SCHEMA = {"id": pl.Int64, "username": pl.String, "team_id": pl.Int64}
+USERS_SCHEMA = {"id": pl.Int64, "username": pl.String, "team_id": pl.Int64, "name": pl.String}
 TEAMS_SCHEMA = {"id": pl.Int64, "name": pl.String}
 PAYMENTS_SCHEMA = {
     "id": pl.Int64,
@@ -176,12 +176,21 @@ class PipelineData:
     events: pl.DataFrame
     stays: pl.DataFrame
     latest_event_at: dt.datetime | None
+    # Users by id: their usernames (what the owner filter and the outputs' ``owner``
+    # hold) and their display names (``owner_name``, and the messages' words).
     owner_names: dict[int, str]
     team_names: dict[int, str]
     payments: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PAYMENTS_SCHEMA))
     activities: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=ACTIVITIES_SCHEMA))
     quotas: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=QUOTAS_SCHEMA))
     user_teams: dict[int, int | None] = field(default_factory=dict)
+    owner_labels: dict[int, str] = field(default_factory=dict)
+
+    def owner_label(self, owner_id: int | None) -> str | None:
+        """The display name of user ``owner_id`` (their username when they have none)."""
+        if owner_id is None:
+            return None
+        return self.owner_labels.get(owner_id) or self.owner_names.get(owner_id, str(owner_id))
 
     @functools.cached_property
     def open_stages(self) -> list[Stage]:
@@ -381,4 +390,5 @@ def derive(frames: Frames, pipeline_id: int) -> PipelineData:
         ).select("deal_id", pl.col("type").cast(pl.Categorical), "at"),
         quotas=frames.quotas.drop("id"),
         user_teams=dict(frames.users.select("id", "team_id").iter_rows()),
+        owner_labels=dict(frames.users.select("id", pl.coalesce("name", "username")).iter_rows()),
     )

@@ -91,8 +91,9 @@ def probabilities_for(data: PipelineData, params: ReportParams, default: str) ->
 def require_target(params: ReportParams, report: str) -> Decimal:
     if params.target is None:
         raise ParamError(
-            "A revenue target for the period is needed: fill in Target (on the command "
-            "line: --target AMOUNT).",
-            "需要本期间的收入目标：请填写“目标”（命令行：--target 金额）。",
+            f"the {report} needs the revenue target for the period",
+            "请填写本期间的收入目标",
+            option="target",
+            form=("enter the revenue target for the period", "请填写本期间的收入目标"),
         )
     return params.target

@@ -133,7 +133,11 @@ def plan(data: PipelineData, params: ReportParams) -> ReportResult:
     """How many opportunities each stage needs to reach ``target`` in the period
     (METRICS.md, *Planning*); with ``--by owner``, per rep from their share."""
     if params.by not in (None, "owner"):
-        raise ParamError("plan: --by owner only", "plan：只支持 --by owner")
+        raise ParamError(
+            "the plan is grouped by owner only",
+            "目标规划只支持按负责人分组",
+            option="by",
+        )
     target = require_target(params, "plan")
     date_from, date_to = _forecast_period(params)
     start, end = params.instant(date_from), params.instant(date_to)
@@ -211,7 +215,10 @@ def plan(data: PipelineData, params: ReportParams) -> ReportResult:
         rows = []
         for owner in owners:
             part, summary = scope_rows(
-                {"owner": data.owner_names.get(owner, str(owner))},
+                {
+                    "owner": data.owner_names.get(owner, str(owner)),
+                    "owner_name": data.owner_label(owner),
+                },
                 target_cents * shares[owner],
                 owner,
             )
@@ -274,11 +281,12 @@ def collection(data: PipelineData, params: ReportParams) -> ReportResult:
                 {
                     "deal_id": r["id"],
                     "owner": data.owner_names.get(r["owner_id"]),
+                    "owner_name": data.owner_label(r["owner_id"]),
                     "won_on": r["won_on"],
                     **render(r["won_cents"], r["paid_cents"]),
                 }
             )
-        named = ["deal_id", "owner", "won_on"]
+        named = ["deal_id", "owner", "owner_name", "won_on"]
     else:
         label = (
             pl.format("{}-Q{}", pl.col("won_on").dt.year(), pl.col("won_on").dt.quarter())

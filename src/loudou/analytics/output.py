@@ -16,6 +16,7 @@ HEADERS: dict[str, tuple[str, str]] = {
     "deals": ("商机数", "Deals"),
     "events": ("阶段变更数", "Stage changes"),
     "owner": ("负责人", "Owner"),
+    "owner_name": ("负责人", "Owner"),
     "team": ("团队", "Team"),
     "source": ("来源", "Source"),
     "stage": ("阶段标识", "Stage key"),
@@ -122,16 +123,17 @@ RATES = {
     "share_with",
 }
 OUTCOMES = {"won": ("赢单", "Won"), "lost": ("输单", "Lost"), "advanced": ("推进", "Advanced")}
+# Codes as a reader says them (a table cell, a chart's category).
 WORDS = {
-    "high": ("高", "high"),
-    "medium": ("中", "medium"),
-    "low": ("低", "low"),
-    "rep": ("个人", "rep"),
-    "team": ("团队", "team"),
-    "historical": ("历史", "historical"),
-    "configured": ("配置", "configured"),
-    "quota": ("按配额", "quotas"),
-    "even": ("平均分配", "even split"),
+    "high": ("高", "High"),
+    "medium": ("中", "Medium"),
+    "low": ("低", "Low"),
+    "rep": ("个人", "Rep"),
+    "team": ("团队", "Team"),
+    "historical": ("历史", "Historical"),
+    "configured": ("配置", "Configured"),
+    "quota": ("按配额", "Quotas"),
+    "even": ("平均分配", "Even split"),
     **{code: HEADERS[code] for code in ("thin_top", "bottleneck", "stuck", "rep_outlier", "stale")},
 }
 # Machine fields a table leaves to JSON and CSV (the table shows names and messages).
@@ -220,12 +222,18 @@ def _cell(column: str, value: Any, zh: bool) -> str:
     if column == "type" and value in ACTIVITY_TYPES:
         return ACTIVITY_TYPES[value][0 if zh else 1]
     if isinstance(value, bool):
-        return ("是" if value else "否") if zh else ("yes" if value else "no")
+        return ("是" if value else "否") if zh else ("Yes" if value else "No")
     if isinstance(value, Decimal):
         return f"{value:,.2f}"
     if isinstance(value, float):
         return f"{value:.1f}"
     return str(value)
+
+
+def cell_text(column: str, value: Any, lang: str) -> str:
+    """One value as a table shows it (words, percentages) in ``lang``: charts label
+    their axes and hover texts with the same words as the table beside them."""
+    return _cell(column, value, lang.lower().startswith("zh"))
 
 
 def _width(text: str) -> int:
@@ -250,7 +258,9 @@ class Grid:
 
 def to_grid(result: ReportResult, lang: str = "zh-hans") -> Grid:
     zh = lang.startswith("zh")
-    columns = [c for c in result.columns if c not in HIDDEN]
+    hidden = HIDDEN | ({"owner"} if "owner_name" in result.columns else set())
+    # People by their display names: the username stays in JSON and CSV.
+    columns = [c for c in result.columns if c not in hidden]
     headers = [HEADERS.get(c, (c, c))[0 if zh else 1] for c in columns]
     body = [[_cell(c, row.get(c), zh) for c in columns] for row in result.rows]
     numeric = [

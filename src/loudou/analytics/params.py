@@ -37,15 +37,38 @@ class Visibility:
 
 
 class ParamError(ValueError):
-    """A report parameter is wrong; the message says which and why, in both languages."""
+    """A report parameter is wrong; the message says which and why, in both languages.
 
-    def __init__(self, en: str, zh: str | None = None) -> None:
-        super().__init__(en)
-        self.en = en
-        self.zh = zh or en
+    With ``option`` (its name in the API and the query string: "target", "from"), ``en``
+    and ``zh`` say only why, and each surface names the option its own way: the API as
+    ``target: why``, the command line as ``--target: why``, a web form by the field's
+    label (reports/options.py). ``form`` is why in a form's words, when the command's
+    words would not do there: (en, zh)."""
 
-    def message(self, lang: str) -> str:
-        return self.zh if lang.lower().startswith("zh") else self.en
+    def __init__(
+        self,
+        en: str,
+        zh: str | None = None,
+        *,
+        option: str | None = None,
+        form: tuple[str, str] | None = None,
+    ) -> None:
+        self.option = option
+        self.why_en, self.why_zh = en, zh or en
+        self.form = form
+        self.en = f"{option}: {en}" if option else en
+        self.zh = f"{option}：{self.why_zh}" if option else self.why_zh
+        super().__init__(self.en)
+
+    def message(self, lang: str, *, name: str | None = None, form: bool = False) -> str:
+        """The message in ``lang``, the option called ``name`` if given; with ``form``,
+        why in a form's words."""
+        zh = lang.lower().startswith("zh")
+        if self.option is None:
+            return self.zh if zh else self.en
+        en_why, zh_why = self.form if form and self.form else (self.why_en, self.why_zh)
+        called = name or self.option
+        return f"{called}：{zh_why}" if zh else f"{called}: {en_why}"
 
 
 @dataclass(frozen=True)
@@ -79,47 +102,52 @@ class ReportParams:
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:
-            raise ParamError("now: give a time zone", "now：请带上时区")
+            raise ParamError("give a time zone", "请带上时区", option="now")
         if not FIRST_DATE <= self.now.date() <= LAST_DATE:
-            raise ParamError("now: a time from 1900 to 2199", "now：时间应在 1900 年到 2199 年之间")
+            raise ParamError(
+                "a time from 1900 to 2199", "时间应在 1900 年到 2199 年之间", option="now"
+            )
         # Frames hold UTC times; Polars compares only like time zones.
         object.__setattr__(self, "now", self.now.astimezone(dt.UTC))
         if self.by is not None and self.by not in (*GROUPINGS, BY_DEAL):
             raise ParamError(
-                f"by: one of {', '.join(GROUPINGS)}", f"by：只能是 {'、'.join(GROUPINGS)} 之一"
+                f"one of {', '.join(GROUPINGS)}", f"只能是 {'、'.join(GROUPINGS)} 之一", option="by"
             )
         if self.target is not None and (not self.target.is_finite() or self.target < 0):
-            raise ParamError("target: a non-negative amount", "target：目标金额不能为负数")
+            raise ParamError("must not be negative", "目标金额不能为负数", option="target")
         if self.probabilities is not None and self.probabilities not in PROBABILITY_SOURCES:
             raise ParamError(
-                "probabilities: configured or historical",
-                "probabilities：只能是 configured（配置）或 historical（历史）",
+                "configured or historical",
+                "只能是 configured（配置）或 historical（历史）",
+                option="probabilities",
             )
         if not 100 <= self.runs <= 1_000_000:
             raise ParamError(
-                "runs: from 100 to 1,000,000", "runs：模拟次数应在 100 到 1,000,000 之间"
+                "from 100 to 1,000,000", "模拟次数应在 100 到 1,000,000 之间", option="runs"
             )
         if not 1 <= self.window_days <= 3660:
             raise ParamError(
-                "window: from 1 to 3,660 days", "window：回看窗口应在 1 到 3660 天之间"
+                "from 1 to 3,660 days", "回看窗口应在 1 到 3660 天之间", option="window"
             )
         if self.grain not in ("month", "quarter"):
-            raise ParamError("grain: month or quarter", "grain：只能是 month 或 quarter")
+            raise ParamError("month or quarter", "只能是 month 或 quarter", option="grain")
         for name, day in (("from", self.date_from), ("to", self.date_to), ("as_of", self.as_of)):
             if day is not None and not FIRST_DATE <= day <= LAST_DATE:
                 raise ParamError(
-                    f"{name}: a date from 1900 to 2199", f"{name}：日期应在 1900 年到 2199 年之间"
+                    "a date from 1900 to 2199", "日期应在 1900 年到 2199 年之间", option=name
                 )
         if self.target is not None and self.target > MAX_AMOUNT:
             raise ParamError(
-                f"target: at most {MAX_AMOUNT_TEXT}", f"target：目标金额最多 {MAX_AMOUNT_TEXT}"
+                f"at most {MAX_AMOUNT_TEXT}", f"目标金额最多 {MAX_AMOUNT_TEXT}", option="target"
             )
         if not -(2**63) <= self.seed < 2**63:
-            raise ParamError("seed: a whole number of at most 19 digits", "seed：最多 19 位整数")
+            raise ParamError("a whole number of at most 19 digits", "最多 19 位整数", option="seed")
         if self.date_from and self.date_to and self.date_to <= self.date_from:
             raise ParamError(
-                "to: must be after from (the period is [from, to))",
+                "must be after from (the period is [from, to))",
                 "结束日期必须晚于开始日期（期间为 [开始, 结束)）",
+                option="to",
+                form=("must be after the start date", "必须晚于开始日期"),
             )
         try:
             zoneinfo.ZoneInfo(self.time_zone)
@@ -141,8 +169,10 @@ class ReportParams:
         date_from = self.date_from or (date_to - dt.timedelta(days=default_days))
         if date_to <= date_from:
             raise ParamError(
-                "from: must be before to (the period is [from, to))",
+                "must be before to (the period is [from, to))",
                 "开始日期必须早于结束日期（期间为 [开始, 结束)）",
+                option="from",
+                form=("must be before the end date", "必须早于结束日期"),
             )
         return date_from, date_to
 

@@ -82,6 +82,7 @@ def _merge(
         owner_names=fresh.owner_names,
         team_names=fresh.team_names,
         user_teams=fresh.user_teams,
+        owner_labels=fresh.owner_labels,
         quotas=fresh.quotas,
         deals=deals,
         open_deals=_swap(old.open_deals, fresh.open_deals, changed, "id"),

@@ -38,6 +38,7 @@ def write_frames(frames: Frames, out: Path) -> None:
             "owner_names": {str(k): v for k, v in data.owner_names.items()},
             "team_names": {str(k): v for k, v in data.team_names.items()},
             "user_teams": {str(k): v for k, v in data.user_teams.items()},
+            "owner_labels": {str(k): v for k, v in data.owner_labels.items()},
         }
     for name in SMALL:
         getattr(frames, name).write_ipc(out / f"raw.{name}.arrow", compression=None)
@@ -84,5 +85,8 @@ def read_frames(out: Path) -> Frames:
             activities=parts["activities"],
             quotas=parts["quotas"],
             user_teams={int(k): v for k, v in meta["user_teams"].items()},
+            # A version written before display names were kept has no "owner_labels":
+            # the KeyError makes it unusable, and a full load takes its place.
+            owner_labels={int(k): v for k, v in meta["owner_labels"].items()},
         )
     return frames

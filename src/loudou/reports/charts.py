@@ -11,8 +11,10 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from loudou.analytics.output import HEADERS, cell_text
 from loudou.analytics.params import ReportResult
 
 Figure = dict[str, Any]
@@ -45,13 +47,37 @@ def _money(value: Any) -> str:
     return "—" if value is None else f"{Decimal(value):,.0f}"
 
 
+def axis(title: str, standoff: int | None = None, **extra: Any) -> dict[str, Any]:
+    """An axis with its title; its labels get the room they need (long stage names)."""
+    text: dict[str, Any] = {"text": title}
+    if standoff is not None:
+        text["standoff"] = standoff  # the title's distance from the labels, in pixels
+    return {"title": text, "automargin": True, **extra}
+
+
+def rate_axis(title: str) -> dict[str, Any]:
+    """A 0–100 % axis: ticks and hover texts as percentages, never 0.25."""
+    return axis(title, tickformat=".0%", hoverformat=".1%", range=[0, 1])
+
+
+def _word(column: str, value: Any) -> str:
+    """A code (a finding, an activity type) as the table beside the chart words it."""
+    return cell_text(column, value, get_language() or "zh-hans")
+
+
+def _header(column: str) -> str:
+    zh = (get_language() or "zh-hans").lower().startswith("zh")
+    return HEADERS.get(column, (column, column))[0 if zh else 1]
+
+
 def layout(title: str = "", **extra: Any) -> dict[str, Any]:
-    """The common look: small margins, the app's font, a legend under the plot."""
+    """The common look: small margins, the app's font, a legend at the bottom of the
+    figure (placed in the whole figure, not the plot: below the axis title, never on it)."""
     base: dict[str, Any] = {
         "title": {"text": title, "font": {"size": 14}},
         "font": {"family": FONT, "size": 12},
-        "margin": {"l": 60, "r": 20, "t": 40 if title else 20, "b": 40},
-        "legend": {"orientation": "h", "y": -0.18},
+        "margin": {"l": 60, "r": 20, "t": 40 if title else 20, "b": 10},
+        "legend": {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom"},
         "paper_bgcolor": "#fff",
         "plot_bgcolor": "#fff",
         "height": 340,
@@ -79,6 +105,7 @@ def funnel(result: ReportResult, flow: ReportResult | None = None) -> Figure:
             "x": [r["reached"] for r in rows],
             "text": text,
             "textinfo": "text",
+            "cliponaxis": False,
             "customdata": [[_num(r["amount"]), r["conversion"]] for r in rows],
             "hovertemplate": "%{y}: %{x}<br>%{text}<extra></extra>",
             "marker": {"color": BLUE},
@@ -96,6 +123,7 @@ def funnel(result: ReportResult, flow: ReportResult | None = None) -> Figure:
                 "x": [r["entered"] for r in flow.rows],
                 "text": [f"{r['entered']} · → {_pct(r['flow_conversion'])}" for r in flow.rows],
                 "textinfo": "text",
+                "cliponaxis": False,
                 "hovertemplate": "%{y}: %{x}<br>%{text}<extra></extra>",
                 "marker": {"color": VIOLET},
             }
@@ -117,7 +145,14 @@ def funnel(result: ReportResult, flow: ReportResult | None = None) -> Figure:
     return {
         "data": traces,
         "layout": layout(
-            "", updatemenus=menus, margin={"l": 110, "r": 20, "t": 50, "b": 20}, showlegend=False
+            "",
+            updatemenus=menus,
+            margin={"l": 20, "r": 110, "t": 50, "b": 20},
+            showlegend=False,
+            # plotly.js hides a funnel's axes unless asked: the stage names are the point.
+            yaxis=axis(_("Stage"), visible=True, showgrid=False, standoff=10),
+            # The counts are written on the bars.
+            xaxis={"visible": False},
         ),
     }
 
@@ -131,9 +166,11 @@ def conversion_heatmap(
     stages = [(r["stage"], r["stage_name"]) for r in team.rows if r["conversion"] is not None]
     keys = [k for k, _n in stages]
     owners = sorted({r["owner"] for r in by_owner.rows}, key=lambda o: (o is None, o or ""))
+    names_of = {r["owner"]: r.get("owner_name") or r["owner"] for r in by_owner.rows}
     cell = {(r["owner"], r["stage"]): r for r in by_owner.rows}
     team_label = _("Team")
-    y = [team_label, *[o or "—" for o in owners]]
+    # Rows by username (the reports' order), labelled with display names.
+    y = [team_label, *[names_of[o] or "—" for o in owners]]
     z = [[r["conversion"] for r in team.rows if r["conversion"] is not None]]
     counts = [[r["reached"] for r in team.rows if r["conversion"] is not None]]
     for owner in owners:
@@ -188,7 +225,7 @@ def conversion_heatmap(
                 "mode": "markers",
                 "name": _("Significantly below the team"),
                 "x": [by_key[o["stage"]] for o in marked],
-                "y": [o["owner"] for o in marked],
+                "y": [names_of[o["owner"]] for o in marked],
                 "text": [o["message"] for o in marked],
                 "hovertemplate": "%{text}<extra></extra>",
                 "marker": {
@@ -203,8 +240,8 @@ def conversion_heatmap(
         "layout": layout(
             "",
             height=max(260, 80 + 48 * len(y)),
-            yaxis={"autorange": "reversed", "automargin": True, "showgrid": False},
-            xaxis={"side": "top", "showgrid": False},
+            yaxis=axis(_("Rep"), autorange="reversed", showgrid=False),
+            xaxis=axis(_("Stage"), side="top", showgrid=False),
             margin={"l": 90, "r": 20, "t": 40, "b": 20},
             showlegend=bool(marked),
         ),
@@ -251,7 +288,12 @@ def time_in_stage(result: ReportResult, cycle: ReportResult | None = None) -> Fi
         ]
     return {
         "data": traces,
-        "layout": layout("", barmode="group", yaxis={"title": {"text": _("Days")}}),
+        "layout": layout(
+            "",
+            barmode="group",
+            xaxis=axis(_("Stage or cycle") if cycle is not None else _("Stage")),
+            yaxis=axis(_("Days"), rangemode="tozero"),
+        ),
     }
 
 
@@ -378,8 +420,8 @@ def forecast(result: ReportResult) -> Figure:
             barmode="stack",
             shapes=shapes,
             annotations=annotations,
-            xaxis={"type": "category"},
-            yaxis={"title": {"text": _("Amount")}, "rangemode": "tozero"},
+            xaxis=axis(_("Expected close"), type="category"),
+            yaxis=axis(_("Amount"), rangemode="tozero"),
         ),
     }
 
@@ -390,11 +432,12 @@ def plan(result: ReportResult) -> Figure:
     rows = result.rows
     if rows and "owner" in rows[0]:
         owners = sorted({r["owner"] for r in rows if r.get("owner")})
+        names_of = {r["owner"]: r.get("owner_name") or r["owner"] for r in rows}
         stages = list(dict.fromkeys(r["stage_name"] for r in rows))
         traces = [
             {
                 "type": "bar",
-                "name": owner,
+                "name": names_of[owner],
                 "x": stages,
                 "y": [r["gap"] for r in rows if r.get("owner") == owner],
             }
@@ -403,7 +446,10 @@ def plan(result: ReportResult) -> Figure:
         return {
             "data": traces,
             "layout": layout(
-                _("Gap per rep (deals)"), barmode="group", yaxis={"title": {"text": _("Deals")}}
+                _("Gap per rep (deals)"),
+                barmode="group",
+                xaxis=axis(_("Stage")),
+                yaxis=axis(_("Deals")),
             ),
         }
     names = [r["stage_name"] for r in rows]
@@ -420,7 +466,7 @@ def plan(result: ReportResult) -> Figure:
     ]
     return {
         "data": traces,
-        "layout": layout("", barmode="group", yaxis={"title": {"text": _("Deals")}}),
+        "layout": layout("", barmode="group", xaxis=axis(_("Stage")), yaxis=axis(_("Deals"))),
     }
 
 
@@ -469,7 +515,10 @@ def probabilities_over_time(slices: Sequence[tuple[str, ReportResult]]) -> Figur
     return {
         "data": traces,
         "layout": layout(
-            "", xaxis={"type": "category"}, yaxis={"tickformat": ".0%", "range": [0, 1]}, height=380
+            "",
+            xaxis=axis(_("Quarter"), type="category"),
+            yaxis=rate_axis(_("Win rate")),
+            height=380,
         ),
     }
 
@@ -480,7 +529,7 @@ def collection(result: ReportResult) -> Figure:
     key = next((k for k in ("period", "owner", "team", "source") if rows and k in rows[0]), None)
     if key is None or (rows and "deal_id" in rows[0]):
         return {}
-    x = [r[key] if r[key] is not None else "—" for r in rows]
+    x = [_group_label(r, key) for r in rows]
     return {
         "data": [
             {
@@ -499,14 +548,17 @@ def collection(result: ReportResult) -> Figure:
             },
         ],
         "layout": layout(
-            "", barmode="stack", xaxis={"type": "category"}, yaxis={"title": {"text": _("Amount")}}
+            "",
+            barmode="stack",
+            xaxis=axis(_("Won in") if key == "period" else _header(key), type="category"),
+            yaxis=axis(_("Amount")),
         ),
     }
 
 
 def snapshot(result: ReportResult) -> Figure:
-    names = [r["stage_name"] for r in result.rows if "owner" not in r]
-    rows = [r for r in result.rows if "owner" not in r]
+    rows = result.rows
+    names = [r["stage_name"] for r in rows]
     return {
         "data": [
             {
@@ -524,14 +576,14 @@ def snapshot(result: ReportResult) -> Figure:
                 "marker": {"color": BLUE},
             },
         ],
-        "layout": layout("", barmode="group"),
+        "layout": layout("", barmode="group", xaxis=axis(_("Stage")), yaxis=axis(_("Amount"))),
     }
 
 
 def win_rate(result: ReportResult) -> Figure:
     rows = result.rows
     key = next((k for k in ("owner", "team", "source") if rows and k in rows[0]), None)
-    x = [(r[key] or "—") if key else _("All") for r in rows]
+    x = [_group_label(r, key) if key else _("All") for r in rows]
     return {
         "data": [
             {
@@ -544,7 +596,11 @@ def win_rate(result: ReportResult) -> Figure:
                 "marker": {"color": GREEN},
             }
         ],
-        "layout": layout("", yaxis={"tickformat": ".0%", "range": [0, 1]}),
+        "layout": layout(
+            "",
+            xaxis=axis(_header(key) if key else _("Deals"), type="category"),
+            yaxis=rate_axis(_("Win rate")),
+        ),
     }
 
 
@@ -581,13 +637,13 @@ def stage_probability(result: ReportResult) -> Figure:
                 "marker": {"symbol": "line-ew-open", "size": 30, "line": {"width": 3}},
             },
         ],
-        "layout": layout("", yaxis={"tickformat": ".0%", "range": [0, 1]}),
+        "layout": layout("", xaxis=axis(_("Stage")), yaxis=rate_axis(_("Win rate"))),
     }
 
 
 def discipline(result: ReportResult) -> Figure:
     rows = [r for r in result.rows if r["scope"] == "rep"]
-    owners = [r["owner"] for r in rows]
+    owners = [r.get("owner_name") or r["owner"] for r in rows]
     return {
         "data": [
             {
@@ -605,13 +661,22 @@ def discipline(result: ReportResult) -> Figure:
                 "marker": {"color": RED},
             },
         ],
-        "layout": layout("", barmode="group", yaxis={"tickformat": ".0%"}),
+        "layout": layout(
+            "",
+            barmode="group",
+            xaxis=axis(_("Rep"), type="category"),
+            yaxis=axis(_("Share of open deals"), tickformat=".0%", hoverformat=".1%"),
+        ),
     }
 
 
 def activities(result: ReportResult) -> Figure:
     rows = result.rows
-    labels = [f"{r['stage_name']} · {r['type']}" for r in rows if r["outcome"] == "advanced"]
+
+    def label(row: dict[str, Any]) -> str:
+        return f"{row['stage_name']} · {_word('type', row['type'])}"
+
+    labels = [label(r) for r in rows if r["outcome"] == "advanced"]
     return {
         "data": [
             {
@@ -624,12 +689,17 @@ def activities(result: ReportResult) -> Figure:
             {
                 "type": "bar",
                 "name": _("Per stay (lost)"),
-                "x": [f"{r['stage_name']} · {r['type']}" for r in rows if r["outcome"] == "lost"],
+                "x": [label(r) for r in rows if r["outcome"] == "lost"],
                 "y": [r["per_stay"] for r in rows if r["outcome"] == "lost"],
                 "marker": {"color": RED},
             },
         ],
-        "layout": layout("", barmode="group"),
+        "layout": layout(
+            "",
+            barmode="group",
+            xaxis=axis(_("Stage · activity type"), type="category"),
+            yaxis=axis(_("Activities per stay")),
+        ),
     }
 
 
@@ -639,13 +709,24 @@ def diagnosis(result: ReportResult) -> Figure:
         "data": [
             {
                 "type": "bar",
-                "x": list(counts),
+                "x": [_word("code", code) for code in counts],
                 "y": list(counts.values()),
                 "marker": {"color": RED},
             }
         ],
-        "layout": layout("", height=240),
+        "layout": layout(
+            "",
+            height=260,
+            xaxis=axis(_("Finding"), type="category"),
+            yaxis=axis(_("Findings"), dtick=1),
+        ),
     }
+
+
+def _group_label(row: dict[str, Any], key: str) -> str:
+    """A row's group as a reader knows it: a rep by display name, "—" for none."""
+    value = (row.get("owner_name") or row[key]) if key == "owner" else row[key]
+    return "—" if value is None else str(value)
 
 
 def _grouped(result: ReportResult) -> bool:
@@ -655,7 +736,7 @@ def _grouped(result: ReportResult) -> bool:
 # The chart above each report's table on /reports/ (grouped results skip those whose
 # chart would mix the groups).
 REPORT_FIGURES: dict[str, Callable[[ReportResult], Figure]] = {
-    "snapshot": snapshot,
+    "snapshot": lambda r: {} if _grouped(r) else snapshot(r),
     "funnel": lambda r: {} if _grouped(r) else funnel(r),
     "flow": lambda r: (
         {}
@@ -681,7 +762,7 @@ REPORT_FIGURES: dict[str, Callable[[ReportResult], Figure]] = {
     "cycle": lambda r: {} if _grouped(r) else _cycle_only(r),
     "win_rate": win_rate,
     "forecast": lambda r: {} if _grouped(r) else forecast(r),
-    "stage_probability": stage_probability,
+    "stage_probability": lambda r: {} if _grouped(r) else stage_probability(r),
     "plan": plan,
     "diagnosis": diagnosis,
     "discipline": discipline,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db import connections
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -24,7 +24,8 @@ from loudou.people.models import User
 
 from . import charts
 from .loader import frames_for
-from .services import run_report, visibility_for
+from .options import web_message
+from .services import finding_deals, run_report, visibility_for
 
 TREND_QUARTERS = 4
 MAX_FINDINGS = 30
@@ -223,13 +224,18 @@ def _collection(run: CockpitRun) -> Panel:
 
 def _diagnosis(run: CockpitRun) -> Panel:
     result = run.run("diagnosis")
+    # The most severe first (the report's order); the rest are on the report page.
+    shown = result.rows[:MAX_FINDINGS]
+    deals = finding_deals(user=run.user, findings=shown)
     return Panel(
         "diagnosis",
         _("Diagnosis"),
         {},
         [("diagnosis", result)],
-        # The most severe first (the report's order); the rest are on the report page.
-        {"findings": result.rows[:MAX_FINDINGS], "more": max(0, len(result.rows) - MAX_FINDINGS)},
+        {
+            "findings": list(zip(shown, deals, strict=True)),
+            "more": max(0, len(result.rows) - MAX_FINDINGS),
+        },
     )
 
 
@@ -280,6 +286,10 @@ def cockpit(
     )
     # Options every report refuses (a period ending before it starts) are refused once.
     ReportParams(now=run.now, **run.options)
+    # The user's scope, here and now: it is cached on the user object, and computed first
+    # by the forecast's thread it would be read on that thread's connection or this one,
+    # whichever came first (a page's query count then varied by one).
+    visibility_for(user)
     keys = panels or list(PANELS)
     lang = str(options.get("lang") or "zh-hans")
 
@@ -289,13 +299,15 @@ def cockpit(
         except ParamError as exc:
             # One panel's report refusing the options (the plan without a target) leaves
             # the others standing; the panel says why.
-            return Panel(key, str(PANEL_TITLES[key]), {}, [], {"error": exc.message(lang)})
+            return Panel(key, str(PANEL_TITLES[key]), {}, [], {"error": web_message(exc, lang)})
 
     # The forecast's simulation is numpy on one core: run it beside the other panels
     # (Polars, which releases the GIL too), in a thread with its own connection.
     background = {key: None for key in keys if key in PARALLEL and len(keys) > 1}
+    language = translation.get_language()
     threads = [
-        threading.Thread(target=_in_thread, args=(build, key, background)) for key in background
+        threading.Thread(target=_in_thread, args=(build, key, background, language))
+        for key in background
     ]
     for thread in threads:
         thread.start()
@@ -312,9 +324,14 @@ def cockpit(
 PARALLEL = {"forecast"}
 
 
-def _in_thread(build: Callable[[str], Panel], key: str, out: dict[str, Any]) -> None:
+def _in_thread(
+    build: Callable[[str], Panel], key: str, out: dict[str, Any], language: str | None
+) -> None:
+    # The active language is per thread: without it, this panel's titles and chart
+    # labels were in the default language whatever the page's.
     try:
-        out[key] = build(key)
+        with translation.override(language):
+            out[key] = build(key)
     except BaseException as exc:  # handed to the request's thread, which raises it
         out[key] = exc
     finally:

@@ -36,7 +36,13 @@ def queries(vendor: str) -> dict[str, str]:
             "CAST(probability AS TEXT) AS probability, forecast_category, rot_days, name_zh, "
             "name_en FROM pipelines_stage"
         ),
-        "users": "SELECT id, username, team_id FROM people_user",
+        # name: the display name as User.__str__ makes it (display name, else full name,
+        # else username): reports show people by it and filter by username.
+        "users": (
+            "SELECT id, username, team_id, COALESCE(NULLIF(display_name, ''), "
+            "NULLIF(TRIM(first_name || ' ' || last_name), ''), username) AS name "
+            "FROM people_user"
+        ),
         "teams": "SELECT id, name FROM people_team",
         "payments": (
             "SELECT id, deal_id, CAST(ROUND(amount * 100) AS BIGINT) AS amount_cents, paid_on "

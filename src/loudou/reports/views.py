@@ -1,6 +1,7 @@
 """The reports page: pick a report and its options, read it as a table, download it."""
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -16,12 +17,10 @@ from django.utils.translation import gettext as _
 
 from loudou.analytics.catalog import CATALOG as REPORTS
 from loudou.analytics.output import Grid, to_csv, to_grid, to_json, to_xlsx
-from loudou.analytics.params import BY_DEAL, ParamError
+from loudou.analytics.params import ParamError
 from loudou.core.errors import ServiceError
 from loudou.core.views import require_post
-from loudou.people.access import Scope
-from loudou.people.models import Team, User
-from loudou.pipelines.models import Pipeline, ProbabilityAdoption
+from loudou.pipelines.models import ProbabilityAdoption, Stage
 from loudou.pipelines.services import (
     adopt_learned_probabilities,
     pipeline_by_key,
@@ -30,8 +29,8 @@ from loudou.pipelines.services import (
 
 from . import charts
 from .cockpit import PANELS, cockpit
-from .options import BY_NAME, OPTIONS, parse_options
-from .services import run_report
+from .options import ReportForm, web_message
+from .services import finding_deals, run_report
 
 TITLES = {
     "snapshot": gettext_lazy("Pipeline now (snapshot)"),
@@ -48,28 +47,14 @@ TITLES = {
     "collection": gettext_lazy("Collection"),
     "activities": gettext_lazy("Activities by stage"),
 }
-SORTS = {
-    "owner": gettext_lazy("Owner"),
-    "stale_pct": gettext_lazy("Stale %"),
-    "overdue_pct": gettext_lazy("Overdue %"),
-    "forced_moves": gettext_lazy("Forced moves"),
-    "bounces": gettext_lazy("Bounces"),
-    "median_days_since_touch": gettext_lazy("Days since last touch"),
-}
-BY_LABELS = {
-    "owner": gettext_lazy("Owner"),
-    "team": gettext_lazy("Team"),
-    "source": gettext_lazy("Source"),
-}
 
 
-def _options(request: HttpRequest, name: str) -> dict[str, Any]:
-    """Report options from the query string, parsed as the command line and the API parse
-    them (reports/options.py): a bad value raises ParamError, never silently dropped.
-    Fields of other reports that the form carries along are checked and left out."""
-    values = parse_options(name, request.GET, only_applicable=True)
+def _options(form: ReportForm, name: str) -> dict[str, Any]:
+    """Report options from the form, parsed as the command line and the API parse them
+    (reports/options.py): a bad value raises ParamError, never silently dropped. Fields
+    of other reports that the form carries along are checked and left out."""
+    values = form.clean(name, only_applicable=True)
     values["lang"] = get_language()
-    values.pop("now", None)
     return values
 
 
@@ -78,19 +63,24 @@ def report_page(request: HttpRequest) -> HttpResponse:
     name = request.GET.get("name", "funnel")
     if name not in REPORTS:
         raise Http404
-    groupings = dict(BY_LABELS)
-    if name == "collection":
-        groupings[BY_DEAL] = gettext_lazy("Deal")
+    form = ReportForm(request.GET, user=request.user, report=name)
     grid = result = None
     figure: dict[str, Any] = {}
+    cells: list[list[tuple[Any, bool]]] = []
+    header_cells: list[tuple[str, bool]] = []
     status = 200
     try:
-        result = run_report(name=name, user=request.user, **_options(request, name))
+        result = run_report(name=name, user=request.user, **_options(form, name))
         grid = to_grid(result, get_language())
         figure = charts.report_figure(name, result)
+        # (text, numeric) per cell, so that numbers are right-aligned
+        cells = [list(zip(r, grid.numeric, strict=True)) for r in grid.rows]
+        header_cells = list(zip(grid.headers, grid.numeric, strict=True))
+        if name == "diagnosis":
+            _add_deal_links(request, result.rows, header_cells, cells)
     except ParamError as exc:
-        messages.error(request, exc.message(get_language()))
-        status = 400  # the form again, saying which option and why
+        messages.error(request, web_message(exc, get_language()))
+        status = 400  # the form again, saying which field and why
     return render(
         request,
         "reports/report.html",
@@ -98,25 +88,13 @@ def report_page(request: HttpRequest) -> HttpResponse:
             "name": name,
             "titles": TITLES,
             "title": TITLES[name],
-            "pipelines": Pipeline.objects.all(),
-            "groupings": groupings if BY_NAME["by"].applies_to(name) else {},
+            "fields": form.fields(),
             "values": request.GET,
-            "show_target": BY_NAME["target"].applies_to(name),
-            "show_probabilities": BY_NAME["probabilities"].applies_to(name),
-            "show_grain": BY_NAME["grain"].applies_to(name),
-            "sorts": SORTS if BY_NAME["sort"].applies_to(name) else {},
-            # The options without a field of their own above, drawn from their description.
-            "more_options": [
-                (o, request.GET.get(o.name, ""))
-                for o in OPTIONS
-                if o.label is not None and o.applies_to(name)
-            ],
             "adoptions": _adoptions(request, name),
             "grid": grid,
             "figure": figure,
-            # (text, numeric) per cell, so that numbers are right-aligned
-            "cells": [list(zip(r, grid.numeric, strict=True)) for r in grid.rows] if grid else [],
-            "header_cells": list(zip(grid.headers, grid.numeric, strict=True)) if grid else [],
+            "cells": cells,
+            "header_cells": header_cells,
             "params": result.params if result else {},
             "query": request.GET.urlencode(),
         },
@@ -124,13 +102,41 @@ def report_page(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _add_deal_links(
+    request: HttpRequest,
+    findings: list[dict[str, Any]],
+    header_cells: list[tuple[str, bool]],
+    cells: list[list[tuple[Any, bool]]],
+) -> None:
+    """A column of the deals each finding names, as links to their pages (by name; only
+    the deals the user may see)."""
+    header_cells.append((_("Deals"), False))
+    for row, deals in zip(cells, finding_deals(user=request.user, findings=findings), strict=True):
+        links = format_html_join(
+            " · ", '<a href="{}">{}</a>', ((reverse("deal_detail", args=[i]), n) for i, n in deals)
+        )
+        row.append((links or "—", False))
+
+
 def _adoptions(request: HttpRequest, name: str) -> list[ProbabilityAdoption] | None:
-    """For an admin on the learned-rates page: the recent adoptions (None: no panel)."""
+    """For an admin on the learned-rates page: the recent adoptions (None: no panel), each
+    with ``stage_changes``: (stage name, old, new probability) to show as percentages."""
     if name != "stage_probability" or not request.user.is_loudou_admin:
         return None
-    return list(
+    adoptions = list(
         ProbabilityAdoption.objects.select_related("pipeline", "adopted_by", "reverted_by")[:5]
     )
+    stages = Stage.objects.in_bulk({c["stage_id"] for a in adoptions for c in a.changes})
+    for adoption in adoptions:
+        adoption.stage_changes = [
+            (
+                stages[c["stage_id"]].name if c["stage_id"] in stages else c["key"],
+                Decimal(c["old"]),
+                Decimal(c["new"]),
+            )
+            for c in adoption.changes
+        ]
+    return adoptions
 
 
 @login_required
@@ -170,10 +176,11 @@ def report_download(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
     if name not in REPORTS or fmt not in ("csv", "json"):
         raise Http404
     try:
-        result = run_report(name=name, user=request.user, **_options(request, name))
+        form = ReportForm(request.GET, user=request.user, report=name)
+        result = run_report(name=name, user=request.user, **_options(form, name))
     except ParamError as exc:
         return HttpResponse(
-            exc.message(get_language()), status=400, content_type="text/plain; charset=utf-8"
+            web_message(exc, get_language()), status=400, content_type="text/plain; charset=utf-8"
         )
     if fmt == "json":
         response = HttpResponse(to_json(result), content_type="application/json")
@@ -198,30 +205,24 @@ REPORT_LINKS = {
 }
 
 
-def _cockpit_options(request: HttpRequest) -> dict[str, Any]:
+# The cockpit's filters (reports/options.py describes them, as for the report pages).
+COCKPIT_FIELDS = ("pipeline", "from", "to", "owner", "team", "target", "probabilities")
+
+
+def _cockpit_form(request: HttpRequest) -> ReportForm:
+    return ReportForm(request.GET, user=request.user, names=COCKPIT_FIELDS)
+
+
+def _cockpit_options(form: ReportForm) -> dict[str, Any]:
     """The report options the cockpit passes to every panel's reports: the period, the
     pipeline, the team and rep filters, the target and probabilities."""
     # Every option parsed and checked as the command line and the API parse them.
-    options = parse_options("forecast", request.GET)
+    options = form.clean("forecast")
     options["lang"] = get_language()
     keep = ("pipeline", "date_from", "date_to", "lang", "target", "probabilities", "grain")
     chosen = {k: options[k] for k in keep}
-    for name in ("owner", "team"):
-        value = request.GET.get(name, "").strip()
-        if value:
-            chosen[name] = value[:150]
+    chosen.update({k: options[k] for k in ("owner", "team") if options[k]})
     return chosen
-
-
-def _filter_choices(request: HttpRequest) -> dict[str, Any]:
-    """Teams and reps the user may filter by: those of their scope (a rep: none)."""
-    scope = Scope.of(request.user)
-    if scope.everything:
-        teams = Team.objects.all()
-    else:
-        teams = Team.objects.filter(pk__in=sorted(scope.team_ids))
-    owners = scope.owner_choices() if (scope.everything or scope.team_ids) else User.objects.none()
-    return {"teams": list(teams), "owners": list(owners)}
 
 
 @login_required
@@ -229,14 +230,15 @@ def cockpit_page(request: HttpRequest) -> HttpResponse:
     """The cockpit: every panel's chart, drawn from the reports for the user's scope."""
     panels = []
     status = 200
+    form = _cockpit_form(request)
     try:
         panels = cockpit(
             user=request.user,
-            options=_cockpit_options(request),
+            options=_cockpit_options(form),
             plan_by_owner=request.GET.get("plan_by") == "owner",
         )
     except ParamError as exc:
-        messages.error(request, exc.message(get_language()))
+        messages.error(request, web_message(exc, get_language()))
         status = 400
     errors = {p.extra["error"] for p in panels if "error" in p.extra}
     if panels and len(errors) == 1 and all("error" in p.extra for p in panels):
@@ -257,11 +259,10 @@ def cockpit_page(request: HttpRequest) -> HttpResponse:
         "reports/cockpit.html",
         {
             "panels": panels,
-            "pipelines": Pipeline.objects.all(),
+            "fields": form.fields(),
             "values": request.GET,
             "query": request.GET.urlencode(),
             "periods": _period_presets(),
-            **_filter_choices(request),
         },
         status=status,
     )
@@ -325,13 +326,13 @@ def cockpit_download(request: HttpRequest, panel: str, fmt: str) -> HttpResponse
     try:
         (built,) = cockpit(
             user=request.user,
-            options=_cockpit_options(request),
+            options=_cockpit_options(_cockpit_form(request)),
             panels=[panel],
             plan_by_owner=request.GET.get("plan_by") == "owner",
         )
     except ParamError as exc:
         return HttpResponse(
-            exc.message(get_language()), status=400, content_type="text/plain; charset=utf-8"
+            web_message(exc, get_language()), status=400, content_type="text/plain; charset=utf-8"
         )
     if not built.results:
         return HttpResponse(

@@ -28,6 +28,8 @@ class FrameBuilder:
     payments: list[dict] = field(default_factory=list)
     activities: list[dict] = field(default_factory=list)
     quotas: list[dict] = field(default_factory=list)
+    # Display names by username (a user without one is shown by username).
+    names: dict[str, str] = field(default_factory=dict)
 
     def user(self, name: str, team: str | None = None) -> int:
         if name not in self.users:
@@ -158,7 +160,7 @@ class FrameBuilder:
             stages=stages,
             users=frame(
                 [
-                    {"id": i, "username": u, "team_id": user_team.get(u)}
+                    {"id": i, "username": u, "team_id": user_team.get(u), "name": self.names.get(u)}
                     for u, i in self.users.items()
                 ],
                 "users",

@@ -56,7 +56,7 @@ def test_hand_computed_time_in_stage():
 
 
 def closed():
-    b = FrameBuilder()
+    b = FrameBuilder(names={"bob": "Bob Brown"})
     b.deal([("contact", "2026-01-01T00:00"), ("won", "2026-01-11T00:00")], amount=1000)
     b.deal([("contact", "2026-01-01T00:00"), ("won", "2026-01-21T00:00")], amount=500, owner="bob")
     b.deal([("contact", "2026-01-01T00:00"), ("lost", "2026-01-02T12:00")], amount=None)
@@ -92,6 +92,7 @@ def test_cycle_grouped_and_empty():
     assert bob == [
         {
             "owner": "bob",
+            "owner_name": "Bob Brown",  # the display name beside the username
             "outcome": "won",
             "count": 1,
             "mean_days": 20.0,
@@ -100,6 +101,7 @@ def test_cycle_grouped_and_empty():
         },
         {
             "owner": "bob",
+            "owner_name": "Bob Brown",
             "outcome": "lost",
             "count": 0,
             "mean_days": None,

@@ -59,7 +59,8 @@ class ReportMessageTests(TransactionTestCase):
         self.assertEqual(message.title, "Weekly diagnosis · North")
         findings = next(s for s in message.sections if s.heading == "Findings")
         self.assertEqual(len(findings.lines), 1, findings.lines)
-        self.assertIn("rep has 8 deals nobody has touched for too long", findings.lines[0])
+        # The rep by their display name ("Rep"), not their username.
+        self.assertIn("Rep has 8 deals nobody has touched for too long", findings.lines[0])
         self.assertIn("findings, the most severe first", message.lead)
         zh = platforms.markdown(messages.weekly(self.north, "zh-hans"))
         self.assertNotEqual(zh, platforms.markdown(message))

@@ -58,6 +58,8 @@ def test_manager_cockpit_draws_the_reports_numbers(open_page, demo):
     page.goto(page.base_url + "/cockpit/?target=800000")
     assert drawn_funnel(page) == reached("--user", "manager1")
     assert page.locator(".js-plotly-plot").count() >= PANELS
+    # The funnel names its stages (plotly.js hides a funnel's axes unless asked to draw them).
+    assert "初步接洽" in page.locator("#panel-funnel .ytick text").all_text_contents()
     page.screenshot(path=str(SHOTS / "cockpit-zh-hans.png"), full_page=True)
 
     page.select_option("select[name=owner]", "rep1")

@@ -11,15 +11,19 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import SimpleTestCase, TransactionTestCase
 from django.test.utils import CaptureQueriesContext
+from django.utils.html import escape
 from openpyxl import load_workbook
 
 from loudou.analytics.output import to_data
 from loudou.core.demo import seed_demo
 from loudou.core.tests.test_csp import InlineCode
+from loudou.deals.models import Deal
 from loudou.people.models import User
+from loudou.pipelines.models import ProbabilityAdoption, Stage
 from loudou.reports import loader
 from loudou.reports.cockpit import PANELS, cockpit, quarter_slices
 from loudou.reports.plotly_assets import plotly_css
+from loudou.reports.services import finding_deals
 
 NOW = dt.datetime.fromisoformat("2026-06-30T12:00:00+08:00")
 
@@ -40,6 +44,27 @@ def figures(html: str) -> dict[str, dict]:
         body = rest.split(">", 1)[1].split("</script>", 1)[0]
         found[fid] = json.loads(body)
     return found
+
+
+def axis_problems(figure: dict) -> list[str]:
+    """What a reader would miss on a chart: a category axis (stage names, reps, periods)
+    that is not drawn, or a drawn axis without a title. plotly.js hides a funnel's axes
+    unless the layout asks for them."""
+    problems = []
+    layout = figure["layout"]
+    funnel = any(t.get("type") == "funnel" for t in figure["data"])
+    for letter in ("x", "y"):
+        values = [v for t in figure["data"] for v in t.get(letter) or []]
+        if not values:
+            continue
+        spec = layout.get(f"{letter}axis", {})
+        categorical = any(isinstance(v, str) for v in values)
+        shown = spec.get("visible", not funnel)
+        if categorical and not shown:
+            problems.append(f"{letter}: the category labels are hidden")
+        if shown and not (spec.get("title") or {}).get("text"):
+            problems.append(f"{letter}: no title")
+    return problems
 
 
 class CockpitTests(TransactionTestCase):
@@ -151,14 +176,96 @@ class CockpitTests(TransactionTestCase):
         page = self.client.get("/cockpit/", headers={"accept-language": "zh-CN"})
         self.assertEqual(page.status_code, 200)
         self.assertContains(page, "驾驶舱")
-        self.assertEqual(page.context["owners"], [])
-        self.assertEqual(page.context["teams"], [])
+        drawn_fields = [f.name for f in page.context["fields"]]
+        self.assertNotIn("owner", drawn_fields)  # nobody else to pick
+        self.assertNotIn("team", drawn_fields)
+        self.assertNotContains(page, 'name="owner"')
         drawn = figures(page.content.decode())["fig-funnel"]["data"][0]["x"]
         mine = report_json("funnel", "--user", "rep1", now=None)
         self.assertEqual(drawn, [r["reached"] for r in mine["rows"]])
-        # A rep asking for another rep's deals gets nothing of theirs.
-        other = self.client.get("/cockpit/?owner=rep2")
-        self.assertEqual(figures(other.content.decode())["fig-funnel"]["data"][0]["x"][0], 0)
+        # A rep asking for another rep's deals is refused, and sees nothing of theirs.
+        other = self.client.get("/cockpit/?owner=rep2", headers={"accept-language": "en"})
+        self.assertEqual(other.status_code, 400)
+        self.assertEqual(figures(other.content.decode()), {})
+        self.assertEqual(
+            [str(m) for m in other.context["messages"]], ["Owner: choose one from the list"]
+        )
+        self.assertEqual(self.client.get("/cockpit/?owner=rep1").status_code, 200)
+
+    def test_every_chart_names_its_axes_in_the_pages_language(self):
+        self.client.force_login(self.manager)
+        for lang, stage in (("en", "Initial contact"), ("zh-CN", "初步接洽")):
+            page = self.client.get("/cockpit/?target=800000", headers={"accept-language": lang})
+            drawn = figures(page.content.decode())
+            self.assertEqual(len(drawn), 8, lang)
+            for fid, figure in drawn.items():
+                with self.subTest(lang=lang, figure=fid):
+                    self.assertEqual(axis_problems(figure), [])
+            funnel = drawn["fig-funnel"]
+            self.assertIn(stage, funnel["data"][0]["y"])
+            self.assertTrue(funnel["layout"]["yaxis"]["visible"])
+        # The forecast is drawn in a thread of its own: in the page's language too.
+        english = self.client.get("/cockpit/", headers={"accept-language": "en"})
+        forecast = figures(english.content.decode())["fig-forecast"]
+        self.assertEqual(forecast["data"][0]["name"], "Already won")
+        self.assertEqual(forecast["layout"]["yaxis"]["title"]["text"], "Amount")
+        self.assertContains(english, "<h2>Forecast</h2>", html=False)
+
+    def test_people_are_shown_by_display_name_and_downloads_carry_both(self):
+        self.client.force_login(self.manager)
+        reps = {u.username: str(u) for u in User.objects.filter(username__startswith="rep")}
+        self.assertNotIn("rep1", reps["rep1"])  # the demo's reps have display names
+        page = self.client.get("/cockpit/?plan_by=owner&target=800000")
+        html = page.content.decode()
+        drawn = figures(html)
+        self.assertIn(reps["rep1"], drawn["fig-conversion"]["data"][0]["y"])
+        self.assertNotIn("rep1", drawn["fig-conversion"]["data"][0]["y"])
+        self.assertIn(reps["rep1"], drawn["fig-discipline"]["data"][0]["x"])
+        self.assertIn(reps["rep1"], [t["name"] for t in drawn["fig-plan"]["data"]])
+        table = str(next(p for p in page.context["panels"] if p.key == "discipline").extra["table"])
+        self.assertIn(reps["rep1"], table)
+        self.assertNotIn(">rep1<", table)
+        findings = next(p for p in page.context["panels"] if p.key == "diagnosis").extra
+        stale = [f for f, _deals in findings["findings"] if f["code"] == "stale"]
+        self.assertTrue(stale)
+        for finding in stale:
+            self.assertIn(reps[finding["owner"]], finding["message_zh"])
+            self.assertEqual(finding["owner_name"], reps[finding["owner"]])
+        # Downloads keep the username beside the display name.
+        csv_text = self.client.get("/cockpit/discipline.csv").content.decode("utf-8-sig")
+        self.assertTrue(csv_text.startswith("scope,owner,owner_name,team"))
+        self.assertIn(f"rep1,{reps['rep1']},", csv_text)
+        book = load_workbook(io.BytesIO(self.client.get("/cockpit/conversion.xlsx").content))
+        header = [c.value for c in next(book["funnel_by_owner"].iter_rows(max_row=1))]
+        self.assertEqual(header[:2], ["owner", "owner_name"])
+        # A report page grouped by owner shows the display names only.
+        report = self.client.get("/reports/?name=win_rate&by=owner")
+        rows = report.context["grid"].rows
+        self.assertIn(reps["rep1"], [row[0] for row in rows])
+        self.assertNotIn("rep1", [cell for row in rows for cell in row])
+
+    def test_findings_name_their_deals_with_links_to_those_the_user_may_see(self):
+        self.client.force_login(self.manager)
+        page = self.client.get("/cockpit/", headers={"accept-language": "en"})
+        panel = next(p for p in page.context["panels"] if p.key == "diagnosis")
+        named = [(f, deals) for f, deals in panel.extra["findings"] if deals]
+        self.assertTrue(named, "the demo has stuck deals")
+        for finding, deals in named:
+            self.assertEqual([i for i, _n in deals], finding["numbers"]["deal_ids"])
+            for deal_id, name in deals:
+                self.assertEqual(Deal.objects.get(pk=deal_id).name, name)
+                self.assertContains(page, f'<a href="/deals/{deal_id}/">{escape(name)}</a>')
+        self.assertNotContains(page, f">#{deals[0][0]}<")
+        report = self.client.get("/reports/?name=diagnosis", headers={"accept-language": "en"})
+        self.assertIn("Deals", [h for h, _n in report.context["header_cells"]])
+        self.assertContains(report, f'<a href="/deals/{deals[0][0]}/">{escape(deals[0][1])}</a>')
+        # Only the deals the user may see: a rep gets no name of a colleague's deal.
+        theirs = Deal.objects.exclude(owner=self.rep).first()
+        mine = Deal.objects.filter(owner=self.rep).first()
+        findings = [{"numbers": {"deal_ids": [theirs.pk, mine.pk]}}, {"numbers": {}}]
+        self.assertEqual(
+            finding_deals(user=self.rep, findings=findings), [[(mine.pk, mine.name)], []]
+        )
 
     def test_query_count_is_bounded(self):
         self.client.force_login(self.manager)
@@ -181,7 +288,7 @@ class CockpitTests(TransactionTestCase):
         self.client.force_login(self.manager)
         User.objects.filter(username="rep1").update(username="=HYPERLINK(1)")
         csv_text = self.client.get("/cockpit/discipline.csv").content.decode("utf-8-sig")
-        self.assertTrue(csv_text.startswith("scope,owner,team"))
+        self.assertTrue(csv_text.startswith("scope,owner,owner_name,team"))
         self.assertIn("'=HYPERLINK(1)", csv_text)
         response = self.client.get("/cockpit/funnel.xlsx?from=2026-01-01&to=2026-07-01")
         self.assertEqual(response.status_code, 200)
@@ -199,10 +306,28 @@ class CockpitTests(TransactionTestCase):
 
     def test_bad_options_are_a_message_not_a_500(self):
         self.client.force_login(self.manager)
-        page = self.client.get("/cockpit/?from=2026-07-01&to=2026-01-01")
+        page = self.client.get(
+            "/cockpit/?from=2026-07-01&to=2026-01-01", headers={"accept-language": "en"}
+        )
         self.assertEqual(page.status_code, 400)
-        self.assertTrue(list(page.context["messages"]))
+        self.assertEqual(
+            [str(m) for m in page.context["messages"]],
+            ["To (exclusive): must be after the start date"],
+        )
         self.assertEqual(self.client.get("/cockpit/?from=2026-13-01").status_code, 400)
+        # A panel refusing the options says so by the field's label, in the page's words.
+        for lang, words in (
+            ("en", "Target amount: enter the revenue target for the period"),
+            ("zh-CN", "目标金额：请填写本期间的收入目标"),
+        ):
+            page = self.client.get("/cockpit/", headers={"accept-language": lang})
+            plan = next(p for p in page.context["panels"] if p.key == "plan")
+            self.assertEqual(plan.extra["error"], words)
+            self.assertNotContains(page, "--target")
+        download = self.client.get("/cockpit/plan.csv", headers={"accept-language": "en"})
+        self.assertEqual(
+            download.content.decode(), "Target amount: enter the revenue target for the period"
+        )
 
     def test_needs_a_login(self):
         self.assertEqual(self.client.get("/cockpit/").status_code, 302)
@@ -263,6 +388,74 @@ class ReportChartTests(TransactionTestCase):
         needed = figures(page.content.decode())["fig-report"]["data"][0]["y"]
         data = report_json("plan", "--target", "3000000", "--user", "demo-admin", now=None)
         self.assertEqual(needed, [row["needed"] for row in data["rows"]])
+
+    def test_every_report_chart_names_its_axes_and_codes_in_words(self):
+        self.client.force_login(User.objects.get(username="demo-admin"))
+        queries = [
+            f"name={name}&from=2025-07-01"
+            for name in (
+                "snapshot",
+                "funnel",
+                "flow",
+                "time_in_stage",
+                "cycle",
+                "win_rate",
+                "forecast",
+                "stage_probability",
+                "diagnosis",
+                "discipline",
+                "collection",
+                "activities",
+            )
+        ]
+        queries += ["name=plan&target=3000000", "name=plan&target=3000000&by=owner"]
+        queries += ["name=win_rate&by=owner", "name=collection&by=team"]
+        # A chart of stages per group would pile the groups' bars on the same stage names:
+        # those reports show their table only.
+        for grouped in ("name=snapshot&by=team", "name=stage_probability&by=owner"):
+            page = self.client.get(f"/reports/?{grouped}", headers={"accept-language": "en"})
+            self.assertNotIn("fig-report", figures(page.content.decode()), grouped)
+        drawn = {}
+        for query in queries:
+            page = self.client.get(f"/reports/?{query}", headers={"accept-language": "en"})
+            figure = figures(page.content.decode()).get("fig-report")
+            with self.subTest(query=query):
+                self.assertIsNotNone(figure)
+                self.assertEqual(axis_problems(figure), [])
+            drawn[query] = figure
+        funnel = drawn["name=funnel&from=2025-07-01"]
+        self.assertEqual(funnel["data"][0]["y"][0], "Initial contact")
+        # Codes are words, rates are percentages when hovered.
+        diagnosis = drawn["name=diagnosis&from=2025-07-01"]["data"][0]["x"]
+        words = {"Thin top", "Bottleneck", "Stuck", "Rep outlier", "Stale"}
+        self.assertTrue(diagnosis and set(diagnosis) <= words, diagnosis)
+        activities = drawn["name=activities&from=2025-07-01"]["data"][0]["x"]
+        self.assertTrue(all(label.split(" · ")[1][0].isupper() for label in activities))
+        learned = drawn["name=stage_probability&from=2025-07-01"]["layout"]["yaxis"]
+        self.assertEqual(learned["hoverformat"], ".1%")
+
+    def test_severities_and_probabilities_read_as_words_and_percentages(self):
+        admin = User.objects.get(username="demo-admin")
+        self.client.force_login(admin)
+        for lang, words in (("en", {"High", "Medium", "Low"}), ("zh-CN", {"高", "中", "低"})):
+            page = self.client.get("/reports/?name=diagnosis", headers={"accept-language": lang})
+            grid = page.context["grid"]
+            column = grid.headers.index("Severity" if lang == "en" else "严重程度")
+            severities = {row[column] for row in grid.rows}
+            self.assertTrue(severities and severities <= words, severities)
+        stage = Stage.objects.get(pipeline__is_default=True, key="proposal")
+        ProbabilityAdoption.objects.create(
+            pipeline=stage.pipeline,
+            adopted_by=admin,
+            adopted_at=NOW,
+            window_days=365,
+            changes=[{"stage_id": stage.pk, "key": "proposal", "old": "0.2500", "new": "0.3125"}],
+        )
+        page = self.client.get(
+            "/reports/?name=stage_probability", headers={"accept-language": "en"}
+        )
+        self.assertContains(page, f"{escape(stage.name_en)} 25% → 31%")
+        self.assertNotContains(page, "0.2500")
 
 
 class PlotlyAssetTests(SimpleTestCase):

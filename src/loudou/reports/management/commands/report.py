@@ -11,7 +11,7 @@ from loudou.analytics.catalog import CATALOG as REPORTS
 from loudou.analytics.output import to_csv, to_json, to_table
 from loudou.analytics.params import ParamError
 from loudou.people.models import User
-from loudou.reports.options import OPTIONS, parse_options
+from loudou.reports.options import OPTIONS, cli_message, parse_options
 from loudou.reports.services import run_report
 
 
@@ -50,11 +50,11 @@ class Command(BaseCommand):
                 raise CommandError(f"--user: no user {options['user']!r}")
         lang = options["lang"] or settings.LANGUAGE_CODE
         try:
-            values = parse_options(options["name"], options, prefix="--")
+            values = parse_options(options["name"], options)
             values["lang"] = lang
             result = run_report(name=options["name"], user=user, **values)
         except ParamError as exc:
-            raise CommandError(exc.message(lang)) from exc
+            raise CommandError(cli_message(exc, lang)) from exc
         if options["format"] == "json":
             text = to_json(result)
         elif options["format"] == "csv":
