@@ -37,6 +37,10 @@ from loudou.core.db import ChangeMarker
 logger = logging.getLogger(__name__)
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
+# The layout of the published frames: raise it whenever the frames' columns change, so a
+# version written by an earlier Loudou is rebuilt after an upgrade rather than read.
+# 2: users carry their display names.
+FORMAT = 2
 KEEP_VERSIONS = 2  # the current one and the one before (a reader may be opening it)
 
 
@@ -88,6 +92,7 @@ def publish_dir(frames_dir: Path, base: Path, marker: ChangeMarker, activities: 
         base.mkdir(parents=True, exist_ok=True)
         files = sorted(p for p in frames_dir.iterdir() if p.is_file())
         manifest = {
+            "format": FORMAT,
             "marker": {
                 "max_id": marker.max_id,
                 "snapshot": marker.snapshot,
@@ -139,6 +144,15 @@ def open_current(base: Path) -> Published | None:
     path = base / version
     try:
         manifest = json.loads((path / MANIFEST).read_text())
+        if manifest.get("format") != FORMAT:
+            logger.info(
+                "Report store version %s has another format (%s, now %s): rebuilding it",
+                path,
+                manifest.get("format"),
+                FORMAT,
+            )
+            _discard(base, path)
+            return None
         for name, meta in manifest["files"].items():
             file = path / name
             if file.stat().st_size != meta["size"] or _checksum(file) != meta["sum"]:
@@ -146,15 +160,20 @@ def open_current(base: Path) -> Published | None:
         frames = read_frames(path)
     except Exception:  # any damage: never served, rebuilt by a full load
         logger.warning("Report store version %s is damaged: removing it", path, exc_info=True)
-        shutil.rmtree(path, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            (base / CURRENT).unlink()
+        _discard(base, path)
         return None
     saved = manifest["marker"]
     marker = ChangeMarker(saved["max_id"], saved["snapshot"], saved["fingerprint"])
     return Published(
         frames, marker, bool(manifest["activities"]), version, float(manifest["marked_at"])
     )
+
+
+def _discard(base: Path, path: Path) -> None:
+    """Remove a version that must not be served, and the pointer to it."""
+    shutil.rmtree(path, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        (base / CURRENT).unlink()
 
 
 def _clean(base: Path, keep: str) -> None:

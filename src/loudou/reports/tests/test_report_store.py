@@ -91,6 +91,24 @@ class StoreTests(StoreCase):
         assert self.count() == 1
         assert self.loads == 2
 
+    def test_a_version_of_another_format_is_rebuilt_without_a_damage_warning(self):
+        # An upgrade that changes the frames' columns: the old version is not served, and
+        # the log says why, not that the store is damaged.
+        services.create_deal(actor=self.rep, name="d", amount="100")
+        assert self.count() == 1
+        old = self.current()
+        manifest = old / store.MANIFEST
+        data = json.loads(manifest.read_text())
+        data["format"] = store.FORMAT - 1
+        manifest.write_text(json.dumps(data))
+        self.restart()
+        with self.assertLogs("loudou.reports", level="INFO") as logs:
+            assert self.count() == 1
+        assert self.loads == 2
+        assert not old.exists()
+        assert any("another format" in line for line in logs.output), logs.output
+        assert not any("damaged" in line for line in logs.output), logs.output
+
     def test_old_versions_are_removed(self):
         for n in range(4):
             services.create_deal(actor=self.rep, name=f"d{n}", amount="100")
