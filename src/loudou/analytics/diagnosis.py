@@ -269,10 +269,21 @@ def diagnosis(data: PipelineData, params: ReportParams) -> ReportResult:
             ).alias("stale")
         )
         .group_by("owner_id")
-        .agg(pl.len().alias("open"), pl.col("stale").sum().alias("stale"))
+        .agg(
+            pl.len().alias("open"),
+            pl.col("stale").sum().alias("stale"),
+            # the deals to open first: the longest untouched, as the stuck finding lists
+            pl.col("id")
+            .filter(pl.col("stale"))
+            .sort_by(pl.col("last_touch").filter(pl.col("stale")))
+            .head(20)
+            .alias("deal_ids"),
+        )
         .filter(pl.col("stale") > 0)
     )
-    for owner_id, open_count, stale_count in stale.select("owner_id", "open", "stale").iter_rows():
+    for owner_id, open_count, stale_count, deal_ids in stale.select(
+        "owner_id", "open", "stale", "deal_ids"
+    ).iter_rows():
         owner = data.owner_names.get(owner_id, str(owner_id))
         name = data.owner_label(owner_id)
         share = stale_count / open_count
@@ -285,7 +296,12 @@ def diagnosis(data: PipelineData, params: ReportParams) -> ReportResult:
                 "请更新进展或记录活动",
                 f"{name} has {_deals_en(stale_count)} nobody has touched for too long "
                 f"({_pct(share)} of {open_count} open): update them or log the activity",
-                {"stale": stale_count, "open": open_count, "share": round(share, 4)},
+                {
+                    "stale": stale_count,
+                    "open": open_count,
+                    "share": round(share, 4),
+                    "deal_ids": deal_ids,
+                },
                 params,
                 owner=owner,
                 owner_name=name,

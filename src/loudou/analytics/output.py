@@ -5,7 +5,7 @@ import io
 import json
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -254,6 +254,7 @@ class Grid:
     rows: list[list[str]]
     numeric: list[bool]
     totals: str
+    keys: list[str] = field(default_factory=list)  # the result's column of each cell
 
 
 def to_grid(result: ReportResult, lang: str = "zh-hans") -> Grid:
@@ -283,7 +284,7 @@ def to_grid(result: ReportResult, lang: str = "zh-hans") -> Grid:
         else:
             parts.append(f"{name} {_cell(key, value, zh)}")
     totals = f"{TOTAL[0 if zh else 1]}: " + "; ".join(parts) if parts else ""
-    return Grid(headers, body, numeric, totals)
+    return Grid(headers, body, numeric, totals, columns)
 
 
 def to_table(result: ReportResult, lang: str = "zh-hans") -> str:

@@ -30,7 +30,7 @@ from loudou.pipelines.services import (
 from . import charts
 from .cockpit import PANELS, cockpit
 from .options import ReportForm, web_message
-from .services import finding_deals, run_report
+from .services import finding_deals, run_report, visible_deal_names
 
 TITLES = {
     "snapshot": gettext_lazy("Pipeline now (snapshot)"),
@@ -78,6 +78,8 @@ def report_page(request: HttpRequest) -> HttpResponse:
         header_cells = list(zip(grid.headers, grid.numeric, strict=True))
         if name == "diagnosis":
             _add_deal_links(request, result.rows, header_cells, cells)
+        if "deal_id" in grid.keys:
+            _name_deals(request, result.rows, grid.keys.index("deal_id"), header_cells, cells)
     except ParamError as exc:
         messages.error(request, web_message(exc, get_language()))
         status = 400  # the form again, saying which field and why
@@ -116,6 +118,26 @@ def _add_deal_links(
             " · ", '<a href="{}">{}</a>', ((reverse("deal_detail", args=[i]), n) for i, n in deals)
         )
         row.append((links or "—", False))
+
+
+def _name_deals(
+    request: HttpRequest,
+    rows: list[dict[str, Any]],
+    column: int,
+    header_cells: list[tuple[str, bool]],
+    cells: list[list[tuple[Any, bool]]],
+) -> None:
+    """A deal column (collection per deal) shows each deal's name as a link to its page,
+    not its id (the downloads keep the id)."""
+    names = visible_deal_names(user=request.user, deal_ids=(r["deal_id"] for r in rows))
+    header_cells[column] = (header_cells[column][0], False)
+    for row, cells_of_row in zip(rows, cells, strict=True):
+        deal_id = row["deal_id"]
+        if deal_id in names:
+            link = format_html(
+                '<a href="{}">{}</a>', reverse("deal_detail", args=[deal_id]), names[deal_id]
+            )
+            cells_of_row[column] = (link, False)
 
 
 def _adoptions(request: HttpRequest, name: str) -> list[ProbabilityAdoption] | None:

@@ -447,3 +447,15 @@ def test_activities_before_advancing_and_before_losing():
     assert ("contact", "advanced", "visit") not in rows  # the needs stay has not ended
     assert rows[("contact", "lost", "call")]["activities"] == 0
     assert result.totals == {"stays": 3, "activities": 3}
+
+
+def test_a_stale_finding_lists_its_deals_longest_untouched_first():
+    b = FrameBuilder()
+    fresh = b.deal([("needs", days_ago(40))], owner="erin", touched=days_ago(1))
+    older = b.deal([("needs", days_ago(40))], owner="erin", touched=days_ago(30))
+    oldest = b.deal([("needs", days_ago(40))], owner="erin", touched=days_ago(35))
+    result = diagnosis(b.frames().pipeline(1), params())
+    (stale,) = [f for f in result.rows if f["code"] == "stale"]
+    assert (stale["numbers"]["stale"], stale["numbers"]["open"]) == (2, 3)
+    assert stale["numbers"]["deal_ids"] == [oldest, older]
+    assert fresh not in stale["numbers"]["deal_ids"]
