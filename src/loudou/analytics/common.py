@@ -200,6 +200,20 @@ def _prorated(quotas: pl.DataFrame, start: dt.date, end: dt.date) -> list[Fracti
     ]
 
 
+def quota_target(
+    data: PipelineData, params: ReportParams, start: dt.date, end: dt.date
+) -> Fraction | None:
+    """The revenue target (cents) of [start, end) when none is given: the quotas
+    overlapping it of the people and teams the user sees, prorated by days; team quotas,
+    where there are any, stand for their members' own. None when no quota overlaps."""
+    quotas = data.quotas.filter((pl.col("period_start") < end) & (pl.col("period_end") > start))
+    if not params.visibility.all:
+        quotas = quotas.filter(params.visibility.allows(user="user_id"))
+    team_quota = quotas.filter(pl.col("team_id").is_not_null())
+    chosen = team_quota if team_quota.height else quotas
+    return sum(_prorated(chosen, start, end), Fraction(0)) or None
+
+
 def _events_of(data: PipelineData, deals: pl.DataFrame) -> pl.DataFrame:
     """The pipeline's events of these deals, still by deal and time, each with the time,
     open-stage index, kind and imported flag of the deal's next stage change (null for

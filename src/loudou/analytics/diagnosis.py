@@ -8,7 +8,15 @@ from typing import Any
 
 import polars as pl
 
-from .common import _average_won, _days, _needed, _no_grouping, _prorated, _within, visible_deals
+from .common import (
+    _average_won,
+    _days,
+    _needed,
+    _no_grouping,
+    _within,
+    quota_target,
+    visible_deals,
+)
 from .frames import PipelineData
 from .history import MIN_SAMPLE, probabilities_for
 from .params import ReportParams, ReportResult, money
@@ -86,13 +94,7 @@ def _team_target(
     the people and teams the user sees (prorated by days), else none."""
     if params.target is not None:
         return Fraction(int(params.target * 100))
-    quotas = data.quotas.filter((pl.col("period_start") < end) & (pl.col("period_end") > start))
-    if not params.visibility.all:
-        quotas = quotas.filter(params.visibility.allows(user="user_id"))
-    team_quota = quotas.filter(pl.col("team_id").is_not_null())
-    # Team quotas, where there are any, already cover their members' personal quotas.
-    chosen = team_quota if team_quota.height else quotas
-    return sum(_prorated(chosen, start, end), Fraction(0)) or None
+    return quota_target(data, params, start, end)
 
 
 def diagnosis(data: PipelineData, params: ReportParams) -> ReportResult:

@@ -91,9 +91,12 @@ def probabilities_for(data: PipelineData, params: ReportParams, default: str) ->
 def require_target(params: ReportParams, report: str) -> Decimal:
     if params.target is None:
         raise ParamError(
-            f"the {report} needs the revenue target for the period",
-            "请填写本期间的收入目标",
+            f"the {report} needs the revenue target for the period (no quota covers it)",
+            "请填写本期间的收入目标（没有覆盖该期间的配额）",
             option="target",
-            form=("enter the revenue target for the period", "请填写本期间的收入目标"),
+            form=(
+                "enter the revenue target for the period (or set quotas for it)",
+                "请填写本期间的收入目标（或为该期间设置配额）",
+            ),
         )
     return params.target

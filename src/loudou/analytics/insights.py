@@ -3,6 +3,7 @@ what reps do in each stage. Diagnosis and update discipline have their own modul
 the choices METRICS.md leaves open are in docs/reports.md and in the docstrings here."""
 
 import datetime as dt
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -23,6 +24,7 @@ from .common import (
     _round,
     _stage_fields,
     _within,
+    quota_target,
     visible_deals,
 )
 from .frames import PipelineData
@@ -138,8 +140,17 @@ def plan(data: PipelineData, params: ReportParams) -> ReportResult:
             "目标规划只支持按负责人分组",
             option="by",
         )
-    target = require_target(params, "plan")
     date_from, date_to = _forecast_period(params)
+    # A given target wins; else the quotas of the period (what a manager set in settings).
+    from_quotas = (
+        None if params.target is not None else quota_target(data, params, date_from, date_to)
+    )
+    if from_quotas is None:
+        target = require_target(params, "plan")
+        target_source = "given"
+    else:
+        target = Decimal(round(from_quotas)) / 100
+        target_source = "quotas"
     start, end = params.instant(date_from), params.instant(date_to)
     chosen = probabilities_for(data, params, "historical")
     won_cents, won_count = _average_won(data, params)
@@ -198,6 +209,7 @@ def plan(data: PipelineData, params: ReportParams) -> ReportResult:
         return rows, summary
 
     rows, totals = scope_rows({}, target_cents, None)
+    totals["target_source"] = target_source
     totals.update(
         average_won_amount=money(round(average)) if average is not None else None,
         won_deals_used=won_count,

@@ -78,6 +78,7 @@ HEADERS: dict[str, tuple[str, str]] = {
     "average_won_amount": ("平均赢单金额", "Average won amount"),
     "won_deals_used": ("计入的赢单数", "Won deals used"),
     "share_basis": ("分配依据", "Split by"),
+    "target_source": ("目标来源", "Target from"),
     "severity": ("严重程度", "Severity"),
     "code": ("类型", "Finding"),
     "message": ("说明", "What it means"),
@@ -134,11 +135,20 @@ WORDS = {
     "configured": ("配置", "Configured"),
     "quota": ("按配额", "Quotas"),
     "even": ("平均分配", "Even split"),
+    "quotas": ("本期配额", "The period's quotas"),
+    "given": ("填写的目标", "The target entered"),
     **{code: HEADERS[code] for code in ("thin_top", "bottleneck", "stuck", "rep_outlier", "stale")},
 }
 # Machine fields a table leaves to JSON and CSV (the table shows names and messages).
 HIDDEN = {"stage", "message_zh", "message_en", "numbers"}
-WORD_COLUMNS = {"severity", "scope", "probability_source", "code", "share_basis"}
+WORD_COLUMNS = {
+    "severity",
+    "scope",
+    "probability_source",
+    "code",
+    "share_basis",
+    "target_source",
+}
 TOTAL = ("合计", "Total")
 ACTIVITY_TYPES = {
     "call": ("电话", "Call"),

@@ -4,6 +4,7 @@ diagnosis, update discipline, collection; docs/reports.md for the choices)."""
 import datetime as dt
 import re
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 
@@ -178,8 +179,22 @@ def test_plan_by_owner_splits_by_quota_or_evenly():
 
 
 def test_plan_needs_a_target():
-    with pytest.raises(ParamError, match="target"):
+    with pytest.raises(ParamError, match="no quota covers it"):
         plan(plan_data().frames().pipeline(1), params())
+
+
+def test_plan_takes_the_periods_quotas_when_no_target_is_given():
+    b = plan_data()
+    b.quota("alice", "2026-06-01", "2026-09-01", 3000)
+    b.quota("bob", "2026-06-01", "2026-12-01", 2000)  # 92 of its 183 days overlap
+    period = {"date_from": dt.date(2026, 6, 1), "date_to": dt.date(2026, 9, 1)}
+    from_quotas = plan(b.frames().pipeline(1), params(**period))
+    expected = Decimal(round(Fraction(300000) + Fraction(200000 * 92, 183))) / 100
+    assert from_quotas.totals["target"] == expected
+    assert from_quotas.totals["target_source"] == "quotas"
+    assert from_quotas.params["target"] == expected
+    given = plan(b.frames().pipeline(1), params(target=Decimal("1100"), **period))
+    assert (given.totals["target"], given.totals["target_source"]) == (Decimal("1100"), "given")
 
 
 def test_forecast_with_historical_probabilities_and_simulation():

@@ -317,8 +317,8 @@ class CockpitTests(TransactionTestCase):
         self.assertEqual(self.client.get("/cockpit/?from=2026-13-01").status_code, 400)
         # A panel refusing the options says so by the field's label, in the page's words.
         for lang, words in (
-            ("en", "Target amount: enter the revenue target for the period"),
-            ("zh-CN", "目标金额：请填写本期间的收入目标"),
+            ("en", "Target amount: enter the revenue target for the period (or set quotas for it)"),
+            ("zh-CN", "目标金额：请填写本期间的收入目标（或为该期间设置配额）"),
         ):
             page = self.client.get("/cockpit/", headers={"accept-language": lang})
             plan = next(p for p in page.context["panels"] if p.key == "plan")
@@ -326,7 +326,8 @@ class CockpitTests(TransactionTestCase):
             self.assertNotContains(page, "--target")
         download = self.client.get("/cockpit/plan.csv", headers={"accept-language": "en"})
         self.assertEqual(
-            download.content.decode(), "Target amount: enter the revenue target for the period"
+            download.content.decode(),
+            "Target amount: enter the revenue target for the period (or set quotas for it)",
         )
 
     def test_needs_a_login(self):
