@@ -39,7 +39,7 @@ from loudou.jobs.queue import enqueue_on_commit
 from loudou.people.models import User
 from loudou.people.services import require_admin_over
 
-from .errors import InvalidInput, ServiceError
+from .errors import InvalidInput, ServiceError, sentences
 from .models import PasswordResetRequest
 from .tasks import send_password_reset
 from .throttle import forget_failures
@@ -203,7 +203,7 @@ def admin_set_password(*, actor: User, user: User, password: str) -> User:
     try:
         validate_password(password, user)
     except ValidationError as exc:
-        raise InvalidInput({"password": " ".join(exc.messages)}) from exc
+        raise InvalidInput({"password": sentences(exc.messages)}, model=User) from exc
     user.set_password(password)
     user.save(update_fields=["password"])
     forget_failures(user.get_username())
