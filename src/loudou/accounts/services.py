@@ -24,7 +24,7 @@ def _save(obj: Account | Contact) -> None:
     try:
         obj.full_clean()
     except ValidationError as exc:
-        raise from_validation_error(exc) from exc
+        raise from_validation_error(exc, type(obj)) from exc
     obj.save()
 
 

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from loudou.activities.models import ActivityType
 from loudou.core import passwords
 from loudou.core.errors import ServiceError
+from loudou.core.templatetags.loudou_format import number
 from loudou.core.views import require_post
 from loudou.deals.criteria import CRITERION_FIELDS, rule_words
 from loudou.deals.models import AttachmentKind, Deal, LostReason
@@ -589,7 +590,7 @@ def quotas(request: HttpRequest) -> HttpResponse:
             value = (
                 request.POST.get(name)
                 if request.method == "POST"
-                else _plain(existing.get((prefix, target.pk, start)))
+                else _grouped(existing.get((prefix, target.pk, start)))
             )
             reps_total = members.get((target.pk, start)) if prefix == "t" else None
             row.append(
@@ -597,7 +598,7 @@ def quotas(request: HttpRequest) -> HttpResponse:
                     "name": name,
                     "label": f"{year} {label}",
                     "value": value,
-                    "reps_total": _plain(reps_total),
+                    "reps_total": _grouped(reps_total),
                 }
             )
         return row
@@ -613,6 +614,13 @@ def quotas(request: HttpRequest) -> HttpResponse:
             "years": range(year - 2, year + 3),
         },
     )
+
+
+def _grouped(amount: Decimal | None) -> str:
+    """An amount as the quota grid shows it, grouped as its help text writes amounts
+    (1,200,000), in both languages: Django's zh-Hans formats group no digits. The grid
+    reads it back as it is."""
+    return "" if amount is None else number(amount)
 
 
 def _plain(amount: Decimal | None) -> str:

@@ -39,7 +39,7 @@ from loudou.jobs.queue import enqueue_on_commit
 from loudou.people.models import User
 from loudou.people.services import require_admin_over
 
-from .errors import InvalidInput, ServiceError
+from .errors import InvalidInput, ServiceError, sentences
 from .models import PasswordResetRequest
 from .tasks import send_password_reset
 from .throttle import forget_failures
@@ -170,10 +170,15 @@ def reset_link(user: User, site: LinkSite) -> str:
     return f"{'https' if site.use_https else 'http'}://{site.domain}{path}"
 
 
-def send_reset_mails(*, user_ids: list[int], site: LinkSite, language: str) -> int:
+def send_reset_mails(
+    *, user_ids: list[int], site: LinkSite, language: str, sent_by_id: int | None = None
+) -> int:
     """E-mail a reset link to each of these users who is still active and has an
-    address, in ``language``; returns how many were sent (the worker's task)."""
+    address, in ``language``; returns how many were sent (the worker's task). With
+    ``sent_by_id``, an administrator sent it: the mail names them instead of telling of
+    a request the user may not have made."""
     users = User.objects.filter(pk__in=user_ids, is_active=True).exclude(email="")
+    admin = User.objects.filter(pk=sent_by_id).first() if sent_by_id is not None else None
     sent = 0
     with translation.override(language):
         for user in users:
@@ -182,6 +187,10 @@ def send_reset_mails(*, user_ids: list[int], site: LinkSite, language: str) -> i
                 "link": reset_link(user, site),
                 "hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
                 "site": site.domain,
+                "sent_by": admin,
+                # Sent by someone unknown now (their account removed): still not the
+                # user's own request.
+                "by_admin": sent_by_id is not None,
             }
             subject = render_to_string("core/email/password_reset_subject.txt", context)
             body = render_to_string("core/email/password_reset.txt", context)
@@ -203,7 +212,7 @@ def admin_set_password(*, actor: User, user: User, password: str) -> User:
     try:
         validate_password(password, user)
     except ValidationError as exc:
-        raise InvalidInput({"password": " ".join(exc.messages)}) from exc
+        raise InvalidInput({"password": sentences(exc.messages)}, model=User) from exc
     user.set_password(password)
     user.save(update_fields=["password"])
     forget_failures(user.get_username())
@@ -227,6 +236,7 @@ def admin_send_reset_link(*, actor: User, user: User, site: LinkSite, language: 
         domain=site.domain,
         use_https=site.use_https,
         language=language,
+        sent_by_id=actor.pk,
     )
 
 

@@ -124,6 +124,15 @@ def _gather(deal: Deal, since: dt.datetime | None) -> _Facts:
     return _Facts(counts, kinds, approved, custom_fields)
 
 
+def _activity_type_label(criterion: ExitCriterion) -> str:
+    """The activity type an activity criterion counts, in the active language."""
+    from loudou.activities.models import ActivityType
+
+    if criterion.activity_type:
+        return str(ActivityType(criterion.activity_type).label)
+    return _("any type")
+
+
 def _describe(criterion: ExitCriterion, deal: Deal, facts: _Facts) -> str | None:
     """The message (active language) if ``criterion`` is unmet, else None."""
     stage = criterion.stage.name
@@ -153,12 +162,7 @@ def _describe(criterion: ExitCriterion, deal: Deal, facts: _Facts) -> str | None
             have = sum(facts.activity_counts.values())
         if have >= criterion.min_count:
             return None
-        from loudou.activities.models import ActivityType
-
-        if criterion.activity_type:
-            type_label = str(ActivityType(criterion.activity_type).label)
-        else:
-            type_label = _("any type")
+        type_label = _activity_type_label(criterion)
         return ngettext(
             "%(stage)s: at least %(n)d activity (%(type)s) is needed since entering the "
             "current stage; there are %(have)d.",
@@ -187,7 +191,8 @@ def _describe(criterion: ExitCriterion, deal: Deal, facts: _Facts) -> str | None
 def _custom_description(criterion: ExitCriterion) -> str:
     lang = (translation.get_language() or "zh-hans").lower()
     text = criterion.description_zh if lang.startswith("zh") else criterion.description_en
-    return f"{criterion.stage.name}: {text}" if text else ""
+    # The stage and its colon as the generated words have them (a full-width one in zh).
+    return _("%(stage)s: %(rule)s") % {"stage": criterion.stage.name, "rule": text} if text else ""
 
 
 def unmet_criteria(
@@ -230,13 +235,27 @@ def rule_words(
     criterion: ExitCriterion, custom_fields: dict[str, CustomField] | None = None
 ) -> str:
     """The criterion in the words a rep reads when a deal does not meet it (the active
-    language): what the settings pages show next to each rule. Pass ``custom_fields``
-    (by key) when describing many criteria."""
+    language), less what only a deal has (how many activities so far): what the
+    settings pages show next to each rule. Pass ``custom_fields`` (by key) when
+    describing many criteria."""
     if custom_fields is None:
         custom_fields = {cf.key: cf for cf in CustomField.objects.all()}
+    if custom := _custom_description(criterion):
+        return custom
+    if criterion.kind == CriterionKind.ACTIVITY:
+        # What a deal has so far ("there are 0") belongs to a deal, not to the rule.
+        return ngettext(
+            "%(stage)s: at least %(n)d activity (%(type)s) after entering this stage.",
+            "%(stage)s: at least %(n)d activities (%(type)s) after entering this stage.",
+            criterion.min_count,
+        ) % {
+            "stage": criterion.stage.name,
+            "n": criterion.min_count,
+            "type": _activity_type_label(criterion),
+        }
     facts = _Facts(Counter(), set(), set(), custom_fields)
     blank = Deal(custom={})  # meets nothing: every rule says what it asks for
-    return _custom_description(criterion) or _describe(criterion, blank, facts) or ""
+    return _describe(criterion, blank, facts) or ""
 
 
 def unmet_of_current_stays(deals: Sequence[Deal]) -> dict[int, list[UnmetCriterion]]:

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from loudou.core.errors import InvalidInput, NotAllowed, from_validation_error
+from loudou.core.errors import InvalidInput, NotAllowed, from_validation_error, sentences
 from loudou.limits import MAX_AMOUNT
 
 from .access import Scope
@@ -35,7 +35,7 @@ def _check(obj: User | Team | Quota, exclude: list[str] | None = None) -> None:
     try:
         obj.full_clean(exclude=exclude)
     except ValidationError as exc:
-        raise from_validation_error(exc) from exc
+        raise from_validation_error(exc, type(obj)) from exc
 
 
 @transaction.atomic
@@ -64,7 +64,7 @@ def create_user(
     try:
         validate_password(password, user)
     except ValidationError as exc:
-        raise InvalidInput({"password": " ".join(exc.messages)}) from exc
+        raise InvalidInput({"password": sentences(exc.messages)}, model=User) from exc
     user.set_password(password)
     _check(user)
     user.save()

@@ -62,10 +62,12 @@ class StageKind(models.TextChoices):
 
 
 class ForecastCategory(models.TextChoices):
-    PIPELINE = "pipeline", _("Pipeline")
+    # Contexts: "Pipeline" is also a pipeline of stages (销售流程), this the open deals
+    # not yet best case (管道); "Closed" is also the deal page's label of the closing
+    # time (关闭时间).
+    PIPELINE = "pipeline", pgettext_lazy("forecast category", "Pipeline")
     BEST_CASE = "best_case", _("Best case")
     COMMIT = "commit", _("Commit")
-    # A context: "Closed" is also the deal page's label of the closing time (关闭时间).
     CLOSED = "closed", pgettext_lazy("forecast category", "Closed")
     OMITTED = "omitted", _("Omitted")
 

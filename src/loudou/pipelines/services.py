@@ -201,7 +201,7 @@ def _save(obj: Any, **unique_fields: Any) -> None:
     try:
         obj.full_clean()
     except ValidationError as exc:
-        raise from_validation_error(exc) from exc
+        raise from_validation_error(exc, type(obj)) from exc
     obj.save()
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
 from loudou.analytics.output import HEADERS, cell_text
@@ -334,7 +334,7 @@ def forecast(result: ReportResult) -> Figure:
         },
         {
             "type": "bar",
-            "name": _("Pipeline"),
+            "name": pgettext("forecast category", "Pipeline"),
             "x": x,
             "y": series("pipeline"),
             "marker": {"color": "#dbeafe"},

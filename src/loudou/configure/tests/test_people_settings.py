@@ -88,11 +88,20 @@ class PeopleSettingsTests(LoudouTestCase):
             (quota.period_start.isoformat(), quota.period_end.isoformat(), quota.amount),
             ("2026-04-01", "2026-07-01", Decimal("1500000.00")),
         )
+        # Grouped as the help text writes amounts, in both languages; saved back unchanged.
+        for language in ("en", "zh-hans"):
+            page = self.client.get(
+                "/settings/quotas/?year=2026", headers={"accept-language": language}
+            )
+            self.assertContains(page, 'value="1,500,000"')
+        self.client.post("/settings/quotas/", {"year": "2026", key: "1,500,000.50"})
         page = self.client.get("/settings/quotas/?year=2026")
-        self.assertContains(page, 'value="1500000"')
+        self.assertContains(page, 'value="1,500,000.50"')
+        self.client.post("/settings/quotas/", {"year": "2026", key: "1,500,000.50"})
+        self.assertEqual(Quota.objects.get(user=self.rep).amount, Decimal("1500000.50"))
         response = self.client.post("/settings/quotas/", {"year": "2026", key: "lots"})
         self.assertEqual(response.status_code, 200)  # the grid again, with the message
-        self.assertEqual(Quota.objects.get(user=self.rep).amount, Decimal("1500000.00"))
+        self.assertEqual(Quota.objects.get(user=self.rep).amount, Decimal("1500000.50"))
         self.client.post("/settings/quotas/", {"year": "2026", key: ""})
         self.assertFalse(Quota.objects.filter(user=self.rep).exists())
         with self.assertRaises(NotAllowed):
@@ -133,11 +142,11 @@ class TeamQuotaGridTests(LoudouTestCase):
         north_q1 = page.context["team_rows"][0]["cells"][0]
         self.assertEqual(
             (north_q1["name"], north_q1["value"], north_q1["reps_total"]),
-            (f"t-{self.north.pk}-2026-01-01", "3000000", "1500000"),
+            (f"t-{self.north.pk}-2026-01-01", "3,000,000", "1,500,000"),
         )
-        self.assertContains(page, "Reps: 1500000")
+        self.assertContains(page, "Reps: 1,500,000")
         self.assertContains(page, "Team quotas")
-        self.assertContains(self.grid(self.admin, "zh-hans"), "销售：1500000")
+        self.assertContains(self.grid(self.admin, "zh-hans"), "销售：1,500,000")
         self.client.post("/settings/quotas/", {"year": "2026", f"t-{self.north.pk}-2026-01-01": ""})
         self.assertFalse(Quota.objects.filter(team=self.north).exists())
         self.assertTrue(Quota.objects.filter(team=self.south).exists())
@@ -256,7 +265,16 @@ class AdminPasswordActionTests(LoudouTestCase):
             headers={"accept-language": "en"},
             follow=True,
         )
-        self.assertContains(response, "email: Enter a valid email address.")
+        # The field by its label in the page's language, not its name in the code.
+        self.assertContains(response, "Email address: Enter a valid email address.")
+        response = self.client.post(
+            f"/settings/users/{self.rep.pk}/",
+            {"role": "manager", "active": "1", "email": "not an address"},
+            headers={"accept-language": "zh-hans"},
+            follow=True,
+        )
+        self.assertContains(response, "电子邮件地址：输入一个有效的 Email 地址。")
+        self.assertNotContains(response, "email:")
         self.rep.refresh_from_db()
         self.assertEqual((self.rep.email, self.rep.role), ("rep@example.com", "rep"))
         page = self.client.get("/settings/users/", headers={"accept-language": "en"})
@@ -271,7 +289,23 @@ class AdminPasswordActionTests(LoudouTestCase):
             headers={"accept-language": "en"},
             follow=True,
         )
-        self.assertContains(response, "password: This password is too short.")
+        self.assertContains(
+            response,
+            "Password: This password is too short. It must contain at least 8 characters. "
+            "This password is too common.",
+        )
+        # Django's own zh-Hans catalogue lacks this message in the words Django 5.2 uses;
+        # ours has it. Chinese sentences follow each other without a space.
+        response = self.client.post(
+            f"/settings/users/{self.rep.pk}/password/",
+            {"password": "123"},
+            headers={"accept-language": "zh-hans"},
+            follow=True,
+        )
+        self.assertContains(
+            response, "密码：密码长度太短。密码必须包含至少 8 个字符。这个密码太常见了。"
+        )
+        self.assertNotContains(response, "too short")
         self.assertTrue(User.objects.get(pk=self.rep.pk).check_password("pw-rep"))
         response = self.client.post(
             f"/settings/users/{self.rep.pk}/password/",
@@ -329,6 +363,7 @@ class AdminPasswordActionTests(LoudouTestCase):
 
     def test_e_mail_a_reset_link_in_the_organisations_language(self):
         User.objects.filter(pk=self.rep.pk).update(email="rep@example.com")
+        User.objects.filter(pk=self.admin.pk).update(display_name="管理员王五")
         with self.captureOnCommitCallbacks(execute=True):
             response = self.client.post(
                 f"/settings/users/{self.rep.pk}/reset-link/",
@@ -340,10 +375,19 @@ class AdminPasswordActionTests(LoudouTestCase):
         self.assertEqual([m.to for m in mail.outbox], [["rep@example.com"]])
         self.assertIn("设置新密码", mail.outbox[0].subject)  # LOUDOU_LANGUAGE: zh-hans
         self.assertIn("http://testserver/password-reset/", mail.outbox[0].body)
+        # An administrator sent it, named by their display name: no request to disown.
+        body = mail.outbox[0].body
+        self.assertIn("管理员王五（漏斗 testserver 的管理员）给您发送了设置新密码的链接", body)
+        self.assertNotIn("有人", body)
+        self.assertNotIn("。 ", body)  # no space after a Chinese full stop
         with self.settings(LANGUAGE_CODE="en"), self.captureOnCommitCallbacks(execute=True):
             self.client.post(f"/settings/users/{self.rep.pk}/reset-link/")
         run_tasks()
         self.assertEqual(mail.outbox[1].subject, "Loudou: choose a new password")
+        body = mail.outbox[1].body
+        self.assertIn("管理员王五, an administrator of Loudou at testserver, sent you a link", body)
+        self.assertIn("If you do not need a new password, ignore this message", body)
+        self.assertNotIn("Someone", body)
 
     def test_no_link_without_an_address_or_for_a_deactivated_user(self):
         for user, says in (

@@ -8,7 +8,7 @@ from django.utils import translation
 from loudou.core.errors import InvalidInput, NotAllowed
 from loudou.core.testing import LoudouTestCase
 from loudou.deals import services
-from loudou.deals.criteria import rule_words
+from loudou.deals.criteria import rule_words, unmet_criteria
 from loudou.deals.models import StageEvent
 from loudou.pipelines import services as config
 from loudou.pipelines.models import ExitCriterion, Pipeline, Stage, StageKind
@@ -175,6 +175,43 @@ class PipelineSettingsTests(LoudouTestCase):
         self.client.post(f"/settings/criteria/{criterion.pk}/delete/")
         self.assertFalse(ExitCriterion.objects.filter(pk=criterion.pk).exists())
 
+    def test_the_pipeline_page_states_each_rule_without_a_deals_state(self):
+        """Settings list rules, not a deal's progress: no "there are 0" of a deal that
+        does not exist, one colon after the stage however the rule is worded, and the
+        rules are not styled as errors."""
+        stage = self.stages["contact"]
+        config.add_criterion(
+            actor=self.admin, stage=stage, kind="activity", activity_type="", min_count=2
+        )
+        config.add_criterion(
+            actor=self.admin,
+            stage=stage,
+            kind="field",
+            field_name="amount",
+            field_check="filled",
+            description_zh="必须填写金额",
+            description_en="The amount must be filled in",
+        )
+        self.client.force_login(self.admin)
+        url = f"/settings/pipelines/{stage.pipeline_id}/"
+        zh = self.client.get(url, headers={"accept-language": "zh-hans"})
+        self.assertContains(zh, "初步接洽：进入该阶段后至少需要 2 次活动（任意类型）。")
+        self.assertContains(zh, "初步接洽：必须填写金额")
+        self.assertNotContains(zh, "目前有")
+        self.assertNotContains(zh, "初步接洽: ")
+        en = self.client.get(url, headers={"accept-language": "en"})
+        self.assertContains(
+            en, "Initial contact: at least 2 activities (any type) after entering this stage."
+        )
+        self.assertContains(en, "Initial contact: The amount must be filled in")
+        self.assertNotContains(en, "there are")
+        # A rep whose deal falls short still reads how far it is.
+        deal = self.make_deal(owner=self.rep, stage=stage, amount=None)
+        with translation.override("zh-hans"):
+            unmet = [u.message for u in unmet_criteria(deal, [stage])]
+        self.assertIn("初步接洽：必须填写金额", unmet)
+        self.assertTrue(any("目前有 0 次" in m for m in unmet), unmet)
+
     def test_custom_fields_and_lost_reasons(self):
         self.client.force_login(self.admin)
         self.client.post(
@@ -317,7 +354,7 @@ class EditCriterionTests(LoudouTestCase):
             words = rule_words(criterion)
         self.assertIn("初步接洽", words)
         self.assertContains(response, words)
-        self.assertContains(response, "规则已保存")
+        self.assertContains(response, "升迁标志已保存")
         # Then an attachment, then an approval: each kind's own columns only.
         self.edit(kind="attachment", attachment_kind="contract", min_count="5")
         criterion.refresh_from_db()

@@ -104,6 +104,17 @@ class ResetFlowTests(PolicyChecks, LoudouTestCase):
         self.assertEqual(message.subject, "Loudou：设置新密码")
         self.assertIn("Rep，您好：", message.body)
         self.assertIn("24 小时内", message.body)
+        self.assertNotIn("。 ", message.body)  # no space after a Chinese full stop
+        opened = self.client.get(
+            self.link_in(message), headers={"accept-language": "zh-CN"}, follow=True
+        )
+        weak = self.client.post(
+            opened.redirect_chain[-1][0],
+            {"new_password1": "abc", "new_password2": "abc"},
+            headers={"accept-language": "zh-CN"},
+        )
+        self.assertContains(weak, "密码长度太短。密码必须包含至少 8 个字符。")
+        self.assertNotContains(weak, "too short")
         bad = self.client.get(
             "/password-reset/MQ/not-a-token/", headers={"accept-language": "zh-CN"}
         )

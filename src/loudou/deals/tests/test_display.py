@@ -32,7 +32,7 @@ class WinButtonTests(LoudouTestCase):
         self.client.force_login(self.rep)
         for language, reason in (
             ("en", "Not possible yet: 5 exit criteria above are unmet."),
-            ("zh-hans", "暂不能标记为赢单：上面还有 5 项退出条件未满足。"),
+            ("zh-hans", "暂不能标记为赢单：上面还有 5 项升迁标志未满足。"),
         ):
             with self.subTest(language=language):
                 response = self.client.get(f"/deals/{deal.pk}/", HTTP_ACCEPT_LANGUAGE=language)

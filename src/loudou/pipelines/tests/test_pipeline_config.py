@@ -98,5 +98,5 @@ class CriterionTests(LoudouTestCase):
         )
         deal = self.make_deal()
         [unmet] = services.check_move(deal=deal, to_stage=self.stages["needs"])
-        self.assertEqual(unmet.message_zh, "初步接洽: 先打个电话")
+        self.assertEqual(unmet.message_zh, "初步接洽：先打个电话")
         self.assertEqual(unmet.message_en, "Initial contact: Call them first")

@@ -211,6 +211,16 @@ class CockpitTests(TransactionTestCase):
         self.assertEqual(forecast["layout"]["yaxis"]["title"]["text"], "Amount")
         self.assertContains(english, "<h2>Forecast</h2>", html=False)
 
+    def test_the_outstanding_amount_is_grouped_in_both_languages(self):
+        self.client.force_login(self.manager)
+        for lang, words in (("en", "Outstanding: "), ("zh-CN", "未回款：")):
+            page = self.client.get("/cockpit/", headers={"accept-language": lang})
+            panel = next(p for p in page.context["panels"] if p.key == "collection")
+            outstanding = panel.extra["outstanding"]
+            self.assertGreater(outstanding, 1000)  # a number that has groups
+            # zh-Hans formats group no digits in Django: amounts are grouped everywhere.
+            self.assertContains(page, f"{words}{Decimal(outstanding):,.2f}")
+
     def test_people_are_shown_by_display_name_and_downloads_carry_both(self):
         self.client.force_login(self.manager)
         reps = {u.username: str(u) for u in User.objects.filter(username__startswith="rep")}

@@ -288,7 +288,7 @@ def _stage_errors(summary: MigrationSummary, errors: list[RowError], via: Via) -
                     1,
                     "stage",
                     stage.label,
-                    f"阶段“{stage.label}”按{'赢率' if stage.how == 'probability' else '顺序'}"
+                    f"阶段“{stage.label}”按{'赢单率' if stage.how == 'probability' else '顺序'}"
                     f"建议对应“{stage.target.name_zh}”：请确认（{confirm[0]}）或{mirror[0]}",
                     f"stage “{stage.label}” is proposed to map to “{stage.target.name_en}” "
                     f"by {stage.how}: confirm it ({confirm[1]}) or {mirror[1]} to keep the "

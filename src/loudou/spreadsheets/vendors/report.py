@@ -10,7 +10,7 @@ HOW = {
     "name": ("按名称", "by name"),
     "file": ("按阶段文件", "by stages file"),
     "mirror": ("照搬", "mirrored"),
-    "probability": ("按赢率（待确认）", "by probability (to confirm)"),
+    "probability": ("按赢单率（待确认）", "by probability (to confirm)"),
     "order": ("按顺序（待确认）", "by order (to confirm)"),
     "": ("未对应", "unmapped"),
 }
@@ -34,7 +34,7 @@ def preview_lines(summary: MigrationSummary, zh: bool) -> Iterator[str]:
         yield ("来源的销售流程：" if zh else "Source pipelines: ") + listed
     yield ("目标销售流程：" if zh else "Target pipeline: ") + summary.pipeline
     yield (
-        "阶段（数量、顺序、赢率 → Loudou 阶段）："
+        "阶段（数量、顺序、赢单率 → Loudou 阶段）："
         if zh
         else "Stages (deals, order, probability → Loudou stage):"
     )
