@@ -7,6 +7,7 @@ report`) always agree. Figures are rendered in the browser by ``loudou/charts.js
 script); labels follow the active language.
 """
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -529,6 +530,8 @@ def collection(result: ReportResult) -> Figure:
     key = next((k for k in ("period", "owner", "team", "source") if rows and k in rows[0]), None)
     if key is None or (rows and "deal_id" in rows[0]):
         return {}
+    if key == "period" and not result.params.get("by"):
+        rows = _every_period(result, rows)
     x = [_group_label(r, key) for r in rows]
     return {
         "data": [
@@ -554,6 +557,30 @@ def collection(result: ReportResult) -> Figure:
             yaxis=axis(_("Amount")),
         ),
     }
+
+
+def _every_period(result: ReportResult, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The report's rows with a zero bar for each month or quarter of the period without a
+    win, so the time axis has no silent holes (a manager reads a gap as a missing month)."""
+    try:
+        start = dt.date.fromisoformat(result.params["from"])
+        end = dt.date.fromisoformat(result.params["to"])
+    except (KeyError, TypeError, ValueError):
+        return rows
+    quarters = result.params.get("grain") == "quarter"
+    step = 3 if quarters else 1
+    month = (start.month - 1) // step * step + 1
+    year, labels = start.year, []
+    while dt.date(year, month, 1) < end and len(labels) < 400:
+        labels.append(f"{year}-Q{(month - 1) // 3 + 1}" if quarters else f"{year}-{month:02d}")
+        month += step
+        if month > 12:
+            year, month = year + 1, month - 12
+    found = {r["period"]: r for r in rows}
+    if not labels or not set(found) <= set(labels):
+        return rows  # a layout this does not know: draw what the report gave
+    empty = {"paid": 0, "outstanding": 0}
+    return [found.get(label, {"period": label, **empty}) for label in labels]
 
 
 def snapshot(result: ReportResult) -> Figure:
