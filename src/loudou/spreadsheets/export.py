@@ -4,7 +4,10 @@ Deals and their stage history come in the user's language: English is the import
 of codes (open, contact, best_case, usernames), as scripts read it; zh-Hans has the Chinese
 headers the importer reads and words instead of codes (进行中, 初步接洽, 最佳情况, display
 names). A word is written only where the importer reads it back as the same thing (a display
-name two people share stays the username), so either file imports back unchanged."""
+name two people share stays the username; one a spreadsheet would run as a formula, such as
+"=Boss", stays the username too), so either file imports back unchanged. A code the cell
+quoting must still quote (a username "@bob", a key "-x", a team "=North") the importer reads
+back unquoted (``lookups.unquoted``)."""
 
 import csv
 import datetime as dt
@@ -38,6 +41,7 @@ from loudou.spreadsheets.lookups import (
     reason_labels,
     stage_labels,
     user_labels,
+    written_as_is,
 )
 
 KINDS = ("deals", "history", "activities", "payments")
@@ -68,7 +72,9 @@ class Words:
         )
         pipelines = {p.key.lower(): p for p in Pipeline.objects.all()}
         self._pipelines = {
-            p.pk: p.name_zh for p in pipelines.values() if find_pipeline(pipelines, p.name_zh) == p
+            p.pk: p.name_zh
+            for p in pipelines.values()
+            if find_pipeline(pipelines, p.name_zh) == p and written_as_is(p.name_zh)
         }
         with translation.override("zh-hans"):
             for choices in (DealStatus.choices, ForecastCategory.choices):
@@ -124,7 +130,9 @@ def _unambiguous(
     return {
         item.pk: word(item)
         for item in items
-        if word(item).strip() and claims[word(item).strip().lower()] == 1
+        if word(item).strip()
+        and claims[word(item).strip().lower()] == 1
+        and written_as_is(word(item))
     }
 
 

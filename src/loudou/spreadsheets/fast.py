@@ -18,6 +18,7 @@ from loudou.deals.bulk import EVENT_COLUMNS, NEW_COLUMNS, DealLoad
 from loudou.pipelines.models import Stage, StageKind
 from loudou.spreadsheets.columns import DEAL_EXPORT_COLUMNS
 from loudou.spreadsheets.feeder import text_frame
+from loudou.spreadsheets.lookups import unquoted
 
 # Shapes the per-row parser reads the same way (parsing.parse_datetime's fast path).
 # Years 1900-2199 only (limits.FIRST_DATE, LAST_DATE); others get the per-row message.
@@ -156,9 +157,11 @@ class FastPath:
         text = [c for c in raw.columns if c not in ("idx", "number")]
         frame = raw.with_columns([pl.col(c).str.strip_chars().replace("", None) for c in text])
         owners = self._owners(frame)
-        teams = self._lookup(frame, "team", lambda label: ctx.teams.get(label.lower()))
+        teams = self._lookup(frame, "team", ctx.known_team)
         stages = self._lookup(frame, "stage", lambda label: ctx.stage(self.pipeline, label))
-        reasons = self._lookup(frame, "lost_reason", lambda label: ctx.reasons.get(label.lower()))
+        reasons = self._lookup(frame, "lost_reason", ctx.reason)
+        # A lost reason no reason has is the note, as the export wrote it (unquoted).
+        notes = self._lookup(frame, "lost_reason", unquoted)
         # Pipeline cells naming this path's pipeline (its key or name, in either language).
         pipelines = self._lookup(frame, "pipeline", ctx.pipeline)
         ours = [label for label, p in pipelines.items() if p.pk == self.pipeline.pk]
@@ -187,6 +190,7 @@ class FastPath:
             reason_id=pl.col("lost_reason").replace_strict(
                 {k: r.pk for k, r in reasons.items()}, default=None, return_dtype=pl.Int64
             ),
+            note=pl.col("lost_reason").replace_strict(notes, default=None, return_dtype=pl.String),
             category=pl.col("forecast_category")
             .str.to_lowercase()
             .replace_strict(ctx.forecast_words, default=None, return_dtype=pl.String),
@@ -350,7 +354,7 @@ class FastPath:
                 pl.coalesce("reason_id", pl.lit(self.other_reason, dtype=pl.Int64))
             ),
             lost_note=pl.when(lost & pl.col("reason_id").is_null())
-            .then(pl.col("lost_reason").fill_null(""))
+            .then(pl.col("note").fill_null(""))
             .otherwise(pl.lit("")),
             source=pl.col("source").fill_null(""),
             forecast_category=pl.col("category").fill_null(""),

@@ -59,7 +59,7 @@ def read_history(ctx: Lookups, path: Path, errors: list[RowError]) -> History:
                 )
             )
             continue
-        by = ctx.users.get(text(cells.get("changed_by")).lower()) or ctx.actor
+        by = ctx.user(text(cells.get("changed_by"))) or ctx.actor
         history.setdefault(external, []).append((number, text(cells.get("stage")), when, by))
     return history
 

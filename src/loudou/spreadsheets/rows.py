@@ -10,7 +10,7 @@ from loudou.deals.bulk import PlannedDeal, Step
 from loudou.people.access import Scope
 from loudou.pipelines.models import Pipeline, Stage, StageKind
 
-from .lookups import STATUS_WORDS, Lookups
+from .lookups import STATUS_WORDS, Lookups, unquoted
 from .parsing import CellError, parse_amount, parse_date, parse_datetime
 from .results import RowError, error
 from .wording import CREATE_OWNERS, label
@@ -202,9 +202,10 @@ def parse_row(
     lost_reason, lost_note = None, ""
     if status == "lost":
         said = text(cells.get("lost_reason"))
-        lost_reason = ctx.reasons.get(said.lower()) if said else None
+        lost_reason = ctx.reason(said) if said else None
         if lost_reason is None:
-            lost_reason, lost_note = ctx.other_reason, said
+            # A note the export quoted comes back as it was written.
+            lost_reason, lost_note = ctx.other_reason, unquoted(said)
     account_name = text(cells.get("account"))
     return PlannedDeal(
         number,

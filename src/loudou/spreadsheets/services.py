@@ -141,9 +141,8 @@ def import_deals(
                         )
                     )
                     continue
-                pipeline_obj = ctx.pipelines.get(
-                    text(cells.get("pipeline")).lower(), ctx.default_pipeline
-                )
+                said = text(cells.get("pipeline"))
+                pipeline_obj = (ctx.pipeline(said) if said else None) or ctx.default_pipeline
                 changes = history_changes(ctx, pipeline_obj, steps[external], errors)
                 if changes is None:
                     continue
