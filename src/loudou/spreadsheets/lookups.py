@@ -10,12 +10,12 @@ from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 
 from loudou.accounts.models import Account
-from loudou.analytics.output import neutralise
 from loudou.deals.models import LostReason
 from loudou.people.models import Role, Team, User
 from loudou.pipelines.models import ForecastCategory, Pipeline, Stage, StageKind
 
 from .columns import Mapping, normalise
+from .quoting import unquoted
 from .reader import FileError
 from .results import ImportSummary
 from .wording import Via
@@ -45,25 +45,10 @@ def forecast_words() -> dict[str, str]:
     return words
 
 
-def unquoted(cell: str) -> str:
-    """The text an export's formula quoting (``neutralise``) made ``cell`` from: one
-    leading apostrophe off when the rest is text it quotes (starting with = + - @ tab or
-    CR, not a plain number); any other cell as it is."""
-    if cell.startswith("'") and neutralise(cell[1:]) == cell:
-        return cell[1:]
-    return cell
-
-
-def written_as_is(word: str) -> bool:
-    """True if an export may write ``word`` and the import reads back exactly that word:
-    the export does not quote it, and it does not look like a quoted word."""
-    return neutralise(word) == word and unquoted(word) == word
-
-
 def spellings(label: str) -> list[str]:
     """What a cell naming a person, team, pipeline, stage or lost reason may mean, in the
-    order tried: the text an export quoted, then the cell as written (a name that does
-    start with an apostrophe)."""
+    order tried: the text an export quoted (``quoting``), then the cell as written (a
+    file not from an export may name something that starts with an apostrophe)."""
     text = label.strip()
     plain = unquoted(text).strip()
     return [plain] if plain == text else [plain, text]

@@ -33,7 +33,7 @@ from .results import (
     neutralise,
     write_errors,
 )
-from .rows import parse_row, text
+from .rows import parse_row, text, written
 from .wording import Via
 
 __all__ = [
@@ -129,7 +129,7 @@ def import_deals(
             cells = {c: row[i] for i, c in enumerate(columns) if c and i < len(row)}
             changes = None
             if steps is not None:
-                external = text(cells.get("external_id"))
+                external = written(cells.get("external_id"))
                 if external not in steps:
                     errors.append(
                         error(

@@ -2,10 +2,11 @@
 = + - @ tab or CR gets a leading apostrophe. A word written that way no longer named what
 it stood for when the file came back: a stage named "-初步" was refused as unknown, an
 owner called "=Boss" was unknown, a lost reason "@价格" was silently replaced by "other"
-with a note "'@价格"; in English, a username like "@bob". Now the export writes such a
-word's code (key, username) where it has one, and the importer reads a cell the export
-quoted (one apostrophe before = + - @ tab CR) as the text it quoted: both languages,
-both import paths, and still no cell that a spreadsheet would run."""
+with a note "'@价格", a deal named "=1+1" came back as a second deal "'=1+1"; in English, a
+username like "@bob". Now the importer reads a cell quoted as exports quote it as the text
+quoted (``spreadsheets.quoting``: exactly one apostrophe off, and text that itself starts
+with apostrophes before such a character gets one more on export): both languages, both
+import paths, and still no cell that a spreadsheet would run."""
 
 import csv
 import io
@@ -29,6 +30,8 @@ from .test_export_languages import snapshot
 RISKY = ("=", "+", "-", "@", "\t", "\r")
 FIELDS = (
     "name",
+    "account__name",
+    "source",
     "owner_id",
     "team_id",
     "pipeline_id",
@@ -95,21 +98,21 @@ class NeutralisedWordsTests(SheetTestCase):
                         with self.subTest(language=language, kind=kind, cell=cell):
                             self.assertNotIn(cell[:1], RISKY)
 
-    def test_zh_hans_writes_the_code_where_the_word_would_be_quoted(self):
+    def test_words_and_codes_are_written_quoted(self):
         header, *data = table("deals", "zh-hans")
         by_name = {row[1]: dict(zip(header, row, strict=True)) for row in data}
         opened = by_name["进行中的"]
         self.assertEqual(
             (opened["负责人"], opened["阶段"], opened["销售流程"], opened["团队"]),
-            ("teammate", "contact", "default", "'=North"),
+            ("'=Boss", "'-初步", "'+销售流程", "'=North"),
         )
         self.assertEqual(
-            (by_name["输了的"]["负责人"], by_name["输了的"]["输单原因"]), ("'@bob", "price")
+            (by_name["输了的"]["负责人"], by_name["输了的"]["输单原因"]), ("'+Bob", "'@价格")
         )
-        self.assertEqual(by_name["也输了"]["输单原因"], "便宜")  # a safe word stays the word
+        self.assertEqual(by_name["也输了"]["输单原因"], "便宜")
         history = table("history", "zh-hans")[1:]
-        self.assertEqual({r[1] for r in history}, {"contact", "输单"})
-        self.assertEqual({r[3] for r in history}, {"teammate", "'@bob", "Manager"})
+        self.assertEqual({r[1] for r in history}, {"'-初步", "输单"})
+        self.assertEqual({r[3] for r in history}, {"'=Boss", "'+Bob", "Manager"})
         header, *data = table("deals", "en")
         by_name = {row[1]: dict(zip(header, row, strict=True)) for row in data}
         self.assertEqual(by_name["也输了"]["lost_reason"], "'-cheap")
@@ -158,6 +161,40 @@ class NeutralisedWordsTests(SheetTestCase):
                     taken.clear()
                     self.assertEqual(deals_by_name(), before)
                     self.assertEqual(set(User.objects.values_list("pk", flat=True)), users)
+                    transaction.set_rollback(True)
+
+    def test_free_text_comes_back_as_written(self):
+        # Names, accounts, sources and external ids a spreadsheet would run, and a name
+        # that does start with an apostrophe: a re-import made a second deal "'=1+1".
+        self.make_deal(name="=1+1", source="-展会", account_name="@Acme", external_id="=E1")
+        self.make_deal(name="'=literal", source="''-x", external_id="-E2")
+        self.make_deal(name="-5", source="'-5", external_id="'@E3")
+        before = snapshot()
+        names = deals_by_name()
+        external = {e or f"loudou-{pk}" for pk, e in Deal.objects.values_list("pk", "external_id")}
+        for language in ("zh-hans", "en"):
+            deals_file, history_file = self.files(language)
+            for fast in (False, True):
+                with (
+                    self.subTest(language=language, fast=fast),
+                    mock.patch.object(import_services, "FAST", fast),
+                    transaction.atomic(),
+                ):
+                    summary = self.run_import(deals_file, actor=self.admin, history=history_file)
+                    self.assertEqual((summary.created, summary.events_added), (0, 0))
+                    self.assertEqual(snapshot(), before)
+                    transaction.set_rollback(True)
+                with (
+                    self.subTest(language=language, fast=fast, into="no deals"),
+                    mock.patch.object(import_services, "FAST", fast),
+                    transaction.atomic(),
+                ):
+                    Deal.objects.all().delete()
+                    self.assertEqual(self.run_import(deals_file, actor=self.admin).created, 6)
+                    self.assertEqual(deals_by_name(), names)
+                    self.assertEqual(
+                        set(Deal.objects.values_list("external_id", flat=True)), external
+                    )
                     transaction.set_rollback(True)
 
     def test_a_pipeline_whose_key_is_quoted_keeps_its_history(self):
