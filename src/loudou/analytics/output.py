@@ -188,7 +188,9 @@ def to_json(result: ReportResult) -> str:
     return json.dumps(to_data(result), ensure_ascii=False, indent=2)
 
 
-_NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$")
+# Text that is a plain number ("-12.50"): no formula, left as it is (spreadsheets.quoting
+# reads the pattern too).
+PLAIN_NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$")
 
 
 def neutralise(value: Any) -> Any:
@@ -197,7 +199,7 @@ def neutralise(value: Any) -> Any:
     and text that is a plain number ("-12.50"), stay as they are. Every CSV or XLSX the
     app writes passes its cells through here."""
     risky = isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r")
-    return "'" + value if risky and not _NUMBER.match(value) else value
+    return "'" + value if risky and not PLAIN_NUMBER.match(value) else value
 
 
 def _csv_value(value: Any) -> Any:

@@ -26,7 +26,7 @@ from loudou.core import passwords
 from loudou.core.errors import ServiceError
 from loudou.core.templatetags.loudou_format import number
 from loudou.core.views import require_post
-from loudou.deals.criteria import CRITERION_FIELDS, rule_words
+from loudou.deals.criteria import CRITERION_FIELDS, NUMBER_FIELDS, rule_words
 from loudou.deals.models import AttachmentKind, Deal, LostReason
 from loudou.deals.services import save_lost_reason
 from loudou.people import services as people
@@ -188,14 +188,22 @@ def pipeline_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _criterion_pickers() -> dict[str, Any]:
-    """The choices of the exit-criterion form: deal fields and custom fields, checks,
-    activity types, attachment kinds."""
-    fields = [(name, str(Deal._meta.get_field(name).verbose_name)) for name in CRITERION_FIELDS]
-    fields += [(f"custom.{cf.key}", cf.name) for cf in CustomField.objects.all()]
+    """The choices of the exit-criterion form: deal fields and custom fields (whether
+    each holds a number: the page offers "at least" for those only), checks (whether each
+    needs a number), activity types, attachment kinds."""
+    fields = [
+        (name, str(Deal._meta.get_field(name).verbose_name), name in NUMBER_FIELDS)
+        for name in CRITERION_FIELDS
+    ]
+    fields += [
+        (f"custom.{cf.key}", cf.name, cf.type == FieldType.NUMBER)
+        for cf in CustomField.objects.all()
+    ]
+    checks = [(k, label, k == FieldCheck.AT_LEAST) for k, label in FieldCheck.choices]
     return {
         "kinds": CriterionKind.choices,
         "fields": fields,
-        "checks": FieldCheck.choices,
+        "checks": checks,
         "activity_types": ActivityType.choices,
         "attachment_kinds": AttachmentKind.choices,
     }

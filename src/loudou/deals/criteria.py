@@ -17,7 +17,14 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from loudou.pipelines.models import CriterionKind, CustomField, ExitCriterion, FieldCheck, Stage
+from loudou.pipelines.models import (
+    CriterionKind,
+    CustomField,
+    ExitCriterion,
+    FieldCheck,
+    FieldType,
+    Stage,
+)
 
 from .models import Attachment, AttachmentKind, Deal, StageApproval
 
@@ -31,6 +38,8 @@ CRITERION_FIELDS = (
     "expected_close_date",
     "source",
 )
+# Deal fields holding a number, which an "at least" criterion can weigh.
+NUMBER_FIELDS = ("amount",)
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,20 @@ def field_exists(field_name: str) -> bool:
     if field_name.startswith("custom."):
         return CustomField.objects.filter(key=field_name.removeprefix("custom.")).exists()
     return field_name in CRITERION_FIELDS
+
+
+def holds_number(field_name: str) -> bool:
+    """True if ``field_name`` holds a number an "at least" criterion can weigh: the
+    amount or a number custom field (a name or a date is no number to compare)."""
+    if field_name.startswith("custom."):
+        key = field_name.removeprefix("custom.")
+        return CustomField.objects.filter(key=key, type=FieldType.NUMBER).exists()
+    return field_name in NUMBER_FIELDS
+
+
+def field_label(field_name: str) -> str:
+    """The name a person reads for a criterion's field (the active language)."""
+    return _field_label(field_name, {cf.key: cf for cf in CustomField.objects.all()})
 
 
 def _field_value(deal: Deal, field_name: str) -> Any:
@@ -88,12 +111,16 @@ def _is_filled(value: Any) -> bool:
 
 
 def _as_decimal(value: Any) -> Decimal | None:
+    """The finite number ``value`` is, else None. A NaN does not compare (it raises), and
+    neither it nor an infinity is an amount that meets a minimum: a criterion stored on a
+    text field (a deal named "NaN") or a value stored by hand must read as unmet."""
     if value is None or isinstance(value, bool):
         return None
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return None
+    return number if number.is_finite() else None
 
 
 @dataclass

@@ -45,11 +45,7 @@ def clean_custom(values: Mapping[str, Any]) -> dict[str, Any]:
             cleaned[key] = None
             continue
         if cf.type == FieldType.NUMBER:
-            try:
-                number = Decimal(str(value))
-            except (InvalidOperation, ValueError) as exc:
-                raise InvalidInput({f"custom.{key}": _("Not a number.")}) from exc
-            cleaned[key] = int(number) if number == number.to_integral() else float(number)
+            cleaned[key] = _custom_number(cf, value)
         elif cf.type == FieldType.BOOLEAN:
             if not isinstance(value, bool):
                 raise InvalidInput({f"custom.{key}": _("Must be yes or no.")})
@@ -62,6 +58,29 @@ def clean_custom(values: Mapping[str, Any]) -> dict[str, Any]:
         else:
             cleaned[key] = str(value)
     return cleaned
+
+
+def _custom_number(cf: CustomField, value: Any) -> int | float:
+    """A number custom field's value as JSON keeps it: an integer, else a float. Only a
+    finite number within an amount's bounds: an infinity or a NaN has no JSON form (the
+    column refuses it), a huge exponent becomes an integer of a million digits no one can
+    write out, and a float keeps 15 significant digits, as an amount does on SQLite."""
+    field = f"custom.{cf.key}"
+    try:
+        number = None if isinstance(value, bool) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        number = None
+    if number is None or not number.is_finite():
+        raise InvalidInput({field: _("“%(field)s” is not a number.") % {"field": cf.name}})
+    # copy_abs, not abs(): no rounding context, so no overflow on a huge exponent.
+    if number.copy_abs() > MAX_AMOUNT:
+        raise InvalidInput(
+            {
+                field: _("“%(field)s” is too large: at most %(max)s.")
+                % {"field": cf.name, "max": MAX_AMOUNT_TEXT}
+            }
+        )
+    return int(number) if number == number.to_integral_value() else float(number)
 
 
 def merge_custom(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:

@@ -257,12 +257,22 @@ class ExitCriterion(models.Model):
         if self.kind == CriterionKind.FIELD:
             if not self.field_name or not self.field_check:
                 raise ValidationError(_("A field requirement names a field and a check."))
-            from loudou.deals.criteria import field_exists
+            from loudou.deals.criteria import field_exists, field_label, holds_number
 
             if not field_exists(self.field_name):
                 raise ValidationError({"field_name": _("No such deal field or custom field.")})
             if self.field_check == FieldCheck.AT_LEAST and self.min_value is None:
                 raise ValidationError({"min_value": _("'At least' needs a minimum value.")})
+            if self.field_check == FieldCheck.AT_LEAST and not holds_number(self.field_name):
+                raise ValidationError(
+                    {
+                        "field_name": _(
+                            "“%(field)s” holds no number: “at least” compares numbers (the "
+                            "amount or a number custom field)."
+                        )
+                        % {"field": field_label(self.field_name)}
+                    }
+                )
         if self.kind == CriterionKind.ATTACHMENT and not self.attachment_kind:
             raise ValidationError({"attachment_kind": _("Name the attachment kind required.")})
 

@@ -4,7 +4,9 @@ Deals and their stage history come in the user's language: English is the import
 of codes (open, contact, best_case, usernames), as scripts read it; zh-Hans has the Chinese
 headers the importer reads and words instead of codes (进行中, 初步接洽, 最佳情况, display
 names). A word is written only where the importer reads it back as the same thing (a display
-name two people share stays the username), so either file imports back unchanged."""
+name two people share stays the username), so either file imports back unchanged. No cell
+starts a formula (``quoting.quoted``: "=Boss" is written "'=Boss"), and the importer reads
+a quoted cell back as the text quoted."""
 
 import csv
 import datetime as dt
@@ -20,7 +22,6 @@ from django.utils import translation
 from openpyxl import Workbook
 
 from loudou.activities.models import Activity
-from loudou.analytics.output import neutralise
 from loudou.deals.models import Deal, DealStatus, LostReason, Payment, StageEvent
 from loudou.deals.services import deals_visible_to
 from loudou.people.models import User
@@ -39,6 +40,7 @@ from loudou.spreadsheets.lookups import (
     stage_labels,
     user_labels,
 )
+from loudou.spreadsheets.quoting import quoted
 
 KINDS = ("deals", "history", "activities", "payments")
 
@@ -260,7 +262,7 @@ def write_csv(header: list[str], data: Iterator[list[Any]], handle: IO[str]) -> 
     writer.writerow(header)
     count = 0
     for row in data:
-        writer.writerow([neutralise(cell) for cell in row])
+        writer.writerow([quoted(cell) for cell in row])
         count += 1
     return count
 
@@ -271,7 +273,7 @@ def write_xlsx(header: list[str], data: Iterator[list[Any]], path: Path) -> int:
     sheet.append(header)
     count = 0
     for row in data:
-        sheet.append([neutralise(cell) for cell in row])
+        sheet.append([quoted(cell) for cell in row])
         count += 1
     workbook.save(path)
     return count

@@ -18,6 +18,7 @@ from loudou.deals.bulk import EVENT_COLUMNS, NEW_COLUMNS, DealLoad
 from loudou.pipelines.models import Stage, StageKind
 from loudou.spreadsheets.columns import DEAL_EXPORT_COLUMNS
 from loudou.spreadsheets.feeder import text_frame
+from loudou.spreadsheets.quoting import unquoted_column
 
 # Shapes the per-row parser reads the same way (parsing.parse_datetime's fast path).
 # Years 1900-2199 only (limits.FIRST_DATE, LAST_DATE); others get the per-row message.
@@ -25,6 +26,7 @@ _ISO_TIME = r"^(19|20|21)\d{2}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+
 _ISO_DATE = r"^(19|20|21)\d{2}-\d{2}-\d{2}$"
 _PLAIN_AMOUNT = r"^\d{1,13}(\.\d{1,2})?$"  # limits.MAX_AMOUNT: 13 digits before the point
 _TIMES = ("created_at", "closed_at", "updated_at", "last_activity_at")
+_FREE_TEXT = ("external_id", "name", "account", "currency", "source")
 # Columns this path understands (Loudou's own, as exported); a file with any other field
 # uses the per-row path.
 _KNOWN = set(DEAL_EXPORT_COLUMNS)
@@ -155,10 +157,15 @@ class FastPath:
         ctx = self.ctx
         text = [c for c in raw.columns if c not in ("idx", "number")]
         frame = raw.with_columns([pl.col(c).str.strip_chars().replace("", None) for c in text])
+        # Free text as written before an export quoted it against formulas, as the per-row
+        # path reads it; names of people, stages, ... go through the lookups, which do.
+        frame = frame.with_columns(
+            [unquoted_column(pl.col(c)) for c in _FREE_TEXT if c in frame.columns]
+        )
         owners = self._owners(frame)
-        teams = self._lookup(frame, "team", lambda label: ctx.teams.get(label.lower()))
+        teams = self._lookup(frame, "team", ctx.known_team)
         stages = self._lookup(frame, "stage", lambda label: ctx.stage(self.pipeline, label))
-        reasons = self._lookup(frame, "lost_reason", lambda label: ctx.reasons.get(label.lower()))
+        reasons = self._lookup(frame, "lost_reason", ctx.reason)
         # Pipeline cells naming this path's pipeline (its key or name, in either language).
         pipelines = self._lookup(frame, "pipeline", ctx.pipeline)
         ours = [label for label, p in pipelines.items() if p.pk == self.pipeline.pk]
@@ -187,6 +194,8 @@ class FastPath:
             reason_id=pl.col("lost_reason").replace_strict(
                 {k: r.pk for k, r in reasons.items()}, default=None, return_dtype=pl.Int64
             ),
+            # A lost reason no reason has is the note, as written before an export quoted it.
+            note=unquoted_column(pl.col("lost_reason")),
             category=pl.col("forecast_category")
             .str.to_lowercase()
             .replace_strict(ctx.forecast_words, default=None, return_dtype=pl.String),
@@ -350,7 +359,7 @@ class FastPath:
                 pl.coalesce("reason_id", pl.lit(self.other_reason, dtype=pl.Int64))
             ),
             lost_note=pl.when(lost & pl.col("reason_id").is_null())
-            .then(pl.col("lost_reason").fill_null(""))
+            .then(pl.col("note").fill_null(""))
             .otherwise(pl.lit("")),
             source=pl.col("source").fill_null(""),
             forecast_category=pl.col("category").fill_null(""),

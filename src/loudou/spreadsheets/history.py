@@ -24,7 +24,7 @@ from .results import (
     finish,
     translated,
 )
-from .rows import text
+from .rows import text, written
 
 BATCH = 1000
 History = dict[str, list[tuple[int, str, dt.datetime, User | None]]]
@@ -42,7 +42,7 @@ def read_history(ctx: Lookups, path: Path, errors: list[RowError]) -> History:
         return history
     for number, row in table.rows:
         cells = {c: row[i] for i, c in enumerate(columns) if c and i < len(row)}
-        external = text(cells.get("external_id"))
+        external = written(cells.get("external_id"))
         try:
             when = parse_datetime(cells.get("changed_at"), ctx.tz)
         except CellError as exc:
@@ -59,7 +59,7 @@ def read_history(ctx: Lookups, path: Path, errors: list[RowError]) -> History:
                 )
             )
             continue
-        by = ctx.users.get(text(cells.get("changed_by")).lower()) or ctx.actor
+        by = ctx.user(text(cells.get("changed_by"))) or ctx.actor
         history.setdefault(external, []).append((number, text(cells.get("stage")), when, by))
     return history
 

@@ -2,6 +2,7 @@
 lost reasons by the names files use; owners, teams and accounts created on request."""
 
 import zoneinfo
+from typing import Any
 
 from django.conf import settings
 from django.utils import translation
@@ -14,6 +15,7 @@ from loudou.people.models import Role, Team, User
 from loudou.pipelines.models import ForecastCategory, Pipeline, Stage, StageKind
 
 from .columns import Mapping, normalise
+from .quoting import unquoted
 from .reader import FileError
 from .results import ImportSummary
 from .wording import Via
@@ -41,6 +43,15 @@ def forecast_words() -> dict[str, str]:
             for code in CATEGORIES:
                 words.setdefault(str(ForecastCategory(code).label).lower(), code)
     return words
+
+
+def spellings(label: str) -> list[str]:
+    """What a cell naming a person, team, pipeline, stage or lost reason may mean, in the
+    order tried: the text an export quoted (``quoting``), then the cell as written (a
+    file not from an export may name something that starts with an apostrophe)."""
+    text = label.strip()
+    plain = unquoted(text).strip()
+    return [plain] if plain == text else [plain, text]
 
 
 def user_labels(user: User) -> set[str]:
@@ -139,36 +150,59 @@ class Lookups:
         self._stand_in -= 1
         return self._stand_in
 
+    def _named(self, table: dict[str, Any], label: str) -> Any:
+        """The entry of ``table`` (lower-case labels) the cell names, read as
+        ``spellings`` says."""
+        return next(
+            (table[key] for key in (s.lower() for s in spellings(label)) if key in table), None
+        )
+
     def pipeline(self, label: str) -> Pipeline | None:
-        return find_pipeline(self.pipelines, label)
+        found = (find_pipeline(self.pipelines, said) for said in spellings(label))
+        return next((p for p in found if p is not None), None)
 
     def stage(self, pipeline: Pipeline, label: str) -> Stage | None:
-        text = label.strip().lower()
-        mapped = self.mapping.stages.get(normalise(label))  # keys were normalised alike
-        return self.stages.get(pipeline.pk, {}).get((mapped or text).lower())
+        stages = self.stages.get(pipeline.pk, {})
+        for said in spellings(label):
+            mapped = self.mapping.stages.get(normalise(said))  # keys were normalised alike
+            stage = stages.get((mapped or said.lower()).lower())
+            if stage is not None:
+                return stage
+        return None
+
+    def user(self, label: str) -> User | None:
+        """The person a cell names (username, e-mail, display or full name)."""
+        return self._named(self.users, label)
+
+    def reason(self, label: str) -> LostReason | None:
+        return self._named(self.reasons, label)
+
+    def known_team(self, label: str) -> Team | None:
+        return self._named(self.teams, label)
 
     def owner(self, label: str, team: Team | None) -> User | None:
-        user = self.users.get(label.strip().lower())
+        user = self.user(label)
         if user is None and self.create_owners:
-            base = slugify(label, allow_unicode=False).replace("-", "_")[:30] or "owner"
+            name = spellings(label)[0]
+            base = slugify(name, allow_unicode=False).replace("-", "_")[:30] or "owner"
             username = base
             while User.objects.filter(username=username).exists():
                 username = f"{base}_{get_random_string(4).lower()}"
-            user = User(username=username, display_name=label.strip(), role=Role.REP, team=team)
+            user = User(username=username, display_name=name, role=Role.REP, team=team)
             user.set_unusable_password()
             if self.check:
                 user.pk = self.stand_in()
             else:
                 user.save()
             self.summary.owners_created += 1
-            for key in (username, label.strip()):
+            for key in (username, name):
                 self.users[key.lower()] = user
         return user
 
     def team(self, label: str) -> Team | None:
-        team = self.teams.get(label.strip().lower())
+        team = self.known_team(label)
         if team is None and self.create_owners:
-            team = Team(name=label.strip())
+            team = Team(name=spellings(label)[0])
             if self.check:
                 team.pk = self.stand_in()
             else:

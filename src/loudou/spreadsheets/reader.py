@@ -136,7 +136,15 @@ def _read_csv(path: Path) -> Table:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample else csv.excel
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(handle, dialect)
+    # Only the delimiter (and spaces after it) is guessed; the quote is '"', as spreadsheet
+    # programs write it. Cells an export quoted against formulas start with an apostrophe
+    # ('=E1,'=1+1), which the guess took for a quote: a row's cells ran together.
+    reader = csv.reader(
+        handle,
+        csv.excel,
+        delimiter=dialect.delimiter,
+        skipinitialspace=dialect.skipinitialspace,
+    )
     try:
         header = next(reader)
     except StopIteration:

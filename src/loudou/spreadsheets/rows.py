@@ -12,6 +12,7 @@ from loudou.pipelines.models import Pipeline, Stage, StageKind
 
 from .lookups import STATUS_WORDS, Lookups
 from .parsing import CellError, parse_amount, parse_date, parse_datetime
+from .quoting import unquoted
 from .results import RowError, error
 from .wording import CREATE_OWNERS, label
 
@@ -22,6 +23,12 @@ def text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # Excel gives ids and numbers as floats
     return str(value).strip()
+
+
+def written(value: object) -> str:
+    """A free-text cell (name, account, source, ...) as written before an export quoted
+    it against formulas ("'=1+1" is "=1+1")."""
+    return unquoted(text(value))
 
 
 def create_hint(ctx: Lookups) -> tuple[str, str]:
@@ -63,7 +70,7 @@ def parse_row(
             fail(column, exc.zh, exc.en)
             return None
 
-    name = text(cells.get("name"))
+    name = written(cells.get("name"))
     if not name:
         fail("name", "商机名称不能为空", "a deal needs a name")
     pipeline = ctx.default_pipeline
@@ -202,25 +209,25 @@ def parse_row(
     lost_reason, lost_note = None, ""
     if status == "lost":
         said = text(cells.get("lost_reason"))
-        lost_reason = ctx.reasons.get(said.lower()) if said else None
+        lost_reason = ctx.reason(said) if said else None
         if lost_reason is None:
-            lost_reason, lost_note = ctx.other_reason, said
-    account_name = text(cells.get("account"))
+            lost_reason, lost_note = ctx.other_reason, unquoted(said)
+    account_name = written(cells.get("account"))
     return PlannedDeal(
         number,
         {
             "name": name,
-            "external_id": text(cells.get("external_id")) or None,
+            "external_id": written(cells.get("external_id")) or None,
             "account_id": ctx.account_id(account_name) if account_name else None,
             "owner": owner,
             "team": team,
             "pipeline": pipeline,
             "amount": amount,
-            "currency": (text(cells.get("currency")) or pipeline.currency).upper()[:3],
+            "currency": (written(cells.get("currency")) or pipeline.currency).upper()[:3],
             "expected_close_date": expected,
             "lost_reason": lost_reason,
             "lost_note": lost_note,
-            "source": text(cells.get("source")),
+            "source": written(cells.get("source")),
             "forecast_category": category,
             "updated_at": updated_at,
             "last_activity_at": last_activity_at,

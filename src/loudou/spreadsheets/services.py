@@ -33,7 +33,7 @@ from .results import (
     neutralise,
     write_errors,
 )
-from .rows import parse_row, text
+from .rows import parse_row, text, written
 from .wording import Via
 
 __all__ = [
@@ -129,7 +129,7 @@ def import_deals(
             cells = {c: row[i] for i, c in enumerate(columns) if c and i < len(row)}
             changes = None
             if steps is not None:
-                external = text(cells.get("external_id"))
+                external = written(cells.get("external_id"))
                 if external not in steps:
                     errors.append(
                         error(
@@ -141,9 +141,8 @@ def import_deals(
                         )
                     )
                     continue
-                pipeline_obj = ctx.pipelines.get(
-                    text(cells.get("pipeline")).lower(), ctx.default_pipeline
-                )
+                said = text(cells.get("pipeline"))
+                pipeline_obj = (ctx.pipeline(said) if said else None) or ctx.default_pipeline
                 changes = history_changes(ctx, pipeline_obj, steps[external], errors)
                 if changes is None:
                     continue

@@ -36,6 +36,28 @@
       }
       kind.addEventListener("change", show);
       show();
+      // "At least" compares numbers: offered only when the field picked holds one (the
+      // server refuses it for any other field anyway).
+      var field = form.querySelector("select[name=field_name]");
+      var check = form.querySelector("select[name=field_check]");
+      function numbers() {
+        var picked = field.options[field.selectedIndex];
+        var number = Boolean(picked && picked.hasAttribute("data-number"));
+        Array.prototype.forEach.call(check.options, function (option) {
+          if (!option.hasAttribute("data-needs-number")) { return; }
+          option.hidden = !number;
+          option.disabled = !number;
+        });
+        var chosen = check.options[check.selectedIndex];
+        if (chosen && chosen.disabled) {
+          var first = Array.prototype.find.call(check.options, function (o) { return !o.disabled; });
+          if (first) { check.value = first.value; }
+        }
+      }
+      if (field && check) {
+        field.addEventListener("change", numbers);
+        numbers();
+      }
     });
   }
   function quotas() {
