@@ -30,13 +30,15 @@ from loudou.pipelines.models import Pipeline
 from .columns import Mapping, field_for, field_label
 from .models import ImportJob, JobState
 from .reader import FileError, read_table
-from .results import ImportFailed, ImportSummary
+from .results import ImportFailed, ImportSummary, write_errors
 
 SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xls", ".tsv", ".txt")
 VENDOR_SUFFIXES = (".zip", ".csv", ".xlsx", ".xls")
 PREVIEW_ROWS = 10
 KEPT_ERRORS = 100  # shown on the page; every error is in the errors file
 JOBS_KEPT_DAYS = 7
+# The problems file is written in each language: whoever downloads it reads the page's.
+ERROR_LANGUAGES = ("zh-hans", "en")
 
 
 def storage() -> Path:
@@ -226,6 +228,23 @@ def _record(job: ImportJob, summary: ImportSummary) -> None:
     job.errors = [
         [e.row, e.column, e.value[:200], e.zh, e.en] for e in summary.errors[:KEPT_ERRORS]
     ]
+    column = None
+    if job.vendor and hasattr(summary, "columns"):
+        from .vendors.migrate import columns_of
+
+        column = columns_of(summary)
+    for lang in ERROR_LANGUAGES:
+        path = errors_path(job, lang)
+        if summary.errors:
+            write_errors(summary.errors, path, lang, column)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def errors_path(job: ImportJob, lang: str) -> Path:
+    """The job's problems as a CSV in ``lang`` (zh-Hans, else English)."""
+    suffix = "zh-hans" if lang.lower().startswith("zh") else "en"
+    return Path(f"{job.path}.errors.{suffix}.csv")
 
 
 def check(job: ImportJob) -> None:
@@ -315,7 +334,8 @@ def fail(job_id: int, error: BaseException) -> None:
 
 
 def _remove_files(job: ImportJob) -> None:
-    for path in (Path(job.path), Path(f"{job.path}.errors.csv"), _progress_path(job)):
+    errors = [errors_path(job, lang) for lang in ERROR_LANGUAGES]
+    for path in (Path(job.path), Path(f"{job.path}.errors.csv"), *errors, _progress_path(job)):
         path.unlink(missing_ok=True)
 
 

@@ -3,7 +3,7 @@ file, and formula neutralisation for every spreadsheet the app writes."""
 
 import contextlib
 import csv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +19,8 @@ from loudou.deals.bulk import DealLoad, Failure
 
 @dataclass(frozen=True)
 class RowError:
-    """One reason a row (or the file, row 1) cannot be imported."""
+    """One reason a row cannot be imported (row 1: the file's header; ``NO_ROW``: the
+    whole export)."""
 
     row: int
     column: str
@@ -29,6 +30,17 @@ class RowError:
 
     def message(self, lang: str) -> str:
         return self.zh if lang.startswith("zh") else self.en
+
+
+# The row of a problem of the whole export rather than of one row (a source stage that
+# maps nowhere, an owner no user matches): shown as no row.
+NO_ROW = 0
+
+
+def en_count(n: int, one: str, many: str = "") -> str:
+    """'1 deal', '2 deals': the English of messages kept in both languages (the Chinese
+    needs no plural)."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
 
 
 def error(row: int, column: str, value: object, zh: str, en: str) -> RowError:
@@ -82,25 +94,43 @@ class ImportFailed(Exception):
         self.summary = summary
 
 
-def finish(summary: ImportSummary, path: Path, lang: str | None) -> ImportSummary:
+def finish(
+    summary: ImportSummary,
+    path: Path,
+    lang: str | None,
+    column: Callable[[str, str], str] | None = None,
+) -> ImportSummary:
     """The summary of a successful import; raise ``ImportFailed`` (with the errors written
     to ``FILE.errors.csv``) if there were errors."""
     if summary.errors:
         summary.errors.sort(key=lambda e: (e.row, e.column))
-        summary.errors_file = write_errors(summary.errors, Path(f"{path}.errors.csv"), lang)
+        summary.errors_file = write_errors(summary.errors, Path(f"{path}.errors.csv"), lang, column)
         raise ImportFailed(summary)
     return summary
 
 
-def write_errors(errors: list[RowError], path: Path, lang: str | None = None) -> Path:
-    """Every error as a CSV row: row, column, value, reason (in the user's language)."""
+def write_errors(
+    errors: list[RowError],
+    path: Path,
+    lang: str | None = None,
+    column: Callable[[str, str], str] | None = None,
+) -> Path:
+    """Every error as a CSV row: row (none for the whole export), column (``column``:
+    (column, lang) -> as the reader reads it), value, reason, in ``lang``."""
     lang = lang or settings.LANGUAGE_CODE
     zh = lang.startswith("zh")
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["行", "列", "值", "原因"] if zh else ["row", "column", "value", "reason"])
         for item in errors:
-            writer.writerow([item.row, item.column, neutralise(item.value), item.message(lang)])
+            writer.writerow(
+                [
+                    item.row if item.row != NO_ROW else "",
+                    column(item.column, lang) if column is not None else item.column,
+                    neutralise(item.value),
+                    item.message(lang),
+                ]
+            )
     return path
 
 

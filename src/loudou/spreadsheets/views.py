@@ -107,10 +107,17 @@ def import_deals_view(request: HttpRequest) -> HttpResponse:
 
 def _job_context(request: HttpRequest, job: ImportJob) -> dict[str, Any]:
     """What the job page shows, in the reader's language (the job keeps both)."""
-    zh = get_language().lower().startswith("zh")
+    lang = get_language()
+    zh = lang.lower().startswith("zh")
     pick = 0 if zh else 1
     columns = [(c[0], c[1:][pick]) for c in job.preview.get("columns", [])]
     migration = job.preview.get("migration")
+    errors = [(r, c, v, zh_text if zh else en_text) for r, c, v, zh_text, en_text in job.errors]
+    if migration:
+        from .vendors import web
+
+        errors = [(r, web.problem_column(c, lang, migration), v, m) for r, c, v, m in errors]
+        migration = web.shown(migration, lang)
     return {
         "job": job,
         "migration": migration,
@@ -136,9 +143,7 @@ def _job_context(request: HttpRequest, job: ImportJob) -> dict[str, Any]:
         "header": job.preview.get("header", []),
         "rows": job.preview.get("rows", []),
         "summary": job.summary,
-        "errors": [
-            (r, c, v, zh_text if zh else en_text) for r, c, v, zh_text, en_text in job.errors
-        ],
+        "errors": errors,
         "more_errors": max(0, job.error_count - len(job.errors)),
         "problem": (job.problem.get("zh") if zh else job.problem.get("en")) if job.problem else "",
     }
@@ -167,8 +172,8 @@ def import_options(request: HttpRequest, token: str) -> HttpResponse:
     keys = {key for key, _name in _targets(job)}
     options: dict[str, Any] = {"stages": {}, "ignore": request.POST.getlist("ignore")[:200]}
     if request.POST.get("mode") == "mirror":
+        # The source's order is the preview's (derived from the export the same way).
         options["mirror"] = (request.POST.get("mirror") or "").strip()[:100] or job.vendor
-        options["order"] = [s["label"] for s in stages if s["kind"] == "open"]
     else:
         for i, stage in enumerate(stages):
             chosen = request.POST.get(f"stage-{i}", "")
@@ -216,7 +221,10 @@ def import_confirm(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 def import_errors(request: HttpRequest, token: str) -> FileResponse:
     job = _job(request, token)
-    path = Path(f"{job.path}.errors.csv")
+    # In the page's language (a job checked before both were written: its importer's).
+    path = jobs.errors_path(job, get_language())
+    if not path.exists():
+        path = Path(f"{job.path}.errors.csv")
     if not job.error_count or not path.exists():
         raise Http404(_("There are no errors to download."))
     return FileResponse(

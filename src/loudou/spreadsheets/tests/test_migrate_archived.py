@@ -29,9 +29,9 @@ class ArchivedTargetTests(SalesforceCase):
         summary = self.failing()
         [problem] = summary.errors
         self.assertEqual(
-            (problem.row, problem.column, problem.value), (1, "stage", "Proposal/Price Quote")
-        )
-        self.assertIn("archived: 1 open deals would now be in it", problem.en)
+            (problem.row, problem.column, problem.value), (0, "stage", "Proposal/Price Quote")
+        )  # a problem of a stage: no row
+        self.assertIn("archived: 1 open deal would now be in it", problem.en)
         self.assertIn("(--stages FILE)", problem.en)
         self.assertIn("已归档", problem.zh)
         summary = self.failing(via="web")
@@ -96,7 +96,7 @@ class ArchivedTargetTests(SalesforceCase):
                 "import", "salesforce", str(self.export), "--lang", "en",
                 "--stages", str(stages), stdout=out, stderr=err,
             )  # fmt: skip
-        self.assertIn("row 1, stage «Proposal/Price Quote»", err.getvalue())
+        self.assertIn("\nstage «Proposal/Price Quote»", "\n" + err.getvalue())
 
 
 class ArchivedOnTheImportPageTests(SalesforceCase):
@@ -131,6 +131,6 @@ class ArchivedOnTheImportPageTests(SalesforceCase):
         run_tasks()
         job = ImportJob.objects.get(pk=job.pk)
         [(row, column, value, _zh, en)] = job.errors
-        self.assertEqual((row, column, value), (1, "stage", "Proposal/Price Quote"))
+        self.assertEqual((row, column, value), (0, "stage", "Proposal/Price Quote"))
         self.assertIn("in the “Loudou stage” column", en)
         self.assertFalse(job.can_confirm)

@@ -209,7 +209,7 @@ class SalesforceMigrationTest(SalesforceCase):
         self.edit("OpportunityHistory.csv", "2024-02-28T08:00:00.000Z", "2024-05-01T02:00:00.000Z")
         summary = self.failing()
         [problem] = summary.errors
-        self.assertEqual((problem.row, problem.column), (3, "Opportunity.csv: created"))
+        self.assertEqual((problem.row, problem.column), (3, "Opportunity.csv: created_at"))
         self.assertIn("2024-02-28", problem.en)
         summary = self.run_migration(fix_dates=True)
         self.assertEqual(summary.dates_fixed, 1)
@@ -243,7 +243,7 @@ class SalesforceMigrationTest(SalesforceCase):
         self.edit("Opportunity.csv", '"2024-02-01T03:00:00.000Z"', '"1850-02-01T03:00:00.000Z"')
         summary = self.failing()
         self.assertEqual(
-            [(e.row, e.column) for e in summary.errors], [(4, "Opportunity.csv: created")]
+            [(e.row, e.column) for e in summary.errors], [(4, "Opportunity.csv: created_at")]
         )
         self.assertIn("1900", summary.errors[0].en)
 
@@ -276,11 +276,12 @@ class SalesforceMigrationTest(SalesforceCase):
             "--mirror-pipeline", "SF", stdout=out, stderr=err,
         )  # fmt: skip
         self.assertIn(
-            "Prospecting  [open]  0 / 3    10%  → prospecting  (mirrored)", out.getvalue()
+            "1. Prospecting  [open]  0 / 3  from the history  10%  → prospecting  (mirrored)",
+            out.getvalue(),
         )
         self.assertIn("Dry run (nothing changed): 3 deals", out.getvalue())
         self.assertIn(
-            "Contact roles: 9 rows; 2 primary contacts, 1 decision makers, 4 rows left out "
+            "Contact roles: 9 rows; 2 primary contacts, 1 decision maker, 4 rows left out "
             "(1 deleted in the source)",
             out.getvalue(),
         )

@@ -152,5 +152,55 @@ class MigrationPageTests(SheetTestCase):
                 self.assertIn(f">{check_again}</button>", page)
                 self.assertIn("“Loudou user” column", problems)
                 self.assertIn("<th>Loudou user</th>", page)
-        self.assertIn("再点“", job.errors[0][3])
+        column = next(e for e in job.errors if e[1].endswith("Stage_Detail__c"))
+        self.assertIn("再点“", column[3])
         self.assertNotIn("--", str(job.errors))
+
+    def test_the_preview_speaks_the_readers_language_not_keys(self):
+        User.objects.filter(pk=self.teammate.pk).update(email="")
+        self.upload()
+        job = self.job()
+        en, zh = self.page("en").content.decode(), self.page("zh-hans").content.decode()
+        # What each column is read as: its label, the key aside.
+        self.assertIn("OwnerId → Owner <small>(owner)</small>", en)
+        self.assertIn("OwnerId → 负责人 <small>(owner)</small>", zh)
+        self.assertIn("Id → External ID <small>(external_id)</small>", en)
+        self.assertIn("OpportunityId → The deal (its external ID)", en)
+        self.assertNotIn("→ last_changed_at", en)
+        # A matched owner by the user's display name, not the username.
+        self.assertIn("<td>Rep</td>", en)
+        self.assertNotIn("<td>rep</td>", en)
+        # Problems: a column by its label and the file's header; a stage's without a row.
+        problems = en[en.index("Result of the check") :]
+        self.assertIn("<td>Opportunity.csv: Owner (OwnerId)</td>", problems)
+        self.assertIn("<td></td><td>Stage</td><td>Prospecting</td>", problems)
+        self.assertIn("<td>Opportunity.csv: 负责人 (OwnerId)</td>", zh)
+        # Plurals: one decision maker.
+        self.assertIn("1 contact is marked as a decision maker;", en)
+        # The mirror's stages by their names; estimated probabilities said so.
+        self.post(f"/import/{job.token}/options/", {"mode": "mirror", "mirror": "SF"})
+        en = self.page("en").content.decode()
+        self.assertIn("<td>Proposal/Price Quote</td><td>Open stage</td>", en)
+        self.assertNotIn("proposal-price-quote", en)
+        self.assertIn("Won (signed)", en)
+        self.assertIn("签约成单", self.page("zh-hans").content.decode())
+
+    def test_estimated_probabilities_are_marked(self):
+        history = ("OpportunityHistory.csv", ('"Probability"', '"Probability_old__c"'))
+        self.upload(dict([history]))
+        stages = {s["label"]: s for s in self.job().preview["migration"]["stages"]}
+        self.assertTrue(stages["Needs Analysis"]["estimated"])
+        self.assertFalse(stages["Proposal/Price Quote"]["estimated"])
+        self.assertContains(self.page(), "(estimated)")
+        self.assertContains(self.page("zh-hans"), "（估计）")
+
+    def test_the_problems_file_is_in_the_language_of_who_downloads_it(self):
+        User.objects.filter(pk=self.teammate.pk).update(email="")
+        self.upload()  # checked in English
+        url = f"/import/{self.job().token}/errors.csv"
+        for lang, expected in (
+            ("zh-hans", ",Opportunity.csv: 负责人 (OwnerId),zhang.min@example.com,负责人“"),
+            ("en", ",Opportunity.csv: Owner (OwnerId),zhang.min@example.com,owner “"),
+        ):
+            response = self.client.get(url, headers={"accept-language": lang})
+            self.assertIn(expected, b"".join(response.streaming_content).decode("utf-8"))

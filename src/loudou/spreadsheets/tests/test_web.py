@@ -91,8 +91,17 @@ class WebImportTests(SheetTestCase):
         self.assertEqual([e[0] for e in preview.context["errors"]], [2, 3])
         self.assertContains(preview, "a deal needs a name")
         self.assertNotContains(preview, "Import now")
-        errors = self.client.get(f"/import/{self.job().token}/errors.csv")
+        errors = self.client.get(
+            f"/import/{self.job().token}/errors.csv", headers={"accept-language": "en"}
+        )
         self.assertIn("a deal needs a name", b"".join(errors.streaming_content).decode("utf-8"))
+        # Whoever downloads it reads it in the page's language, whatever the check's was.
+        errors = self.client.get(
+            f"/import/{self.job().token}/errors.csv", headers={"accept-language": "zh-hans"}
+        )
+        text = b"".join(errors.streaming_content).decode("utf-8")
+        self.assertIn("商机名称不能为空", text)
+        self.assertTrue(text.startswith("\ufeff行,列,值,原因"))
         self.client.post(f"/import/{self.job().token}/confirm/")
         self.assertFalse(Deal.objects.exists())
 

@@ -73,7 +73,8 @@ def read(export: Export, ignore: set[str]) -> Source | None:
         ),
         owner=cols.col("owner", "Deal owner", "Deal Owner", "HubSpot Owner"),
         stage=stage,
-        stage_order=stage.replace_strict(order, default=None, return_dtype=pl.Float64),
+        # The columns' order is no stated order (HubSpot does not promise one): a hint.
+        stage_order=pl.lit(None, pl.Float64),
         probability=fraction_to_percent(
             percent(cols.col("probability", "Deal probability", "Deal Stage Probability"))
         ),
@@ -96,7 +97,7 @@ def read(export: Export, ignore: set[str]) -> Source | None:
     source = Source(
         vendor="hubspot", deals_file=path.name, deals=deals, files=[path.name], naive_tz=None
     )
-    source.stage_orders = {label: float(place) for label, place in order.items()}
+    source.listed_stages = {label: float(place) for label, place in order.items()}
     source.columns.append(cols.finish())
     if history.height:
         source.history, source.history_file = history, path.name

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from django.conf import settings
 
 from loudou.deals import rules
 from loudou.deals.bulk import DealLoad
@@ -27,11 +28,13 @@ from ..columns import Mapping, normalise
 from ..lookups import Lookups
 from ..reader import FileError
 from ..results import (
+    NO_ROW,
     ImportFailed,
     ImportSummary,
     RowError,
     all_or_nothing,
     collect,
+    en_count,
     error,
     translated_pair,
 )
@@ -42,7 +45,6 @@ from ..wording import (
     LEAVE_OUT,
     LOUDOU_STAGE,
     LOUDOU_USER,
-    MAP_ONTO,
     MIRROR,
     OWNERS,
     SOURCE_PIPELINE,
@@ -50,6 +52,8 @@ from ..wording import (
     label,
 )
 from . import VENDORS
+from .labels import column_label, headers_by_key
+from .order import UNKNOWN
 from .owners import OwnerMatch, load_owner_map, match_owners
 from .plans import Planner, activities, contacts, load, status_of
 from .roles import link_primaries, plan_roles
@@ -66,6 +70,7 @@ class MigrationSummary(ImportSummary):
     date problems (with their fixes), and what else came along."""
 
     vendor: str = ""
+    deals_file: str = ""
     files: list[str] = field(default_factory=list)
     unread_files: list[str] = field(default_factory=list)
     columns: list[FileColumns] = field(default_factory=list)
@@ -124,6 +129,7 @@ def migrate(
         )
     _one_pipeline(source, source_pipeline, summary, via)
     summary.files, summary.columns, summary.skipped = source.files, source.columns, source.skipped
+    summary.deals_file = source.deals_file
     summary.ignored_columns = [f"{c.file}: {h}" for c in source.columns for h in c.ignored]
     roles = plan_roles(source)
     summary.contact_roles, summary.contact_roles_deleted = roles.rows, roles.deleted
@@ -154,15 +160,22 @@ def migrate(
         owner_words = {k.strip().lower(): v.strip() for k, v in owner_map.items()}
     else:
         owner_words = load_owner_map(owner_map)
-    orders = dict(source.stage_orders)
-    orders.update({label: float(place) for place, label in enumerate(order, start=1)})
-    summary.stages = catalogue(source.deals, source.history, source.outcome_stages, orders)
+    orders = {label: float(place) for place, label in enumerate(order, start=1)}
+    summary.stages = catalogue(
+        source.deals,
+        source.history,
+        source.outcome_stages,
+        orders,
+        listed=source.listed_stages,
+        zone=source.naive_tz or settings.TIME_ZONE,
+    )
     target = ctx.default_pipeline
     spec = None
     if mirror_pipeline:
         spec = mirror_spec(summary.stages, mirror_pipeline)
         summary.pipeline = str(spec["name"])
-        _order_errors(summary, errors, via)
+        if via == "cli":  # on the web, the preview's order is the one taken
+            _order_errors(summary, errors)
     else:
         summary.pipeline = f"{target.key} ({target.name_zh} / {target.name_en})"
         propose(summary.stages, ctx, target, given)
@@ -226,7 +239,7 @@ def _one_pipeline(source: Source, chosen: str | None, summary: MigrationSummary,
         if chosen not in counts:
             summary.errors.append(
                 error(
-                    1,
+                    NO_ROW,
                     "pipeline",
                     chosen,
                     f"导出中没有销售流程“{chosen}”（有：{'、'.join(counts)}）",
@@ -252,7 +265,7 @@ def _one_pipeline(source: Source, chosen: str | None, summary: MigrationSummary,
             how = (f"在“{zh}”中选择", f"choose one at “{en}”")
         summary.errors.append(
             error(
-                1,
+                NO_ROW,
                 "pipeline",
                 listed,
                 f"导出中有多个销售流程（{listed}）：请逐个迁移（{how[0]}）",
@@ -275,17 +288,18 @@ def _stage_errors(summary: MigrationSummary, errors: list[RowError], via: Via) -
         if stage.target is None:
             errors.append(
                 error(
-                    1,
+                    NO_ROW,
                     "stage",
                     stage.label,
                     f"阶段“{stage.label}”（{stage.count} 个商机）没有对应的 Loudou 阶段",
-                    f"stage “{stage.label}” ({stage.count} deals) maps to no Loudou stage",
+                    f"stage “{stage.label}” ({en_count(stage.count, 'deal')}) maps to no "
+                    "Loudou stage",
                 )
             )
         elif stage.how in GUESSES:
             errors.append(
                 error(
-                    1,
+                    NO_ROW,
                     "stage",
                     stage.label,
                     f"阶段“{stage.label}”按{'赢单率' if stage.how == 'probability' else '顺序'}"
@@ -327,11 +341,12 @@ def _archived_errors(
             zh, en = translated_pair(rules.new_deal_problem(pipeline))
             errors.append(
                 error(
-                    1,
+                    NO_ROW,
                     "pipeline",
                     pipeline.key,
                     f"{zh}导出中有 {new} 个新商机。",
-                    f"{en} {new} deals of the export are new.",
+                    f"{en} {en_count(new, 'deal')} of the export "
+                    f"{'is' if new == 1 else 'are'} new.",
                 )
             )
     archived = {
@@ -358,40 +373,33 @@ def _archived_errors(
             continue
         errors.append(
             error(
-                1,
+                NO_ROW,
                 "stage",
                 source_label,
                 f"阶段“{source_label}”对应的“{stage.name_zh}”已归档：其中 {waiting} 个进行中的"
                 f"商机现在会停在该阶段。请改为对应其他阶段（{how[0]}）；历史可以经过已归档的阶段",
                 f"stage “{source_label}” maps onto “{stage.name_en}”, which is archived: "
-                f"{waiting} open deals would now be in it. Map it onto another stage "
+                f"{en_count(waiting, 'open deal')} would now be in it. Map it onto another stage "
                 f"({how[1]}); history may pass through an archived stage",
             )
         )
 
 
-def _order_errors(summary: MigrationSummary, errors: list[RowError], via: Via) -> None:
-    """A mirror keeps the source's order: when the export tells neither an open stage's
-    place nor its probability (Pipedrive), the user gives the order (on the web, the
-    preview's order is taken: this is the command line's case)."""
-    unknown = [
-        s.label
-        for s in summary.stages
-        if s.kind == StageKind.OPEN and s.order is None and s.probability is None
-    ]
+def _order_errors(summary: MigrationSummary, errors: list[RowError]) -> None:
+    """A mirror keeps the source's order: when the export tells nothing of some open
+    stages' places (no stated order, no history, no probability: Pipedrive), the user
+    gives the order on the command line. (On the web, the preview shows the order it
+    will take, each stage's place with how it was found.)"""
+    unknown = [s.label for s in summary.stages if s.order_how == UNKNOWN]
     if len(unknown) <= 1:
         return
-    if via == "cli":
-        how = (
-            "请在阶段文件中用 order = [...] 按顺序列出",
-            "list them in a stages file as order = [...]",
-        )
-    else:
-        zh, en = label(MAP_ONTO)
-        how = (f"请选择“{zh}”并逐个对应", f"choose “{en}” and map each of them")
+    how = (
+        "请在阶段文件中用 order = [...] 按顺序列出",
+        "list them in a stages file as order = [...]",
+    )
     errors.append(
         error(
-            1,
+            NO_ROW,
             "stage",
             ", ".join(unknown),
             f"导出中没有这些阶段的顺序：{how[0]}",
@@ -443,19 +451,30 @@ def _unmatched_owner(match: OwnerMatch, file: str, ctx: Lookups) -> RowError:
                 f"{how[1]}, or upload the export again with “{create_en}” ticked",
             )
     return error(
-        1,
+        NO_ROW,
         f"{file}: owner",
         source,
         f"负责人“{source}”（{match.deals} 个商机）不对应任何 Loudou 用户：{how[0]}",
-        f"owner “{source}” ({match.deals} deals) matches no Loudou user: {how[1]}",
+        f"owner “{source}” ({en_count(match.deals, 'deal')}) matches no Loudou user: {how[1]}",
     )
 
 
 def _fail(summary: MigrationSummary, path: Path, lang: str | None) -> MigrationSummary:
     from ..results import finish
 
-    finish(summary, Path(path), lang)  # raises ImportFailed with the errors file
+    # Raises ImportFailed with the errors file (columns named as people read them).
+    finish(summary, Path(path), lang, columns_of(summary))
     raise ImportFailed(summary)  # pragma: no cover (finish raised)
+
+
+def columns_of(summary: MigrationSummary) -> Callable[[str, str], str]:
+    """(a problem's column, language) -> the column as people read it (labels.py)."""
+    headers = headers_by_key(summary.columns)
+
+    def column(name: str, lang: str) -> str:
+        return column_label(name, lang, headers, summary.deals_file)
+
+    return column
 
 
 def _mirror(

@@ -31,6 +31,7 @@ class OwnerMatch:
             "key": self.source.key,
             "deals": self.deals,
             "user": self.user.username if self.user is not None else None,
+            "user_name": str(self.user) if self.user is not None else None,
             "how": self.how,
         }
 

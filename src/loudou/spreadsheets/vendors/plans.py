@@ -80,10 +80,10 @@ class Planner:
         src, file = self.source, self.source.deals_file
         d = src.deals.with_columns(pos=pl.int_range(pl.len(), dtype=pl.Int64))
         d = d.with_columns(
-            created=self._times(d, "created_at", file, "created"),
-            close=self._times(d, "close_date", file, "close date"),
-            closed_t=self._times(d, "closed_at", file, "closed"),
-            changed_t=self._times(d, "last_changed_at", file, "last changed"),
+            created=self._times(d, "created_at", file, "created_at"),
+            close=self._times(d, "close_date", file, "close_date"),
+            closed_t=self._times(d, "closed_at", file, "closed_at"),
+            changed_t=self._times(d, "last_changed_at", file, "last_changed_at"),
         )
         status = status_of({s.label: str(s.kind) for s in self.summary.stages})
         current = pl.col("stage").replace_strict(
@@ -98,7 +98,9 @@ class Planner:
         missing = d.filter(pl.col("created").is_null() & pl.col("created_at").is_null())
         for row in missing.get_column("row").to_list():
             self.summary.errors.append(
-                error(row, f"{file}: created", "", "缺少创建时间", "the creation time is missing")
+                error(
+                    row, f"{file}: created_at", "", "缺少创建时间", "the creation time is missing"
+                )
             )
         h = self._history(d)
         return self._assemble(d, h)
@@ -220,7 +222,7 @@ class Planner:
             self.summary.errors.append(
                 error(
                     row,
-                    f"{self.source.deals_file}: close date",
+                    f"{self.source.deals_file}: close_date",
                     "",
                     "已关闭的商机缺少成交日期",
                     "a closed deal needs its close date",
@@ -257,7 +259,7 @@ class Planner:
             if row["early"]:
                 item = error(
                     row["row"],
-                    f"{file}: created",
+                    f"{file}: created_at",
                     row["created"],
                     f"创建时间晚于成交日期或阶段历史；建议改为最早的日期 {fixed}（{how[0]}）",
                     "created after its close or its stage history; proposed fix: creation at "
@@ -267,7 +269,7 @@ class Planner:
             if row["late"]:
                 item = error(
                     row["row"],
-                    f"{file}: close date",
+                    f"{file}: close_date",
                     row["close_at"],
                     f"成交日期早于最后一次阶段变更；建议改为 {last}（{how[0]}）",
                     f"closed before its last stage change; proposed fix: the close at {last} "
@@ -429,7 +431,7 @@ class Planner:
             return empty
         acts = acts.join(d.select("external_id", "pos"), on="external_id")
         acts = acts.with_columns(
-            at=self._times(acts, "at", self.source.activities_file, "activity date")
+            at=self._times(acts, "at", self.source.activities_file, "activity_at")
         )
         self.activities = acts.filter(pl.col("at").is_not_null())
         return self.activities.group_by("pos").agg(last_activity_at=pl.col("at").max())

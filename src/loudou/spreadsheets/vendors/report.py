@@ -3,7 +3,9 @@ the same ``MigrationSummary`` in its template), in zh-Hans or English."""
 
 from collections.abc import Iterator
 
+from ..results import en_count
 from .migrate import MigrationSummary
+from .stages import SourceStage
 
 HOW = {
     "outcome": ("赢单/输单", "won/lost"),
@@ -24,6 +26,30 @@ OWNER_HOW = {
 }
 
 
+ORDER_HOW = {
+    "given": ("按阶段文件", "as given"),
+    "history": ("由历史推断", "from the history"),
+    "probability": ("按赢单率", "by probability"),
+    "listed": ("按导出中的列顺序", "as the export lists them"),
+    "unknown": ("顺序未知", "order unknown"),
+}
+
+
+def order_words(stage: SourceStage, zh: bool) -> str:
+    """Where a stage's place comes from (order.py), as the command line says it."""
+    if stage.order_how == "stated" and stage.order is not None:
+        return f"来源顺序 {stage.order:g}" if zh else f"sort order {stage.order:g}"
+    return ORDER_HOW.get(stage.order_how, ("", ""))[0 if zh else 1]
+
+
+def probability_words(stage: SourceStage, zh: bool) -> str:
+    if stage.probability is not None:
+        return f"{stage.probability:g}%"
+    if stage.estimate is not None:
+        return f"{stage.estimate:g}%（估计）" if zh else f"{stage.estimate:g}% (estimated)"
+    return ""
+
+
 def preview_lines(summary: MigrationSummary, zh: bool) -> Iterator[str]:
     i = 0 if zh else 1
     yield ("来源文件：" if zh else "Files: ") + ", ".join(summary.files)
@@ -34,19 +60,19 @@ def preview_lines(summary: MigrationSummary, zh: bool) -> Iterator[str]:
         yield ("来源的销售流程：" if zh else "Source pipelines: ") + listed
     yield ("目标销售流程：" if zh else "Target pipeline: ") + summary.pipeline
     yield (
-        "阶段（数量、顺序、赢单率 → Loudou 阶段）："
+        "阶段（来源顺序、当前商机数 / 历史记录数、顺序从何而来、赢单率 → Loudou 阶段）："
         if zh
-        else "Stages (deals, order, probability → Loudou stage):"
+        else "Stages (in the source's order; deals now / history rows, where the order comes "
+        "from, probability → Loudou stage):"
     )
     for stage in summary.stages:
         target = stage.target.key if stage.target is not None else "—"
         if stage.target is not None and stage.target.archived:
             target += "（已归档）" if zh else " (archived)"
-        order = "" if stage.order is None else f"{stage.order:g}"
-        probability = "" if stage.probability is None else f"{stage.probability:g}%"
         yield (
-            f"  {stage.label}  [{stage.kind}]  {stage.count} / {stage.entries}  "
-            f"{order}  {probability}  → {target}  ({HOW.get(stage.how, HOW[''])[i]})"
+            f"  {stage.place}. {stage.label}  [{stage.kind}]  {stage.count} / {stage.entries}  "
+            f"{order_words(stage, zh)}  {probability_words(stage, zh)}  → {target}  "
+            f"({HOW.get(stage.how, HOW[''])[i]})"
         )
     if summary.owners:
         yield "负责人：" if zh else "Owners:"
@@ -87,9 +113,10 @@ def preview_lines(summary: MigrationSummary, zh: bool) -> Iterator[str]:
             f"决策人 {summary.decision_makers}，未导入 {len(summary.contact_role_problems)}"
             f"（来源中已删除 {summary.contact_roles_deleted}）"
             if zh
-            else f"Contact roles: {summary.contact_roles} rows; {summary.primary_contacts} "
-            f"primary contacts, {summary.decision_makers} decision makers, "
-            f"{len(summary.contact_role_problems)} rows left out "
+            else f"Contact roles: {en_count(summary.contact_roles, 'row')}; "
+            f"{en_count(summary.primary_contacts, 'primary contact')}, "
+            f"{en_count(summary.decision_makers, 'decision maker')}, "
+            f"{en_count(len(summary.contact_role_problems), 'row')} left out "
             f"({summary.contact_roles_deleted} deleted in the source)"
         )
         for item in summary.contact_role_problems[:20]:
@@ -123,9 +150,11 @@ def summary_line(s: MigrationSummary, zh: bool) -> str:
         )
     head = "Dry run (nothing changed): " if s.dry_run else "Migrated: "
     return (
-        f"{head}{s.rows} deals; {s.created} created, {s.updated} updated, {s.unchanged} "
-        f"unchanged; {s.events_added} stage changes; {s.accounts_created} accounts, "
-        f"{s.contacts_created} contacts, {s.owners_created} owners created; "
-        f"{s.primary_contacts} primary contacts; {s.activities_created} activities; "
-        f"{s.dates_fixed} dates fixed."
+        f"{head}{en_count(s.rows, 'deal')}; {s.created} created, {s.updated} updated, "
+        f"{s.unchanged} unchanged; {en_count(s.events_added, 'stage change')}; "
+        f"{en_count(s.accounts_created, 'account')}, {en_count(s.contacts_created, 'contact')}, "
+        f"{en_count(s.owners_created, 'owner')} created; "
+        f"{en_count(s.primary_contacts, 'primary contact')}; "
+        f"{en_count(s.activities_created, 'activity', 'activities')}; "
+        f"{en_count(s.dates_fixed, 'date')} fixed."
     )

@@ -131,7 +131,9 @@ class Source:
     skipped: int = 0  # rows the source marks deleted, left out
     # Pipedrive: a closed deal keeps the open stage it closed from; no stage is an outcome.
     outcome_stages: bool = True
-    stage_orders: dict[str, float] = field(default_factory=dict)  # label -> place, if told
+    # The order the export lists its stages in, when that hints at the pipeline's order
+    # (HubSpot's "Date entered" columns): a tie-break, below the history (order.py).
+    listed_stages: dict[str, float] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------

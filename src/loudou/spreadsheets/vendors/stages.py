@@ -17,6 +17,8 @@ from loudou.pipelines.models import Pipeline, Stage, StageKind
 from ..columns import normalise
 from ..lookups import LOST_WORDS, WON_WORDS, Lookups
 from ..reader import FileError
+from .order import STATED, Transitions, estimated_probabilities, order_open
+from .timeparse import PLAIN_TIME, parse_times
 
 # How a stage was mapped; the last two are guesses that need the user's word.
 BY_OUTCOME, BY_NAME, BY_FILE, BY_MIRROR = "outcome", "name", "file", "mirror"
@@ -31,12 +33,31 @@ class SourceStage:
     label: str
     count: int  # deals now in it
     entries: int  # history rows into it
-    order: float | None
-    probability: float | None  # percent
+    order: float | None  # the place the export states (StageSortOrder) or the user gives
+    probability: float | None  # percent, the export's (the most common value)
     kind: str  # open | won | lost
     target: Stage | None = None
     how: str = ""
     mirror_key: str = ""  # its stage in the mirror pipeline (known before it is made)
+    place: int = 0  # 1, 2, … in the source's order (order.py), outcomes last
+    order_how: str = ""  # how its place was found (order.GIVEN, STATED, HISTORY …)
+    estimate: float | None = None  # percent, when the export tells no probability
+
+    @property
+    def chance(self) -> float | None:
+        """The probability the mirror and the proposal use: the export's, else the
+        estimate."""
+        return self.probability if self.probability is not None else self.estimate
+
+    def target_names(self) -> tuple[str, str] | None:
+        """Where it goes, as people read it (zh-Hans, English)."""
+        if self.target is not None:
+            return self.target.name_zh, self.target.name_en
+        if self.mirror_key:
+            if self.kind == StageKind.OPEN:
+                return self.label[:100], self.label[:100]
+            return OUTCOME_NAMES[self.kind]
+        return None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -44,11 +65,19 @@ class SourceStage:
             "count": self.count,
             "entries": self.entries,
             "order": self.order,
-            "probability": self.probability,
+            "place": self.place,
+            "order_how": self.order_how,
+            "probability": self.chance,
+            "estimated": self.probability is None and self.estimate is not None,
             "kind": self.kind,
             "target": self.target.key if self.target is not None else self.mirror_key or None,
+            "target_names": self.target_names(),
             "how": self.how,
         }
+
+
+# The names of a mirror pipeline's outcome stages (pipelines.services.ensure_outcome_stages).
+OUTCOME_NAMES = {StageKind.WON: ("签约成单", "Won (signed)"), StageKind.LOST: ("输单", "Lost")}
 
 
 def _kind_by_name(label: str, probability: float | None) -> str:
@@ -65,19 +94,22 @@ def catalogue(
     history: pl.DataFrame | None,
     outcome_stages: bool = True,
     orders: dict[str, float] | None = None,
+    *,
+    listed: dict[str, float] | None = None,
+    zone: str = "UTC",
 ) -> list[SourceStage]:
-    """Every stage the deals and their history name, in the source's order: the stated
-    order (StageSortOrder, pipeline order), else probability, else first appearance; open
-    stages first, then won, then lost. A stage whose every deal is closed (and all won or
-    all lost) is an outcome; so is one named like one ('Closed Won', 赢单) and never held
-    by an open deal."""
+    """Every stage the deals and their history name, in the source's order (order.py:
+    the stated order, ``orders`` the user gives, the history's transitions, ``listed``
+    the order the export lists them in), open stages first, then won, then lost; with
+    the export's probabilities, and an estimate for an open stage without one. A stage
+    whose every deal is closed (and all won or all lost) is an outcome; so is one named
+    like one ('Closed Won', 赢单) and never held by an open deal."""
     per_stage = (
         deals.filter(pl.col("stage").is_not_null())
         .group_by("stage", maintain_order=True)
         .agg(
             count=pl.len(),
             order=pl.col("stage_order").min(),
-            probability=pl.col("probability").median(),
             all_closed=pl.col("closed").fill_null(False).all(),
             all_won=(pl.col("won").fill_null(False) & pl.col("closed").fill_null(False)).all(),
             none_won=(~pl.col("won").fill_null(False)).all(),
@@ -92,25 +124,23 @@ def catalogue(
             kind = StageKind.WON
         elif row["all_closed"] and row["none_won"]:
             kind = StageKind.LOST
-        stages[row["stage"]] = SourceStage(
-            row["stage"], row["count"], 0, row["order"], row["probability"], kind
-        )
+        stages[row["stage"]] = SourceStage(row["stage"], row["count"], 0, row["order"], None, kind)
     if history is not None and history.height:
         per_history = (
             history.filter(pl.col("stage").is_not_null())
             .group_by("stage", maintain_order=True)
-            .agg(entries=pl.len(), probability=pl.col("probability").median())
+            .agg(entries=pl.len())
         )
         for row in per_history.iter_rows(named=True):
             stage = stages.get(row["stage"])
             if stage is None:
                 label = row["stage"]
                 stage = stages[label] = SourceStage(
-                    label, 0, 0, None, row["probability"], _kind_by_name(label, None)
+                    label, 0, 0, None, None, _kind_by_name(label, None)
                 )
             stage.entries = row["entries"]
-            if stage.probability is None:
-                stage.probability = row["probability"]
+    for label, probability in _probabilities(deals, history).items():
+        stages[label].probability = probability
     for stage in stages.values():  # outcome by name, when no open deal holds it
         by_name = _kind_by_name(stage.label, None) if outcome_stages else StageKind.OPEN
         if stage.kind == StageKind.OPEN and by_name != StageKind.OPEN:
@@ -119,22 +149,105 @@ def catalogue(
             ).height
             if not held_open:
                 stage.kind = by_name
-    for label, place in (orders or {}).items():  # the vendor's or the user's order
+    for label, place in (orders or {}).items():  # the user's order
         if label in stages:
             stages[label].order = place
+    opens = [s.label for s in stages.values() if s.kind == StageKind.OPEN]
+    ordered = order_open(
+        opens,
+        stated={s.label: s.order for s in stages.values() if s.order is not None},
+        given=[label for label in orders or {} if label in stages],
+        transitions=_transitions(deals, history, zone),
+        outcomes={s.label: s.order for s in stages.values() if s.kind != StageKind.OPEN},
+        probabilities={
+            s.label: s.probability for s in stages.values() if s.probability is not None
+        },
+        listed=listed or {},
+    )
     first_seen = {label: i for i, label in enumerate(stages)}
-    rank = {StageKind.OPEN: 0, StageKind.WON: 1, StageKind.LOST: 2}
-    # The stated order when every open stage has one; else probability, then order.
-    ordered = all(s.order is not None for s in stages.values() if s.kind == StageKind.OPEN)
     inf = float("inf")
+    outcomes = sorted(
+        (s for s in stages.values() if s.kind != StageKind.OPEN),
+        key=lambda s: (
+            s.kind != StageKind.WON,
+            s.order if s.order is not None else inf,
+            first_seen[s.label],
+        ),
+    )
+    result = [stages[label] for label in ordered.labels] + outcomes
+    known = {label: stages[label].probability for label in ordered.labels}
+    estimates = estimated_probabilities(
+        ordered.labels, {k: v for k, v in known.items() if v is not None}
+    )
+    for place, stage in enumerate(result, start=1):
+        stage.place = place
+        stage.order_how = ordered.how.get(stage.label, STATED if stage.order is not None else "")
+        stage.estimate = estimates.get(stage.label)
+    return result
 
-    def key(s: SourceStage) -> tuple:
-        order = s.order if s.order is not None else inf
-        probability = s.probability if s.probability is not None else inf
-        pair = (order, probability) if ordered else (probability, order)
-        return (rank[s.kind], *pair, first_seen[s.label])
 
-    return sorted(stages.values(), key=key)
+def _probabilities(deals: pl.DataFrame, history: pl.DataFrame | None) -> dict[str, float]:
+    """Each stage's probability as the export tells it: the most common value among its
+    deals (Opportunity.Probability) and its history rows (OpportunityHistory.Probability);
+    of equally common values, the lowest."""
+    parts = [deals.select("stage", "probability")]
+    if history is not None and history.height:
+        parts.append(history.select("stage", "probability"))
+    values = pl.concat(parts).drop_nulls()
+    if values.height == 0:
+        return {}
+    common = (
+        values.group_by("stage", "probability")
+        .len()
+        .sort(["stage", "len", "probability"], descending=[False, True, False])
+        .group_by("stage", maintain_order=True)
+        .first()
+    )
+    return dict(common.select("stage", "probability").iter_rows())
+
+
+def _transitions(deals: pl.DataFrame, history: pl.DataFrame | None, zone: str) -> Transitions:
+    """(from, to) -> how many times a deal went so: each deal's history rows in time order
+    (repeats collapsed), then its current stage; ``from`` is None for its first stage."""
+    current = deals.filter(pl.col("stage").is_not_null() & pl.col("external_id").is_not_null())
+    parts = [
+        current.select(
+            "external_id", "stage", at=pl.lit(None, pl.String), row="row", last=pl.lit(True)
+        )
+    ]
+    if history is not None and history.height:
+        h = history.filter(
+            pl.col("stage").is_not_null()
+            & pl.col("external_id").is_not_null()
+            & pl.col("at").is_not_null()
+        )
+        h = h.with_columns(at=_sortable(h, zone)).filter(pl.col("at").is_not_null())
+        parts.insert(0, h.select("external_id", "stage", "at", "row", last=pl.lit(False)))
+    timeline = pl.concat(parts).sort("external_id", "last", "at", "row")
+    same_deal = pl.col("external_id") == pl.col("external_id").shift(1)
+    before = pl.when(same_deal).then(pl.col("stage").shift(1))
+    steps = timeline.with_columns(before=before).filter(
+        pl.col("before").is_null() | (pl.col("before") != pl.col("stage"))
+    )
+    counts = steps.group_by("before", "stage").len()
+    return {(a, b): n for a, b, n in counts.iter_rows()}
+
+
+def _sortable(history: pl.DataFrame, zone: str) -> pl.Series:
+    """The history's times as text that sorts as they follow each other: as written when
+    every one is ISO in one shape (Salesforce's "2024-03-05T10:20:30.000Z"), else parsed
+    (an unreadable time, the planner's to report, leaves its row out here)."""
+    text = history.get_column("at")
+    one_shape = (
+        text.str.len_bytes().n_unique() == 1
+        and text.str.slice(10, 1).n_unique() == 1  # "T" or " " between date and time
+        and text.str.ends_with("Z").n_unique() == 1
+        and text.str.contains(PLAIN_TIME).all()
+    )
+    if one_shape:
+        return text
+    at = parse_times(history, "at", zone, file="", header="", errors=[])
+    return at.dt.strftime("%Y-%m-%dT%H:%M:%S%.6f")
 
 
 def load_stages_file(path: Path | None) -> tuple[dict[str, str], list[str]]:
@@ -178,12 +291,14 @@ def propose(
             stage.target, stage.how = outcome.get(stage.kind), BY_OUTCOME
         elif (named := ctx.stage(pipeline, stage.label)) is not None and named.is_open:
             stage.target, stage.how = named, BY_NAME
-        elif opens and stage.probability is not None:
+        elif opens and stage.chance is not None:
+            # The export's probability; else the estimate from its neighbours in the
+            # source's order (order.py), so that a guess keeps the source's order.
             stage.target = min(
                 opens,
-                key=lambda s: (abs(float(s.probability) * 100 - stage.probability), s.position),
+                key=lambda s: (abs(float(s.probability) * 100 - stage.chance), s.position),
             )
-            stage.how = BY_PROBABILITY
+            stage.how = BY_PROBABILITY if stage.probability is not None else BY_ORDER
         elif opens:
             i = source_open.index(stage)
             at = round(i * (len(opens) - 1) / max(len(source_open) - 1, 1))
@@ -219,9 +334,8 @@ def mirror_spec(stages: list[SourceStage], name: str) -> dict[str, object]:
         while stage_key in taken:
             stage_key = f"{base}-{i}"
         taken.add(stage_key)
-        probability = stage.probability
-        if probability is None:  # none told: spread evenly below 100 %
-            probability = 100 * i / (len(opens) + 1)
+        # The export's, else the estimate (the catalogue gives every open stage one).
+        probability = stage.chance or 0.0
         specs.append(
             {
                 "key": stage_key,

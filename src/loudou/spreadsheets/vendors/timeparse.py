@@ -12,7 +12,7 @@ from ..parsing import CellError, parse_datetime
 from ..results import RowError, error
 
 UTC_US = pl.Datetime("us", "UTC")
-_PLAIN = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?Z?$"
+PLAIN_TIME = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?Z?$"
 
 
 def parse_times(
@@ -29,7 +29,7 @@ def parse_times(
     text = frame.get_column(column)
     if text.dtype != pl.String:
         text = text.cast(pl.String)
-    plain = text.str.contains(_PLAIN).fill_null(False)
+    plain = text.str.contains(PLAIN_TIME).fill_null(False)
     utc = text.str.ends_with("Z").fill_null(False)
     stripped = (
         text.str.replace("T", " ", literal=True).str.strip_suffix("Z").str.replace(r"\.\d+$", "")

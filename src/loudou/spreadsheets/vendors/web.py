@@ -5,6 +5,7 @@ columns, date problems), which the page shows and lets the user edit."""
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .labels import column_label, headers_by_key, meaning_label
 from .migrate import MigrationSummary, migrate
 
 if TYPE_CHECKING:
@@ -34,7 +35,6 @@ def run(job: "ImportJob", *, dry_run: bool, progress: "Callable[[int, float], No
         dry_run=dry_run,
         create_owners=job.create_owners,
         stages=dict(options.get("stages") or {}),
-        stage_order=list(options.get("order") or []),
         mirror_pipeline=options.get("mirror") or None,
         pipeline=job.pipeline.key if job.pipeline else None,
         fix_dates=bool(options.get("fix_dates")),
@@ -49,6 +49,7 @@ def run(job: "ImportJob", *, dry_run: bool, progress: "Callable[[int, float], No
 def preview(summary: MigrationSummary) -> dict[str, Any]:
     """What the job page shows of a migration's check (JSON)."""
     return {
+        "deals_file": summary.deals_file,
         "files": summary.files,
         "unread_files": summary.unread_files,
         "pipeline": summary.pipeline,
@@ -78,3 +79,38 @@ def preview(summary: MigrationSummary) -> dict[str, Any]:
         },
         "activities": summary.activities_created,
     }
+
+
+def shown(migration: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The preview as the page shows it, in ``lang``: what each column is read as by its
+    label (the key kept beside it), where each stage goes by its name, each owner by the
+    user's display name. (A preview saved before a field existed shows what it has.)"""
+    zh = lang.lower().startswith("zh")
+    deals_file = migration.get("deals_file") or next(iter(migration.get("files") or []), "")
+    out = dict(migration)
+    out["columns"] = [
+        {
+            **report,
+            "read": [
+                (header, meaning_label(key, lang, deals_file=report["file"] == deals_file), key)
+                for header, key in report["mapped"].items()
+            ],
+        }
+        for report in migration.get("columns", [])
+    ]
+    stages = []
+    for stage in migration.get("stages", []):
+        names = stage.get("target_names")
+        stages.append({**stage, "target_name": names[0 if zh else 1] if names else ""})
+    out["stages"] = stages
+    out["owners"] = [
+        {**owner, "user_name": owner.get("user_name") or owner.get("user")}
+        for owner in migration.get("owners", [])
+    ]
+    return out
+
+
+def problem_column(column: str, lang: str, migration: dict[str, Any]) -> str:
+    """A problem's column as the page shows it (labels.column_label)."""
+    headers = headers_by_key(migration.get("columns", []))
+    return column_label(column, lang, headers, migration.get("deals_file", ""))

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from loudou.people.models import User
 from loudou.spreadsheets.reader import FileError
-from loudou.spreadsheets.results import ImportFailed
+from loudou.spreadsheets.results import NO_ROW, ImportFailed
 from loudou.spreadsheets.vendors.migrate import MigrationSummary, migrate, proposal_path
 from loudou.spreadsheets.vendors.report import preview_lines, summary_line
 from loudou.spreadsheets.vendors.stages import GUESSES, proposal_toml
@@ -52,9 +52,8 @@ def run_migration(
                 command.stdout.write(line)
             _write_proposal(command, result, export, zh)
         for item in result.errors[:SHOWN_ERRORS]:
-            command.stderr.write(
-                f"row {item.row}, {item.column} «{item.value}»: {item.message(lang)}"
-            )
+            where = f"row {item.row}, " if item.row != NO_ROW else ""
+            command.stderr.write(f"{where}{item.column} «{item.value}»: {item.message(lang)}")
         if len(result.errors) > SHOWN_ERRORS:
             command.stderr.write(f"… {len(result.errors) - SHOWN_ERRORS} more")
         raise CommandError(
