@@ -18,6 +18,11 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 # Data (the default SQLite file, uploads, the generated key) lives under the working
 # directory, so `loudou demo` in a fresh folder is self-contained.
 WORK_DIR = Path(os.environ.get("LOUDOU_HOME", Path.cwd())).resolve()
+try:
+    # A LOUDOU_HOME that does not exist yet (a fresh machine) is made, not a traceback.
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+except OSError as exc:
+    raise ImproperlyConfigured(f"LOUDOU_HOME {WORK_DIR} cannot be created: {exc}") from exc
 
 
 def env_bool(name: str, default: bool = False) -> bool:

@@ -43,6 +43,19 @@ def test_defaults(tmp_path):
     assert again["key"] == values["key"]  # the stored key is reused
 
 
+def test_a_new_home_folder_is_created(tmp_path):
+    # LOUDOU_HOME=/some/new/folder on a fresh machine: created, not a traceback.
+    home = tmp_path / "new" / "home"
+    base = {k: v for k, v in os.environ.items() if not k.startswith("LOUDOU_")}
+    base.update(DJANGO_SETTINGS_MODULE="loudou.settings", LOUDOU_HOME=str(home))
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE], env=base, capture_output=True, text=True, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["db"] == str(home / "loudou.sqlite3")
+    assert (home / ".loudou-secret-key").exists()
+
+
 def test_environment_overrides(tmp_path):
     result = probe(
         tmp_path,
