@@ -149,11 +149,12 @@ def rows(
     *,
     language: str = "en",
 ) -> tuple[list[str], Iterator[list[Any]]]:
-    """(header, rows) of an export. Deals stream in id order; nothing is held in memory.
-    ``deals``: a narrower list (the deal list's filters, already within the user's scope).
+    """(header, rows) of an export; nothing is held in memory. Deals stream in id order,
+    or in the order of ``deals``: a narrower list (the deal list's filters and sort, already
+    within the user's scope), so that the file is the list as the user saw it.
     ``language``: "en" (codes) or "zh-hans" (words), for deals and history."""
     tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-    deals = _deals(user) if deals is None else deals.order_by("id")
+    deals = _deals(user).order_by("id") if deals is None else deals
     words = Words(language) if kind in ("deals", "history") else Words("en")
     if kind == "deals":
         pipeline = Pipeline.objects.filter(is_default=True).first()
@@ -164,7 +165,7 @@ def rows(
         def deal_rows() -> Iterator[list[Any]]:
             queryset = deals.select_related(
                 "account", "owner", "team", "pipeline", "stage", "lost_reason"
-            ).order_by("id")
+            )
             for chunk in _chunks(queryset):
                 entered: dict[int, dict[str, dt.datetime]] = {}
                 for deal_id, key, at in (
