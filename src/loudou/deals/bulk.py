@@ -249,9 +249,11 @@ class DealLoad:
                 .order_by("created_at", "id")
             )
             exact: dict[tuple, Deal] = {}
+            by_second: dict[tuple, Deal] = {}
             loose: dict[tuple, list[Deal]] = defaultdict(list)
             for deal in candidates.select_related("owner"):
                 exact[(deal.name, deal.account_id, deal.created_at)] = deal
+                by_second[(deal.name, deal.account_id, _to_second(deal.created_at))] = deal
                 loose[(deal.name, deal.account_id)].append(deal)
             for i in natural:
                 plan = plans[i]
@@ -259,7 +261,10 @@ class DealLoad:
                     pool = loose.get(plan.natural_key())
                     deal = pool.pop(0) if pool else None
                 else:
-                    deal = exact.get((*plan.natural_key(), plan.steps[0].at))
+                    at = plan.steps[0].at
+                    deal = exact.get((*plan.natural_key(), at))
+                    if deal is None and at.microsecond == 0:
+                        deal = by_second.get((*plan.natural_key(), at))
                 if deal is not None:
                     matched[i] = deal
         if self.check:
@@ -363,6 +368,7 @@ class DealLoad:
             now = max(steps[0].at, recorded[-1].at)
             moved = plan.stage_stated and steps[-1].stage.pk != recorded[-1].stage.pk
             steps = recorded + ([Step(steps[-1].stage, now, steps[-1].by)] if moved else [])
+        steps = _settled(steps, have)
         planned = events_of(steps)
         if planned[: len(have)] != have:
             self._fail(
@@ -383,6 +389,10 @@ class DealLoad:
             return []
         values = deal_values(plan.fields)
         values.pop("owner_team")
+        for name in ("updated_at", "last_activity_at"):
+            given, recorded = values[name], getattr(deal, name)
+            if given is not None and recorded is not None and _same_time(given, recorded):
+                values[name] = recorded
         state = rules.state_after(steps[-1].stage, steps[-1].at)
         values.update(
             stage_id=state["stage"].pk,
@@ -576,6 +586,30 @@ class DealLoad:
             )
         else:
             bulk_rows.write_rows(db, ids, deal_rows, chain_rows, known_rows)
+
+
+def _to_second(at: dt.datetime) -> dt.datetime:
+    return at.replace(microsecond=0)
+
+
+def _same_time(given: dt.datetime, recorded: dt.datetime) -> bool:
+    """Whether a plan's time names a recorded one: the same, or, given to the whole second
+    (an XLSX file's date-times, many CRMs' exports), within that second."""
+    return given == recorded or (given.microsecond == 0 and given == _to_second(recorded))
+
+
+def _settled(steps: list[Step], have: list[tuple[int | None, int, dt.datetime]]) -> list[Step]:
+    """The plan's history with the recorded times where its steps name recorded events to
+    the second (``_same_time``): the deal keeps its times, and its history compares equal."""
+    settled, previous = [], None
+    for i, step in enumerate(steps):
+        if i < len(have):
+            from_stage, to_stage, at = have[i]
+            if (from_stage, to_stage) == (previous, step.stage.pk) and _same_time(step.at, at):
+                step = Step(step.stage, at, step.by)
+        settled.append(step)
+        previous = step.stage.pk
+    return settled
 
 
 def _stage_words(stage: Stage) -> str:

@@ -11,6 +11,7 @@ import datetime as dt
 import zoneinfo
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
@@ -18,6 +19,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import translation
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from loudou.activities.models import Activity
 from loudou.analytics.output import neutralise
@@ -132,8 +134,10 @@ def _deals(user: User | None) -> Any:
     return Deal.objects.all() if user is None else deals_visible_to(user)
 
 
-def _time(value: dt.datetime | None, tz: zoneinfo.ZoneInfo) -> str:
-    return value.astimezone(tz).isoformat() if value else ""
+def _time(value: dt.datetime | None, tz: zoneinfo.ZoneInfo) -> dt.datetime | None:
+    """A time in the organisation's zone: the CSV writes it as ISO text to the microsecond
+    (the import format), the XLSX as an Excel date-time (``write_xlsx``)."""
+    return value.astimezone(tz) if value else None
 
 
 def _external(deal_id: int, external_id: str | None) -> str:
@@ -189,10 +193,10 @@ def rows(
                         words.pipeline(d.pipeline),
                         words.stage(d.stage),
                         words.choice(d.status),
-                        "" if d.amount is None else f"{d.amount:.2f}",
+                        d.amount,
                         d.currency,
                         _time(d.created_at, tz),
-                        d.expected_close_date.isoformat() if d.expected_close_date else "",
+                        d.expected_close_date,
                         _time(d.closed_at, tz),
                         words.reason(d.lost_reason) if d.lost_reason else (d.lost_note or ""),
                         d.source,
@@ -234,8 +238,8 @@ def rows(
         return header, (
             [
                 _external(p.deal_id, p.deal.external_id),
-                f"{p.amount:.2f}",
-                p.paid_on.isoformat(),
+                p.amount,
+                p.paid_on,
                 p.note,
                 p.recorded_by.username,
             ]
@@ -255,15 +259,51 @@ def _chunks(queryset: Any, size: int = 2000) -> Iterator[list[Deal]]:
         yield chunk
 
 
+def _text(cell: Any) -> Any:
+    """A cell as the CSV import format writes it: amounts with two places, ISO dates and
+    times (with the zone's offset and the microseconds), "" for nothing."""
+    if cell is None:
+        return ""
+    if isinstance(cell, Decimal):
+        return f"{cell:.2f}"
+    if isinstance(cell, dt.date):  # and dt.datetime
+        return cell.isoformat()
+    return cell
+
+
 def write_csv(header: list[str], data: Iterator[list[Any]], handle: IO[str]) -> int:
     """UTF-8 with BOM (so Excel opens Chinese text correctly); returns the row count."""
     writer = csv.writer(handle)
     writer.writerow(header)
     count = 0
     for row in data:
-        writer.writerow([neutralise(cell) for cell in row])
+        writer.writerow([neutralise(_text(cell)) for cell in row])
         count += 1
     return count
+
+
+# Number formats of typed XLSX cells: what Excel shows; the values stay exact.
+AMOUNT_FORMAT = "#,##0.00"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+DATE_FORMAT = "yyyy-mm-dd"
+
+
+def _xlsx_cell(sheet: Any, cell: Any) -> Any:
+    """Amounts as numbers and dates as Excel dates (sortable, summable): a time is written
+    in the zone ``rows`` gave it (the organisation's, which the importer reads naive times
+    in), to the second, as Excel keeps no zone and shows no microseconds."""
+    if isinstance(cell, Decimal):
+        typed = WriteOnlyCell(sheet, value=cell)
+        typed.number_format = AMOUNT_FORMAT
+    elif isinstance(cell, dt.datetime):
+        typed = WriteOnlyCell(sheet, value=cell.replace(tzinfo=None, microsecond=0))
+        typed.number_format = DATETIME_FORMAT
+    elif isinstance(cell, dt.date):
+        typed = WriteOnlyCell(sheet, value=cell)
+        typed.number_format = DATE_FORMAT
+    else:
+        return neutralise(cell)
+    return typed
 
 
 def write_xlsx(header: list[str], data: Iterator[list[Any]], path: Path) -> int:
@@ -272,7 +312,7 @@ def write_xlsx(header: list[str], data: Iterator[list[Any]], path: Path) -> int:
     sheet.append(header)
     count = 0
     for row in data:
-        sheet.append([neutralise(cell) for cell in row])
+        sheet.append([_xlsx_cell(sheet, cell) for cell in row])
         count += 1
     workbook.save(path)
     return count
