@@ -65,6 +65,14 @@ ALIASES: dict[str, list[str]] = {
     "lost_reason": ["lost_reason", "deal - lost reason", "closed lost reason", "输单原因"],
     "source": ["source", "lead source", "deal - source", "来源", "线索来源"],
     "forecast_category": ["forecast_category", "forecast category", "预测类别"],
+    # What the deal page shows: the deal's own category, else its stage's. Exported beside
+    # forecast_category and known here only so that it is never read: importing it would
+    # pin a category the stage gave, which should follow the deal to its next stage.
+    "effective_forecast_category": [
+        "effective_forecast_category",
+        "effective forecast category",
+        "预测类别（含阶段默认）",
+    ],
     "updated_at": ["updated_at", "最后修改时间"],
     "last_activity_at": ["last_activity_at", "last activity date", "最后活动时间"],
 }
@@ -89,6 +97,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "lost_reason": ("输单原因", "Lost reason"),
     "source": ("来源", "Source"),
     "forecast_category": ("预测类别", "Forecast category"),
+    "effective_forecast_category": (
+        "预测类别（含阶段默认；不导入）",
+        "Forecast category incl. the stage's (not imported)",
+    ),
     "updated_at": ("最后修改时间", "Last edited"),
     "last_activity_at": ("最后活动时间", "Last activity"),
 }
@@ -210,6 +222,7 @@ DEAL_EXPORT_COLUMNS = (
     "lost_reason",
     "source",
     "forecast_category",
+    "effective_forecast_category",
     "updated_at",
     "last_activity_at",
 )
@@ -234,6 +247,7 @@ DEAL_EXPORT_HEADERS_ZH = {
     "lost_reason": "输单原因",
     "source": "来源",
     "forecast_category": "预测类别",
+    "effective_forecast_category": "预测类别（含阶段默认）",
     "updated_at": "最后修改时间",
     "last_activity_at": "最后活动时间",
 }

@@ -201,6 +201,7 @@ def rows(
                         words.reason(d.lost_reason) if d.lost_reason else (d.lost_note or ""),
                         d.source,
                         words.choice(d.forecast_category),
+                        words.choice(d.effective_forecast_category),
                         _time(d.updated_at, tz),
                         _time(d.last_activity_at, tz),
                         *[_time(first.get(k), tz) for k in open_keys],

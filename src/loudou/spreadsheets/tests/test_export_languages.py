@@ -40,6 +40,7 @@ ZH_HEADER = [
     "输单原因",
     "来源",
     "预测类别",
+    "预测类别（含阶段默认）",
     "最后修改时间",
     "最后活动时间",
     "进入初步接洽时间",
@@ -189,6 +190,56 @@ class ExportLanguageTests(SheetTestCase):
                     self.assertEqual((summary.created, summary.events_added), (0, 0))
                     self.assertEqual(snapshot(), before)
                     transaction.set_rollback(True)
+
+
+class EffectiveForecastCategoryTests(SheetTestCase):
+    """The deal page shows a deal's forecast category, or its stage's when it has none:
+    the export writes the deal's own (forecast_category, which the import sets) and, in a
+    column of its own the import never reads, the one the page shows."""
+
+    def test_the_page_category_is_exported_beside_the_deals_own(self):
+        follows = self.make_deal(name="跟随阶段", stage=self.stages["proposal"])
+        own = self.make_deal(name="自己的")
+        own = services.update_deal(
+            actor=self.rep,
+            deal=own,
+            expected_version=own.version,
+            changes={"forecast_category": "commit"},
+        )
+        header, *data = table("deals", None, "zh-hans")
+        zh = {r[1]: dict(zip(header, r, strict=True)) for r in data}
+        self.assertEqual(zh["跟随阶段"]["预测类别"], "")
+        self.assertEqual(zh["跟随阶段"]["预测类别（含阶段默认）"], "最佳情况")
+        self.assertEqual(zh["自己的"]["预测类别"], "承诺")
+        self.assertEqual(zh["自己的"]["预测类别（含阶段默认）"], "承诺")
+        header, *data = table("deals", None, "en")
+        en = {r[1]: dict(zip(header, r, strict=True)) for r in data}
+        self.assertEqual(
+            (en["跟随阶段"]["forecast_category"], en["跟随阶段"]["effective_forecast_category"]),
+            ("", "best_case"),
+        )
+        self.client.force_login(self.manager)
+        page = self.client.get(f"/deals/{follows.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+        self.assertContains(page, "最佳情况")
+
+    def test_the_effective_column_is_never_imported(self):
+        # A category the stage gave stays the stage's: it follows the stage when it moves.
+        path = self.csv(
+            "external_id,name,owner,stage,effective_forecast_category,预测类别（含阶段默认）,"
+            "created_at\n"
+            "E1,一,rep,contact,commit,承诺,2026-01-05T09:00:00+08:00\n"
+        )
+        for fast in (False, True):
+            with (
+                self.subTest(fast=fast),
+                mock.patch.object(import_services, "FAST", fast),
+                transaction.atomic(),
+            ):
+                summary = self.run_import(path)
+                self.assertEqual(summary.created, 1)
+                self.assertEqual(summary.ignored_columns, [])
+                self.assertEqual(Deal.objects.get().forecast_category, "")
+                transaction.set_rollback(True)
 
 
 class TranslatedValuesImportTests(SheetTestCase):
