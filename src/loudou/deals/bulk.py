@@ -41,6 +41,7 @@ from loudou.pipelines.models import Pipeline, Stage
 
 from . import bulk_rows, rules
 from .bulk_rows import (
+    CUSTOM_COLUMN,
     DEAL_COLUMNS,
     EVENT_COLUMNS,
     NEW_COLUMNS,
@@ -389,6 +390,11 @@ class DealLoad:
             return []
         values = deal_values(plan.fields)
         values.pop("owner_team")
+        if "custom" in plan.fields:  # the fields the plan names: set, or cleared (None)
+            values["custom"] = {**deal.custom, **plan.fields["custom"]}
+            values["custom"] = {k: v for k, v in values["custom"].items() if v is not None}
+        else:
+            values.pop("custom")
         for name in ("updated_at", "last_activity_at"):
             given, recorded = values[name], getattr(deal, name)
             if given is not None and recorded is not None and _same_time(given, recorded):
@@ -523,10 +529,13 @@ class DealLoad:
     ) -> None:
         """Insert new deals and their histories, and ``known_events`` of known deals.
 
-        ``deals``: row, then ``NEW_COLUMNS`` (team_id null: the owner's); ``events``:
+        ``deals``: row, then ``NEW_COLUMNS`` (team_id null: the owner's), and optionally
+        ``bulk_rows.CUSTOM_COLUMN`` (JSON text; missing or null: none); ``events``:
         ``EVENT_COLUMNS``, where pos is the deal's position in ``deals``, in history order.
         Each history is checked by the rules, which also give each deal's stage, status and
         times; a deal the scope does not allow, or with an illegal history, is a failure."""
+        if CUSTOM_COLUMN not in deals.columns:
+            deals = deals.with_columns(pl.lit(None, dtype=pl.String).alias(CUSTOM_COLUMN))
         kinds = events.with_columns(
             deal=pl.col("pos"),
             kind=pl.col("stage_id").replace_strict(self.stage_kinds, return_dtype=pl.String),

@@ -26,14 +26,24 @@ from loudou.analytics.output import neutralise
 from loudou.deals.models import Deal, DealStatus, LostReason, Payment, StageEvent
 from loudou.deals.services import deals_visible_to
 from loudou.people.models import User
-from loudou.pipelines.models import ForecastCategory, Pipeline, Stage, StageKind
+from loudou.pipelines.models import (
+    CustomField,
+    FieldType,
+    ForecastCategory,
+    Pipeline,
+    Stage,
+    StageKind,
+)
 from loudou.spreadsheets.columns import (
     DEAL_EXPORT_COLUMNS,
     DEAL_EXPORT_HEADERS_ZH,
     HISTORY_EXPORT_COLUMNS,
     HISTORY_EXPORT_HEADERS_ZH,
+    Mapping,
+    custom_field_index,
     entered_header_zh,
     entered_stage_label,
+    field_for,
 )
 from loudou.spreadsheets.lookups import (
     find_pipeline,
@@ -140,6 +150,33 @@ def _time(value: dt.datetime | None, tz: zoneinfo.ZoneInfo) -> dt.datetime | Non
     return value.astimezone(tz) if value else None
 
 
+def _custom_header(cf: CustomField, zh: bool, index: dict[str, str]) -> str:
+    """A custom field's column: its zh-Hans name in a zh-Hans export, its key in the
+    English import format; else (a name or key another column or field is known by)
+    custom.<key>, which the import always reads as this field."""
+    for header in (cf.name_zh, cf.key) if zh else (cf.key,):
+        if field_for(header, Mapping(), custom=index) == f"custom:{cf.key}":
+            return header
+    return f"custom.{cf.key}"
+
+
+def _custom_cell(cf: CustomField, value: Any, zh: bool) -> Any:
+    """A custom field's value as a cell the import reads back: numbers as numbers, dates
+    as dates, yes/no as a word (是/否 in zh-Hans)."""
+    if value is None or value == "":
+        return None
+    if cf.type == FieldType.BOOLEAN and isinstance(value, bool):
+        return ("是" if value else "否") if zh else ("yes" if value else "no")
+    if cf.type == FieldType.DATE:
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            return str(value)
+    if cf.type == FieldType.NUMBER and isinstance(value, int | float):
+        return value
+    return str(value)
+
+
 def _external(deal_id: int, external_id: str | None) -> str:
     # Deals created in Loudou have no external id: give a stable one so that history,
     # activity and payment rows can refer to them.
@@ -164,7 +201,12 @@ def rows(
         pipeline = Pipeline.objects.filter(is_default=True).first()
         entered_stages = list(pipeline.stages.filter(kind=StageKind.OPEN)) if pipeline else []
         open_keys = [s.key for s in entered_stages]
-        header = words.deal_header(entered_stages)
+        custom_fields = list(CustomField.objects.order_by("id"))
+        index = custom_field_index(custom_fields)
+        header = [
+            *words.deal_header(entered_stages),
+            *(_custom_header(cf, words.zh, index) for cf in custom_fields),
+        ]
 
         def deal_rows() -> Iterator[list[Any]]:
             queryset = deals.select_related(
@@ -205,6 +247,10 @@ def rows(
                         _time(d.updated_at, tz),
                         _time(d.last_activity_at, tz),
                         *[_time(first.get(k), tz) for k in open_keys],
+                        *[
+                            _custom_cell(cf, (d.custom or {}).get(cf.key), words.zh)
+                            for cf in custom_fields
+                        ],
                     ]
 
         return header, deal_rows()

@@ -16,8 +16,9 @@ from loudou.core.testing import make_user
 from loudou.deals import bulk, services
 from loudou.deals.models import Deal, StageEvent
 from loudou.people.models import Role
+from loudou.pipelines.models import CustomField
 from loudou.spreadsheets import services as import_services
-from loudou.spreadsheets.columns import DEAL_EXPORT_COLUMNS, field_for
+from loudou.spreadsheets.columns import DEAL_EXPORT_COLUMNS, custom_field_index, field_for
 from loudou.spreadsheets.columns import Mapping as Columns
 from loudou.spreadsheets.export import rows, write_csv
 
@@ -47,6 +48,9 @@ ZH_HEADER = [
     "进入确认需求时间",
     "进入方案报价时间",
     "进入合同谈判时间",
+    # custom fields, by name
+    "预算",
+    "决策人",
 ]
 
 
@@ -75,8 +79,14 @@ class ExportLanguageTests(SheetTestCase):
     def test_zh_hans_headers_are_the_importers_and_codes_are_words(self):
         header, *data = table("deals", None, "zh-hans")
         self.assertEqual(header, ZH_HEADER)
-        english = [*DEAL_EXPORT_COLUMNS, *(f"entered:{s}" for s in ZH_STAGES)]
-        self.assertEqual([field_for(h, Columns()) for h in header], english)
+        english = [
+            *DEAL_EXPORT_COLUMNS,
+            *(f"entered:{s}" for s in ZH_STAGES),
+            "custom:budget",
+            "custom:decision_maker",
+        ]
+        custom = custom_field_index(CustomField.objects.all())
+        self.assertEqual([field_for(h, Columns(), custom=custom) for h in header], english)
         by_name = {row[1]: dict(zip(header, row, strict=True)) for row in data}
         self.assertEqual(
             {name: row["状态"] for name, row in by_name.items()},
@@ -127,7 +137,8 @@ class ExportLanguageTests(SheetTestCase):
         contact.save(update_fields=["name_en"])
         self.stages["proposal"].name_zh = "方案_报价"
         self.stages["proposal"].save(update_fields=["name_zh"])
-        header = table("deals", None, "zh-hans")[0][-4:]
+        first = len(DEAL_EXPORT_COLUMNS)
+        header = table("deals", None, "zh-hans")[0][first : first + 4]
         self.assertEqual(
             header, ["进入初步接洽时间", "进入needs时间", "entered_proposal", "进入合同谈判时间"]
         )
