@@ -1,11 +1,15 @@
 """The deal page: contacts of its account (shown, added, edited), "Mark as won" disabled
 with the reason, move choices labelled forward/back, no duplicate element ids."""
 
+import datetime as dt
 import re
 from collections import Counter
 
+from django.utils import timezone
+
 from loudou.accounts.models import Contact
-from loudou.core.testing import LoudouTestCase
+from loudou.activities.services import schedule_next_step
+from loudou.core.testing import LoudouTestCase, ago
 
 USERS = ("rep", "teammate", "manager", "other_manager", "outsider", "admin")
 
@@ -126,3 +130,38 @@ class ApprovalHistoryTests(LoudouTestCase):
         self.assertContains(response, "直接批准", count=1)
         self.assertContains(response, "approved leaving")
         self.assertNotContains(response, "/approval-request/")  # approved: nothing to ask
+
+
+class NextStepDueTests(LoudouTestCase):
+    """A next step's due words are Today's and the board's everywhere it is shown: the deal
+    page too marks an overdue one (it only said "due <time>")."""
+
+    def test_an_overdue_step_is_marked_on_the_deal_page(self):
+        deal = self.make_deal()
+        noon = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
+        due = noon - dt.timedelta(days=4)  # four calendar days ago, whatever the time now
+        schedule_next_step(actor=self.rep, deal=deal, type="call", due_at=due)
+        self.client.force_login(self.rep)
+        for language, words in (("zh-hans", "已逾期 4 天"), ("en", "overdue by 4 days")):
+            with self.subTest(language=language):
+                page = self.client.get(f"/deals/{deal.pk}/", HTTP_ACCEPT_LANGUAGE=language)
+                self.assertContains(page, f'<span class="badge lost">{words}</span>', html=True)
+        # The same words on Today.
+        today = self.client.get("/today/", HTTP_ACCEPT_LANGUAGE="en")
+        self.assertContains(today, '<span class="badge lost">overdue by 4 days</span>', html=True)
+
+    def test_a_step_due_later_today_or_later_has_no_alarm(self):
+        deal = self.make_deal()
+        local = timezone.localtime()
+        later_today = local.replace(hour=23, minute=59, second=0, microsecond=0)
+        schedule_next_step(actor=self.rep, deal=deal, type="call", due_at=ago(-3))
+        self.client.force_login(self.rep)
+        page = self.client.get(f"/deals/{deal.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+        self.assertNotContains(page, "overdue by")
+        self.assertNotContains(page, 'class="badge lost"')
+        if later_today > local:
+            schedule_next_step(actor=self.rep, deal=deal, type="visit", due_at=later_today)
+            page = self.client.get(f"/deals/{deal.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+            self.assertContains(
+                page, '<span class="badge warn">due today at 23:59</span>', html=True
+            )
