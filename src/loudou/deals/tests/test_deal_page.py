@@ -10,6 +10,7 @@ from django.utils import timezone
 from loudou.accounts.models import Contact
 from loudou.activities.services import schedule_next_step
 from loudou.core.testing import LoudouTestCase, ago
+from loudou.deals import services
 
 USERS = ("rep", "teammate", "manager", "other_manager", "outsider", "admin")
 
@@ -165,3 +166,68 @@ class NextStepDueTests(LoudouTestCase):
             self.assertContains(
                 page, '<span class="badge warn">due today at 23:59</span>', html=True
             )
+
+
+class MenuWordsTests(LoudouTestCase):
+    """Menus say what they ask for: no Django "---------" placeholder, a back move is
+    offered as one, and zh-Hans labels end with the full-width colon."""
+
+    def page(self, deal, language="en"):
+        self.client.force_login(self.rep)
+        return self.client.get(f"/deals/{deal.pk}/", HTTP_ACCEPT_LANGUAGE=language)
+
+    def test_the_last_open_stage_offers_back_moves_as_such(self):
+        deal = self.make_deal(stage=self.stages["negotiation"])
+        for language, heading, label, prompt, back in (
+            ("en", "Move back", "Move back to", "Choose a stage…", "Contract"),
+            ("zh-hans", "回退阶段", "回退到", "选择阶段…", "方案报价（回退）"),
+        ):
+            with self.subTest(language=language):
+                page = self.page(deal, language)
+                self.assertNotContains(page, "---------")
+                self.assertContains(page, f"<h2>{heading}</h2>", html=True)
+                self.assertNotContains(page, "<h2>Move forward</h2>", html=True)
+                self.assertContains(page, label)
+                self.assertContains(page, f'<option value="" selected>{prompt}</option>', html=True)
+                if language == "zh-hans":
+                    self.assertContains(page, back)
+        # With a stage ahead, it is the move forward, that stage chosen.
+        page = self.page(self.make_deal(stage=self.stages["needs"]))
+        self.assertContains(page, "<h2>Move forward</h2>", html=True)
+        self.assertContains(
+            page,
+            f'<option value="{self.stages["proposal"].pk}" selected>'
+            "Proposal &amp; quote (forward)</option>",
+            html=True,
+        )
+
+    def test_lost_reason_and_reopen_menus_have_no_placeholder_dashes(self):
+        deal = self.make_deal()
+        for language, prompt in (("en", "Choose a reason…"), ("zh-hans", "选择原因…")):
+            with self.subTest(language=language):
+                page = self.page(deal, language)
+                self.assertContains(page, f'<option value="" selected>{prompt}</option>', html=True)
+                self.assertNotContains(page, "---------")
+                dialog = self.client.get(
+                    f"/deals/{deal.pk}/lose-dialog/", HTTP_ACCEPT_LANGUAGE=language
+                )
+                self.assertContains(dialog, prompt)
+                self.assertNotContains(dialog, "---------")
+        lost = self.make_deal(name="输了")
+        services.lose_deal(actor=self.rep, deal=lost, reason=self.price)
+        page = self.page(lost)
+        self.assertContains(page, 'name="stage"')
+        self.assertNotContains(page, "---------")
+        self.assertContains(
+            page,
+            f'<option value="{self.stages["contact"].pk}" selected>Initial contact</option>',
+            html=True,
+        )
+
+    def test_zh_hans_labels_end_with_a_full_width_colon(self):
+        page = self.page(self.make_deal(), "zh-hans").content.decode()
+        for label in ("类型：", "时间：", "结果：", "类别：", "文件："):
+            self.assertIn(f"{label}</label>", page)
+        self.assertNotIn("类型:</label>", page)
+        english = self.page(self.make_deal(name="en"), "en").content.decode()
+        self.assertIn("Type:</label>", english)
