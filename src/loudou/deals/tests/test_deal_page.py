@@ -177,10 +177,11 @@ class MenuWordsTests(LoudouTestCase):
         return self.client.get(f"/deals/{deal.pk}/", HTTP_ACCEPT_LANGUAGE=language)
 
     def test_the_last_open_stage_offers_back_moves_as_such(self):
+        # Going on from the last open stage is winning: the card offers moves back only.
         deal = self.make_deal(stage=self.stages["negotiation"])
         for language, heading, label, prompt, back in (
-            ("en", "Move back", "Move back to", "Choose a stage…", "Contract"),
-            ("zh-hans", "回退阶段", "回退到", "选择阶段…", "方案报价（回退）"),
+            ("en", "Stage", "Move back to", "Choose a stage…", "Contract"),
+            ("zh-hans", "阶段", "回退到", "选择阶段…", "方案报价（回退）"),
         ):
             with self.subTest(language=language):
                 page = self.page(deal, language)
