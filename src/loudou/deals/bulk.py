@@ -41,6 +41,7 @@ from loudou.pipelines.models import Pipeline, Stage
 
 from . import bulk_rows, rules
 from .bulk_rows import (
+    CUSTOM_COLUMN,
     DEAL_COLUMNS,
     EVENT_COLUMNS,
     NEW_COLUMNS,
@@ -249,9 +250,11 @@ class DealLoad:
                 .order_by("created_at", "id")
             )
             exact: dict[tuple, Deal] = {}
+            by_second: dict[tuple, Deal] = {}
             loose: dict[tuple, list[Deal]] = defaultdict(list)
             for deal in candidates.select_related("owner"):
                 exact[(deal.name, deal.account_id, deal.created_at)] = deal
+                by_second[(deal.name, deal.account_id, _to_second(deal.created_at))] = deal
                 loose[(deal.name, deal.account_id)].append(deal)
             for i in natural:
                 plan = plans[i]
@@ -259,7 +262,10 @@ class DealLoad:
                     pool = loose.get(plan.natural_key())
                     deal = pool.pop(0) if pool else None
                 else:
-                    deal = exact.get((*plan.natural_key(), plan.steps[0].at))
+                    at = plan.steps[0].at
+                    deal = exact.get((*plan.natural_key(), at))
+                    if deal is None and at.microsecond == 0:
+                        deal = by_second.get((*plan.natural_key(), at))
                 if deal is not None:
                     matched[i] = deal
         if self.check:
@@ -363,6 +369,7 @@ class DealLoad:
             now = max(steps[0].at, recorded[-1].at)
             moved = plan.stage_stated and steps[-1].stage.pk != recorded[-1].stage.pk
             steps = recorded + ([Step(steps[-1].stage, now, steps[-1].by)] if moved else [])
+        steps = _settled(steps, have)
         planned = events_of(steps)
         if planned[: len(have)] != have:
             self._fail(
@@ -383,6 +390,15 @@ class DealLoad:
             return []
         values = deal_values(plan.fields)
         values.pop("owner_team")
+        if "custom" in plan.fields:  # the fields the plan names: set, or cleared (None)
+            values["custom"] = {**deal.custom, **plan.fields["custom"]}
+            values["custom"] = {k: v for k, v in values["custom"].items() if v is not None}
+        else:
+            values.pop("custom")
+        for name in ("updated_at", "last_activity_at"):
+            given, recorded = values[name], getattr(deal, name)
+            if given is not None and recorded is not None and _same_time(given, recorded):
+                values[name] = recorded
         state = rules.state_after(steps[-1].stage, steps[-1].at)
         values.update(
             stage_id=state["stage"].pk,
@@ -513,10 +529,13 @@ class DealLoad:
     ) -> None:
         """Insert new deals and their histories, and ``known_events`` of known deals.
 
-        ``deals``: row, then ``NEW_COLUMNS`` (team_id null: the owner's); ``events``:
+        ``deals``: row, then ``NEW_COLUMNS`` (team_id null: the owner's), and optionally
+        ``bulk_rows.CUSTOM_COLUMN`` (JSON text; missing or null: none); ``events``:
         ``EVENT_COLUMNS``, where pos is the deal's position in ``deals``, in history order.
         Each history is checked by the rules, which also give each deal's stage, status and
         times; a deal the scope does not allow, or with an illegal history, is a failure."""
+        if CUSTOM_COLUMN not in deals.columns:
+            deals = deals.with_columns(pl.lit(None, dtype=pl.String).alias(CUSTOM_COLUMN))
         kinds = events.with_columns(
             deal=pl.col("pos"),
             kind=pl.col("stage_id").replace_strict(self.stage_kinds, return_dtype=pl.String),
@@ -576,6 +595,30 @@ class DealLoad:
             )
         else:
             bulk_rows.write_rows(db, ids, deal_rows, chain_rows, known_rows)
+
+
+def _to_second(at: dt.datetime) -> dt.datetime:
+    return at.replace(microsecond=0)
+
+
+def _same_time(given: dt.datetime, recorded: dt.datetime) -> bool:
+    """Whether a plan's time names a recorded one: the same, or, given to the whole second
+    (an XLSX file's date-times, many CRMs' exports), within that second."""
+    return given == recorded or (given.microsecond == 0 and given == _to_second(recorded))
+
+
+def _settled(steps: list[Step], have: list[tuple[int | None, int, dt.datetime]]) -> list[Step]:
+    """The plan's history with the recorded times where its steps name recorded events to
+    the second (``_same_time``): the deal keeps its times, and its history compares equal."""
+    settled, previous = [], None
+    for i, step in enumerate(steps):
+        if i < len(have):
+            from_stage, to_stage, at = have[i]
+            if (from_stage, to_stage) == (previous, step.stage.pk) and _same_time(step.at, at):
+                step = Step(step.stage, at, step.by)
+        settled.append(step)
+        previous = step.stage.pk
+    return settled
 
 
 def _stage_words(stage: Stage) -> str:

@@ -2,6 +2,7 @@
 ``deals.bulk`` (which decides what may be written)."""
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -37,6 +38,8 @@ NEW_COLUMNS = {
     "last_activity_at": UTC_US,
 }
 EVENT_COLUMNS = {"pos": pl.Int64, "stage_id": pl.Int64, "at": UTC_US, "by_id": pl.Int64}
+# Beside NEW_COLUMNS, a plan may give custom field values (JSON text; null or missing: none).
+CUSTOM_COLUMN = "custom"
 # The deals_deal columns written, in order (after id).
 DEAL_COLUMNS = (
     "name",
@@ -59,6 +62,7 @@ DEAL_COLUMNS = (
     "forecast_category",
     "updated_at",
     "last_activity_at",
+    "custom",
 )
 TIMES = ("stage_entered_at", "created_at", "closed_at", "updated_at", "last_activity_at")
 
@@ -81,7 +85,9 @@ class PlannedDeal:
     ``fields``: name, external_id (or None), account_id, owner (User), team (Team or
     None: the owner's), pipeline, amount (Decimal or None), currency, expected_close_date,
     lost_reason (LostReason or None), lost_note, source, forecast_category, updated_at,
-    last_activity_at. ``undated``: the plan gave no time at all, so the creation time is
+    last_activity_at; and custom when the plan gives custom fields (key -> value as
+    ``values.clean_custom`` gives it, None: empty; fields it does not name stay as they
+    are). ``undated``: the plan gave no time at all, so the creation time is
     the clock's: a known deal keeps its own history, and moves now into the plan's last
     stage if the plan states one (``stage_stated``) and it is elsewhere."""
 
@@ -113,7 +119,10 @@ def plan_frames(plans: list[PlannedDeal]) -> tuple[pl.DataFrame, pl.DataFrame]:
         elif NEW_COLUMNS[column] == UTC_US:
             column_values = [None if t is None else t.astimezone(dt.UTC) for t in column_values]
         data[column] = column_values
-    deals = pl.DataFrame(data, schema={"row": pl.Int64, **NEW_COLUMNS})
+    data[CUSTOM_COLUMN] = [
+        json.dumps(v["custom"], ensure_ascii=False) if v["custom"] else None for v in values
+    ]
+    deals = pl.DataFrame(data, schema={"row": pl.Int64, **NEW_COLUMNS, CUSTOM_COLUMN: pl.String})
     events = pl.DataFrame(
         {
             "pos": [i for i, p in enumerate(plans) for _ in p.steps],
@@ -133,6 +142,7 @@ def deal_rows_of(frame: pl.DataFrame, db: BaseDatabaseWrapper) -> tuple[list[tup
     for c in TIMES:
         columns[c] = datetime_column(db, columns[c])
     columns["amount"] = decimal_column(db, columns["amount"])
+    columns["custom"] = columns["custom"].fill_null("{}")
     expected = columns["expected_close_date"]
     columns["expected_close_date"] = (
         expected.dt.strftime("%Y-%m-%d") if db.vendor == "sqlite" else expected
@@ -183,13 +193,9 @@ def write_rows(
     deal_rows = [(deal_id, *values) for deal_id, values in zip(ids, deals, strict=True)]
     event_rows = list(known) + [(ids[p], f, t, at, b) for p, f, t, at, b in chains]
     with db.cursor() as cursor:
-        # No custom fields and version 1; imported, no override: one literal for every row.
+        # Version 1; imported, no override: one literal for every row.
         insert_many(
-            cursor,
-            "deals_deal",
-            ["id", *DEAL_COLUMNS],
-            deal_rows,
-            literals={"custom": "'{}'", "version": "1"},
+            cursor, "deals_deal", ["id", *DEAL_COLUMNS], deal_rows, literals={"version": "1"}
         )
         # Ids are assigned in this order: a deal's events get increasing ids with time.
         insert_many(
@@ -238,4 +244,6 @@ def deal_values(fields: dict[str, Any]) -> dict[str, Any]:
         "forecast_category": fields.get("forecast_category", ""),
         "updated_at": fields.get("updated_at"),
         "last_activity_at": fields.get("last_activity_at"),
+        # A new deal's custom fields: those the plan gives a value.
+        "custom": {k: v for k, v in (fields.get("custom") or {}).items() if v is not None},
     }

@@ -108,7 +108,9 @@ class DealFieldsForm(forms.Form):
         validators=[date_range],
     )
     source = forms.CharField(label=_("Source"), max_length=50, required=False)
-    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none())
+    owner = forms.ModelChoiceField(
+        label=_("Owner"), queryset=User.objects.none(), empty_label=_("Choose an owner…")
+    )
 
     def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -120,6 +122,7 @@ class DealCreateForm(DealFieldsForm):
     stage = forms.ModelChoiceField(
         label=_("Stage"),
         queryset=Stage.objects.none(),
+        empty_label=_("Choose a stage…"),
         help_text=_(
             "A later stage than the first needs the exit criteria of the stages before it."
         ),
@@ -173,7 +176,9 @@ class DealEditForm(DealFieldsForm):
 
 
 class MoveForm(forms.Form):
-    stage = forms.ModelChoiceField(label=_("Move to"), queryset=Stage.objects.none())
+    stage = forms.ModelChoiceField(
+        label=_("Move to"), queryset=Stage.objects.none(), empty_label=_("Choose a stage…")
+    )
     override_reason = override_field()
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
@@ -184,8 +189,12 @@ class MoveForm(forms.Form):
         field.queryset = Stage.objects.filter(
             pipeline_id=deal.pipeline_id, kind="open", archived=False
         ).exclude(pk=deal.stage_id)
-        # Say which way each choice goes: forward moves need the exit criteria.
         current = deal.stage.position
+        # In the last open stage every move is a move back (going on is winning).
+        self.forward = field.queryset.filter(position__gt=current).exists()
+        if not self.forward:
+            field.label = _("Move back to")
+        # Say which way each choice goes: forward moves need the exit criteria.
         field.label_from_instance = lambda stage: (
             (_("%(stage)s (forward)") if stage.position > current else _("%(stage)s (back)"))
             % {"stage": stage.name}
@@ -199,17 +208,22 @@ class WinForm(forms.Form):
 
 class LoseForm(forms.Form):
     reason = forms.ModelChoiceField(
-        label=_("Lost reason"), queryset=LostReason.objects.filter(active=True)
+        label=_("Lost reason"),
+        queryset=LostReason.objects.filter(active=True),
+        empty_label=_("Choose a reason…"),
     )
     note = forms.CharField(label=_("Note"), required=False, widget=NOTE_WIDGET)
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
 class ReopenForm(forms.Form):
+    # No blank choice: the page chooses the stage the deal closed from (the service's
+    # default when none is given).
     stage = forms.ModelChoiceField(
         label=_("Reopen into"),
         queryset=Stage.objects.none(),
         required=False,
+        empty_label=None,
         help_text=_(
             "The stage it was closed from or an earlier one; a later stage needs the exit "
             "criteria of the stages in between."

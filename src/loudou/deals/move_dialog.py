@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
-from loudou.activities.models import ActivityType
+from loudou.activities.models import Activity, ActivityType
 from loudou.activities.services import log_activity
 from loudou.people.models import User
 from loudou.pipelines.models import CriterionKind, CustomField, ExitCriterion, FieldCheck, FieldType
@@ -42,6 +42,8 @@ class Fix:
     choice: str = ""  # the activity type, or the attachment kind
     choice_label: str = ""
     waiting: bool = False  # an approval request is already waiting
+    remaining: int = 0  # activities still needed (the dialog stays open, counting down)
+    must_fill: bool = False  # a field that is empty (not one with too small a value)
 
 
 def fixes_for(deal: Deal, unmet: list[UnmetCriterion]) -> list[Fix]:
@@ -77,9 +79,15 @@ def fixes_for(deal: Deal, unmet: list[UnmetCriterion]) -> list[Fix]:
             elif name in DEAL_FIELD_INPUTS:
                 fix.input_name = f"field__{name}"
                 fix.input_type = DEAL_FIELD_INPUTS[name]
+            fix.must_fill = criterion.field_check == FieldCheck.FILLED
         elif item.kind == CriterionKind.ACTIVITY:
             fix.choice = criterion.activity_type or ActivityType.CALL
             fix.choice_label = str(ActivityType(fix.choice).label)
+            # Counted as the rules count them for a move or a win: since the stage entry.
+            logged = Activity.objects.filter(deal=deal, at__gte=deal.stage_entered_at)
+            if criterion.activity_type:
+                logged = logged.filter(type=criterion.activity_type)
+            fix.remaining = max(1, criterion.min_count - logged.count())
         elif item.kind == CriterionKind.ATTACHMENT:
             fix.choice = criterion.attachment_kind
             try:
@@ -131,14 +139,14 @@ def apply_fixes(
             changes=changes,
         )
         done.append(_("Deal saved."))
-    activity_type = data.get("activity_type", "")
-    if data.get("log_activity") == "1" and activity_type:
+    # One activity per type ticked: each activity criterion offers its own type.
+    for activity_type in dict.fromkeys(t for t in data.getlist("log_activity") if t):
         log_activity(
             actor=actor,
             deal=deal,
             type=activity_type,
             outcome=data.get("activity_outcome", ""),
-            note=data.get("activity_note", "")[:2000],
+            note=data.get(f"activity_note__{activity_type}", "")[:2000],
         )
         done.append(_("Activity logged."))
     upload: UploadedFile | None = files.get("attachment") if files else None

@@ -1,10 +1,13 @@
 """Read-side helpers for lists and pages (no writes here)."""
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db.models import DateTimeField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from loudou.activities.models import NextStep
 
@@ -33,6 +36,29 @@ def is_stale(deal: Deal, now: dt.datetime | None = None) -> bool:
 
 def days_since(moment: dt.datetime, now: dt.datetime | None = None) -> int:
     return max(0, ((now or timezone.now()) - moment).days)
+
+
+@dataclass(frozen=True)
+class StepDue:
+    """How a next step stands: days overdue (calendar days in the organisation's zone),
+    whether its time has passed, and the words Today, the deal page and the board's badge
+    colour agree on ("" for a step due after today)."""
+
+    days_overdue: int
+    late: bool
+    words: str
+
+
+def step_due(due_at: dt.datetime, now: dt.datetime | None = None) -> StepDue:
+    now = now or timezone.now()
+    overdue = (timezone.localdate(now) - timezone.localdate(due_at)).days
+    if overdue > 0:
+        words = ngettext("overdue by %(n)d day", "overdue by %(n)d days", overdue) % {"n": overdue}
+    elif overdue == 0:
+        words = _("due today at %(time)s") % {"time": timezone.localtime(due_at).strftime("%H:%M")}
+    else:
+        words = ""
+    return StepDue(overdue, due_at < now, words)
 
 
 def with_next_step(deals: QuerySet[Deal]) -> QuerySet[Deal]:

@@ -27,7 +27,7 @@ from loudou.pipelines.models import Stage, StageKind
 from . import rules
 from .criteria import UnmetCriterion
 from .models import ApprovalRequest, ApprovalStatus, Deal, DealStatus
-from .queries import days_since, is_stale, with_last_touch, with_next_step
+from .queries import days_since, is_stale, step_due, with_last_touch, with_next_step
 from .services import approval_queue
 
 # How long a decided approval request stays on its requester's Today.
@@ -222,14 +222,8 @@ def build_today(user: User, *, now: dt.datetime | None = None) -> Today:
             unmet=unmet.get(deal.pk, []),
         )
     for step in steps:
-        overdue = (today - timezone.localdate(step.due_at)).days
-        reason = (
-            ngettext("overdue by %(n)d day", "overdue by %(n)d days", overdue) % {"n": overdue}
-            if overdue > 0
-            else _("due today at %(time)s")
-            % {"time": timezone.localtime(step.due_at).strftime("%H:%M")}
-        )
-        agenda_of(step.assignee).steps.append(Item(step.deal, reason, overdue, step))
+        due = step_due(step.due_at, now)
+        agenda_of(step.assignee).steps.append(Item(step.deal, due.words, due.days_overdue, step))
     mine.rank(SHOWN_MINE)
     for agenda in team.values():
         agenda.rank(SHOWN_PER_REP)

@@ -15,6 +15,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from loudou.accounts.models import Contact
@@ -341,9 +342,15 @@ def _board_response(request: HttpRequest, pipeline: Pipeline) -> HttpResponse:
 
 
 def _dialog_response(
-    request: HttpRequest, deal: Deal, stage: Stage | None, unmet: list[Any]
+    request: HttpRequest,
+    deal: Deal,
+    stage: Stage | None,
+    unmet: list[Any],
+    *,
+    submitted: bool = False,
 ) -> HttpResponse:
-    """The "still needed" dialog of a drop on ``stage`` (None: Won)."""
+    """The "still needed" dialog of a drop on ``stage`` (None: Won); ``submitted``: drawn
+    again after its form was sent, so each fix left empty says so."""
     deal.refresh_from_db()
     response = render(
         request,
@@ -354,6 +361,7 @@ def _dialog_response(
             "target": stage.pk if stage is not None else "won",
             "target_name": stage.name if stage is not None else _("Won"),
             "fixes": move_dialog.fixes_for(deal, unmet),
+            "submitted": submitted,
             "is_manager": Scope.of(request.user).may_override,
             "filter_qs": board.BoardFilters.parse(
                 request.GET, Scope.of(request.user)
@@ -378,15 +386,17 @@ def deal_move_fix(request: HttpRequest, pk: int) -> HttpResponse:
         )
     version = request.POST.get("version", "")
     override = request.POST.get("override_reason", "").strip()[:500]
+    done: list[str] = []
     try:
-        for done in move_dialog.apply_fixes(
+        done = move_dialog.apply_fixes(
             actor=request.user,
             deal=deal,
             version=int(version) if version.isdigit() else None,
             data=request.POST,
             files=request.FILES,
-        ):
-            messages.success(request, done)
+        )
+        for line in done:
+            messages.success(request, line)
         if stage is None:
             services.win_deal(actor=request.user, deal=deal, override_reason=override)
             messages.success(request, _("Deal won. Congratulations!"))
@@ -396,7 +406,23 @@ def deal_move_fix(request: HttpRequest, pk: int) -> HttpResponse:
             )
             messages.success(request, _("Moved to %(stage)s.") % {"stage": stage.name})
     except rules.CriteriaNotMet as error:
-        return _dialog_response(request, deal, stage, error.unmet)
+        # Say why the dialog came back: the same dialog without a word looked broken.
+        n = len(error.unmet)
+        if done:
+            messages.error(
+                request,
+                ngettext(
+                    "Not moved yet: %(n)d criterion below is still unmet.",
+                    "Not moved yet: %(n)d criteria below are still unmet.",
+                    n,
+                )
+                % {"n": n},
+            )
+        else:
+            messages.error(
+                request, _("Not moved: nothing was given for what is still needed below.")
+            )
+        return _dialog_response(request, deal, stage, error.unmet, submitted=True)
     except ServiceError as error:
         _report(request, error)
         unmet = services.check_move(

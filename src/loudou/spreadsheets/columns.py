@@ -14,8 +14,11 @@ A mapping file (TOML) maps headers to fields and stage names to stage keys:
 
 import re
 import tomllib
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ALIASES: dict[str, list[str]] = {
     "external_id": [
@@ -65,6 +68,14 @@ ALIASES: dict[str, list[str]] = {
     "lost_reason": ["lost_reason", "deal - lost reason", "closed lost reason", "输单原因"],
     "source": ["source", "lead source", "deal - source", "来源", "线索来源"],
     "forecast_category": ["forecast_category", "forecast category", "预测类别"],
+    # What the deal page shows: the deal's own category, else its stage's. Exported beside
+    # forecast_category and known here only so that it is never read: importing it would
+    # pin a category the stage gave, which should follow the deal to its next stage.
+    "effective_forecast_category": [
+        "effective_forecast_category",
+        "effective forecast category",
+        "预测类别（含阶段默认）",
+    ],
     "updated_at": ["updated_at", "最后修改时间"],
     "last_activity_at": ["last_activity_at", "last activity date", "最后活动时间"],
 }
@@ -89,14 +100,23 @@ LABELS: dict[str, tuple[str, str]] = {
     "lost_reason": ("输单原因", "Lost reason"),
     "source": ("来源", "Source"),
     "forecast_category": ("预测类别", "Forecast category"),
+    "effective_forecast_category": (
+        "预测类别（含阶段默认；不导入）",
+        "Forecast category incl. the stage's (not imported)",
+    ),
     "updated_at": ("最后修改时间", "Last edited"),
     "last_activity_at": ("最后活动时间", "Last activity"),
 }
 
 
-def field_label(field: str, lang: str) -> str:
-    """A field as users read it: 'created_at' -> 创建时间 / Created."""
+def field_label(field: str, lang: str, custom: dict[str, tuple[str, str]] | None = None) -> str:
+    """A field as users read it: 'created_at' -> 创建时间 / Created. ``custom``: custom
+    fields' names (key -> (zh, en)), for 'custom:<key>'."""
     zh = lang.lower().startswith("zh")
+    if field.startswith(CUSTOM):
+        key = field.removeprefix(CUSTOM)
+        zh_name, en_name = (custom or {}).get(key, (key, key))
+        return f"自定义字段“{zh_name}”" if zh else f"Custom field “{en_name}”"
     if field.startswith("entered:"):
         stage = field.removeprefix("entered:")
         return f"进入“{stage}”的时间" if zh else f"Entered “{stage}”"
@@ -177,8 +197,11 @@ def entered_stage_label(header: str) -> str | None:
     return None
 
 
-def field_for(header: str, mapping: Mapping, history: bool = False) -> str | None:
-    """The field a header holds, 'entered:<label>' for a stage-entry column, or None."""
+def field_for(
+    header: str, mapping: Mapping, history: bool = False, custom: dict[str, str] | None = None
+) -> str | None:
+    """The field a header holds, 'entered:<label>' for a stage-entry column,
+    'custom:<key>' for a custom field's (``custom``: ``custom_field_index``), or None."""
     key = normalise(header)
     if key in mapping.columns:
         target = mapping.columns[key]
@@ -187,8 +210,43 @@ def field_for(header: str, mapping: Mapping, history: bool = False) -> str | Non
         return _HISTORY_INDEX.get(key)
     if key in _ALIAS_INDEX:
         return _ALIAS_INDEX[key]
+    if custom and key in custom:
+        return CUSTOM + custom[key]
     label = entered_stage_label(header)
     return f"entered:{label}" if label else None
+
+
+# Custom fields' columns: 'custom:<key>'.
+CUSTOM = "custom:"
+
+
+def custom_field_index(fields: Iterable[Any]) -> dict[str, str]:
+    """Header (normalised) -> custom field key, for ``field_for``: each field is known by
+    custom.<key>, its key, and its zh and en names. Loudou's own columns and stage-entry
+    columns keep their headers; a key wins over another field's name, and a name two
+    fields share names neither."""
+    reserved = set(_ALIAS_INDEX)
+    index: dict[str, str] = {}
+    names: dict[str, set[str]] = {}
+    fields = list(fields)
+    for cf in fields:
+        for name in (cf.name_zh, cf.name_en):
+            if name and name.strip():
+                names.setdefault(normalise(name), set()).add(cf.key)
+    for label, keys in names.items():
+        if len(keys) == 1:
+            index[label] = next(iter(keys))
+    claims = Counter(normalise(cf.key) for cf in fields)
+    for cf in fields:
+        if claims[normalise(cf.key)] == 1:
+            index[normalise(cf.key)] = cf.key
+    for cf in fields:
+        index[normalise(f"custom.{cf.key}")] = cf.key
+    return {
+        label: key
+        for label, key in index.items()
+        if label not in reserved and entered_stage_label(label) is None
+    }
 
 
 # Loudou's own deal columns, in the order `export deals` writes them (then one entered_*
@@ -210,6 +268,7 @@ DEAL_EXPORT_COLUMNS = (
     "lost_reason",
     "source",
     "forecast_category",
+    "effective_forecast_category",
     "updated_at",
     "last_activity_at",
 )
@@ -234,6 +293,7 @@ DEAL_EXPORT_HEADERS_ZH = {
     "lost_reason": "输单原因",
     "source": "来源",
     "forecast_category": "预测类别",
+    "effective_forecast_category": "预测类别（含阶段默认）",
     "updated_at": "最后修改时间",
     "last_activity_at": "最后活动时间",
 }

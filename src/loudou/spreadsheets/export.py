@@ -13,6 +13,7 @@ import datetime as dt
 import zoneinfo
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
@@ -20,19 +21,30 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import translation
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from loudou.activities.models import Activity
 from loudou.deals.models import Deal, DealStatus, LostReason, Payment, StageEvent
 from loudou.deals.services import deals_visible_to
 from loudou.people.models import User
-from loudou.pipelines.models import ForecastCategory, Pipeline, Stage, StageKind
+from loudou.pipelines.models import (
+    CustomField,
+    FieldType,
+    ForecastCategory,
+    Pipeline,
+    Stage,
+    StageKind,
+)
 from loudou.spreadsheets.columns import (
     DEAL_EXPORT_COLUMNS,
     DEAL_EXPORT_HEADERS_ZH,
     HISTORY_EXPORT_COLUMNS,
     HISTORY_EXPORT_HEADERS_ZH,
+    Mapping,
+    custom_field_index,
     entered_header_zh,
     entered_stage_label,
+    field_for,
 )
 from loudou.spreadsheets.lookups import (
     find_pipeline,
@@ -134,8 +146,37 @@ def _deals(user: User | None) -> Any:
     return Deal.objects.all() if user is None else deals_visible_to(user)
 
 
-def _time(value: dt.datetime | None, tz: zoneinfo.ZoneInfo) -> str:
-    return value.astimezone(tz).isoformat() if value else ""
+def _time(value: dt.datetime | None, tz: zoneinfo.ZoneInfo) -> dt.datetime | None:
+    """A time in the organisation's zone: the CSV writes it as ISO text to the microsecond
+    (the import format), the XLSX as an Excel date-time (``write_xlsx``)."""
+    return value.astimezone(tz) if value else None
+
+
+def _custom_header(cf: CustomField, zh: bool, index: dict[str, str]) -> str:
+    """A custom field's column: its zh-Hans name in a zh-Hans export, its key in the
+    English import format; else (a name or key another column or field is known by)
+    custom.<key>, which the import always reads as this field."""
+    for header in (cf.name_zh, cf.key) if zh else (cf.key,):
+        if field_for(header, Mapping(), custom=index) == f"custom:{cf.key}":
+            return header
+    return f"custom.{cf.key}"
+
+
+def _custom_cell(cf: CustomField, value: Any, zh: bool) -> Any:
+    """A custom field's value as a cell the import reads back: numbers as numbers, dates
+    as dates, yes/no as a word (是/否 in zh-Hans)."""
+    if value is None or value == "":
+        return None
+    if cf.type == FieldType.BOOLEAN and isinstance(value, bool):
+        return ("是" if value else "否") if zh else ("yes" if value else "no")
+    if cf.type == FieldType.DATE:
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            return str(value)
+    if cf.type == FieldType.NUMBER and isinstance(value, int | float):
+        return value
+    return str(value)
 
 
 def _external(deal_id: int, external_id: str | None) -> str:
@@ -151,22 +192,28 @@ def rows(
     *,
     language: str = "en",
 ) -> tuple[list[str], Iterator[list[Any]]]:
-    """(header, rows) of an export. Deals stream in id order; nothing is held in memory.
-    ``deals``: a narrower list (the deal list's filters, already within the user's scope).
+    """(header, rows) of an export; nothing is held in memory. Deals stream in id order,
+    or in the order of ``deals``: a narrower list (the deal list's filters and sort, already
+    within the user's scope), so that the file is the list as the user saw it.
     ``language``: "en" (codes) or "zh-hans" (words), for deals and history."""
     tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-    deals = _deals(user) if deals is None else deals.order_by("id")
+    deals = _deals(user).order_by("id") if deals is None else deals
     words = Words(language) if kind in ("deals", "history") else Words("en")
     if kind == "deals":
         pipeline = Pipeline.objects.filter(is_default=True).first()
         entered_stages = list(pipeline.stages.filter(kind=StageKind.OPEN)) if pipeline else []
         open_keys = [s.key for s in entered_stages]
-        header = words.deal_header(entered_stages)
+        custom_fields = list(CustomField.objects.order_by("id"))
+        index = custom_field_index(custom_fields)
+        header = [
+            *words.deal_header(entered_stages),
+            *(_custom_header(cf, words.zh, index) for cf in custom_fields),
+        ]
 
         def deal_rows() -> Iterator[list[Any]]:
             queryset = deals.select_related(
                 "account", "owner", "team", "pipeline", "stage", "lost_reason"
-            ).order_by("id")
+            )
             for chunk in _chunks(queryset):
                 entered: dict[int, dict[str, dt.datetime]] = {}
                 for deal_id, key, at in (
@@ -190,17 +237,22 @@ def rows(
                         words.pipeline(d.pipeline),
                         words.stage(d.stage),
                         words.choice(d.status),
-                        "" if d.amount is None else f"{d.amount:.2f}",
+                        d.amount,
                         d.currency,
                         _time(d.created_at, tz),
-                        d.expected_close_date.isoformat() if d.expected_close_date else "",
+                        d.expected_close_date,
                         _time(d.closed_at, tz),
                         words.reason(d.lost_reason) if d.lost_reason else (d.lost_note or ""),
                         d.source,
                         words.choice(d.forecast_category),
+                        words.choice(d.effective_forecast_category),
                         _time(d.updated_at, tz),
                         _time(d.last_activity_at, tz),
                         *[_time(first.get(k), tz) for k in open_keys],
+                        *[
+                            _custom_cell(cf, (d.custom or {}).get(cf.key), words.zh)
+                            for cf in custom_fields
+                        ],
                     ]
 
         return header, deal_rows()
@@ -235,8 +287,8 @@ def rows(
         return header, (
             [
                 _external(p.deal_id, p.deal.external_id),
-                f"{p.amount:.2f}",
-                p.paid_on.isoformat(),
+                p.amount,
+                p.paid_on,
                 p.note,
                 p.recorded_by.username,
             ]
@@ -256,15 +308,51 @@ def _chunks(queryset: Any, size: int = 2000) -> Iterator[list[Deal]]:
         yield chunk
 
 
+def _text(cell: Any) -> Any:
+    """A cell as the CSV import format writes it: amounts with two places, ISO dates and
+    times (with the zone's offset and the microseconds), "" for nothing."""
+    if cell is None:
+        return ""
+    if isinstance(cell, Decimal):
+        return f"{cell:.2f}"
+    if isinstance(cell, dt.date):  # and dt.datetime
+        return cell.isoformat()
+    return cell
+
+
 def write_csv(header: list[str], data: Iterator[list[Any]], handle: IO[str]) -> int:
     """UTF-8 with BOM (so Excel opens Chinese text correctly); returns the row count."""
     writer = csv.writer(handle)
     writer.writerow(header)
     count = 0
     for row in data:
-        writer.writerow([quoted(cell) for cell in row])
+        writer.writerow([quoted(_text(cell)) for cell in row])
         count += 1
     return count
+
+
+# Number formats of typed XLSX cells: what Excel shows; the values stay exact.
+AMOUNT_FORMAT = "#,##0.00"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+DATE_FORMAT = "yyyy-mm-dd"
+
+
+def _xlsx_cell(sheet: Any, cell: Any) -> Any:
+    """Amounts as numbers and dates as Excel dates (sortable, summable): a time is written
+    in the zone ``rows`` gave it (the organisation's, which the importer reads naive times
+    in), to the second, as Excel keeps no zone and shows no microseconds."""
+    if isinstance(cell, Decimal):
+        typed = WriteOnlyCell(sheet, value=cell)
+        typed.number_format = AMOUNT_FORMAT
+    elif isinstance(cell, dt.datetime):
+        typed = WriteOnlyCell(sheet, value=cell.replace(tzinfo=None, microsecond=0))
+        typed.number_format = DATETIME_FORMAT
+    elif isinstance(cell, dt.date):
+        typed = WriteOnlyCell(sheet, value=cell)
+        typed.number_format = DATE_FORMAT
+    else:
+        return quoted(cell)
+    return typed
 
 
 def write_xlsx(header: list[str], data: Iterator[list[Any]], path: Path) -> int:
@@ -273,7 +361,7 @@ def write_xlsx(header: list[str], data: Iterator[list[Any]], path: Path) -> int:
     sheet.append(header)
     count = 0
     for row in data:
-        sheet.append([quoted(cell) for cell in row])
+        sheet.append([_xlsx_cell(sheet, cell) for cell in row])
         count += 1
     workbook.save(path)
     return count

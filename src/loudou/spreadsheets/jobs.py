@@ -25,9 +25,9 @@ from loudou.core.errors import InvalidInput, NotAllowed
 from loudou.jobs.queue import enqueue_on_commit
 from loudou.people.access import Scope
 from loudou.people.models import User
-from loudou.pipelines.models import Pipeline
+from loudou.pipelines.models import CustomField, Pipeline
 
-from .columns import Mapping, field_for, field_label
+from .columns import Mapping, custom_field_index, field_for, field_label
 from .models import ImportJob, JobState
 from .reader import FileError, read_table
 from .results import ImportFailed, ImportSummary, write_errors
@@ -256,11 +256,13 @@ def check(job: ImportJob) -> None:
     try:
         table = read_table(Path(job.path))
         mapping = Mapping()
+        fields = list(CustomField.objects.all())
+        custom, names = custom_field_index(fields), {f.key: (f.name_zh, f.name_en) for f in fields}
         detected = []
         for header in table.header:
-            field = field_for(header, mapping)
+            field = field_for(header, mapping, custom=custom)
             detected.append(
-                [header, field_label(field, "zh") if field else None, field_label(field, "en")]
+                [header, field_label(field, "zh", names), field_label(field, "en", names)]
                 if field
                 else [header, None, None]
             )

@@ -12,9 +12,9 @@ from django.utils.text import slugify
 from loudou.accounts.models import Account
 from loudou.deals.models import LostReason
 from loudou.people.models import Role, Team, User
-from loudou.pipelines.models import ForecastCategory, Pipeline, Stage, StageKind
+from loudou.pipelines.models import CustomField, ForecastCategory, Pipeline, Stage, StageKind
 
-from .columns import Mapping, normalise
+from .columns import Mapping, custom_field_index, normalise
 from .quoting import unquoted
 from .reader import FileError
 from .results import ImportSummary
@@ -143,6 +143,10 @@ class Lookups:
                 self.reasons.setdefault(label, reason)
         self.other_reason = self.reasons.get("other")
         self.forecast_words = forecast_words()
+        self.custom_fields = {cf.key: cf for cf in CustomField.objects.all()}
+        self.custom_columns = custom_field_index(self.custom_fields.values())
+        # (key, cell) -> the value checked, or its problem (zh, en): once per distinct cell.
+        self.custom_values: dict[tuple[str, str, str], Any] = {}
         self.summary = ImportSummary()
 
     def stand_in(self) -> int:

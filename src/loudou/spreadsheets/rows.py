@@ -4,12 +4,18 @@ deal's history rebuilt from the file's dates as METRICS.md says."""
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from loudou.deals.bulk import PlannedDeal, Step
-from loudou.people.access import Scope
-from loudou.pipelines.models import Pipeline, Stage, StageKind
+from django.utils import translation
 
+from loudou.core.errors import InvalidInput
+from loudou.deals.bulk import PlannedDeal, Step
+from loudou.deals.values import clean_custom
+from loudou.people.access import Scope
+from loudou.pipelines.models import CustomField, FieldType, Pipeline, Stage, StageKind
+
+from .columns import CUSTOM
 from .lookups import STATUS_WORDS, Lookups
 from .parsing import CellError, parse_amount, parse_date, parse_datetime
 from .quoting import unquoted
@@ -143,6 +149,13 @@ def parse_row(
                     "没有这个阶段（可用阶段标识、中文或英文名称）",
                     "no such stage (use a stage key or its zh/en name)",
                 )
+    custom: dict[str, Any] | None = None
+    for column in cells:
+        if column.startswith(CUSTOM):
+            cf = ctx.custom_fields[column.removeprefix(CUSTOM)]
+            value = read(column, lambda v, cf=cf: custom_value(ctx, cf, v))
+            custom = {} if custom is None else custom
+            custom[cf.key] = value
     entered: dict[Stage, dt.datetime] = {}
     for column in cells:
         if column.startswith("entered:") and cells[column] not in (None, ""):
@@ -213,9 +226,11 @@ def parse_row(
         if lost_reason is None:
             lost_reason, lost_note = ctx.other_reason, unquoted(said)
     account_name = written(cells.get("account"))
+    fields: dict[str, Any] = {} if custom is None else {"custom": custom}
     return PlannedDeal(
         number,
         {
+            **fields,
             "name": name,
             "external_id": written(cells.get("external_id")) or None,
             "account_id": ctx.account_id(account_name) if account_name else None,
@@ -238,6 +253,67 @@ def parse_row(
         stage_stated=stage is not None,
         given={c: text(cells.get(c)) for c in ("owner", "team", "stage") if c in cells},
     )
+
+
+YES_WORDS = {"yes", "y", "true", "1", "是"}
+NO_WORDS = {"no", "n", "false", "0", "否"}
+
+
+def custom_value(ctx: Lookups, cf: CustomField, value: object) -> Any:
+    """A custom field's cell as the deal keeps it (None: empty, which clears it), checked
+    by ``deals.values.clean_custom`` as the deal page and the API check it; CellError
+    naming the field otherwise. Yes/no cells take 是/否, yes/no, true/false, 1/0."""
+    if value is None or text(value) == "":
+        return None
+    cache = (cf.key, type(value).__name__, str(value))
+    if cache not in ctx.custom_values:
+        try:
+            ctx.custom_values[cache] = _custom_value(ctx, cf, value)
+        except CellError as exc:
+            ctx.custom_values[cache] = exc
+    found = ctx.custom_values[cache]
+    if isinstance(found, CellError):
+        raise found
+    return found
+
+
+def _custom_value(ctx: Lookups, cf: CustomField, value: object) -> Any:
+    given: object = value
+    if cf.type == FieldType.BOOLEAN:
+        word = text(value).lower()
+        if isinstance(value, bool):
+            given = value
+        elif word in YES_WORDS | NO_WORDS:
+            given = word in YES_WORDS
+        else:
+            raise CellError(
+                f"“{cf.name_zh}”应为 是/否（或 yes/no、true/false）",
+                f"“{cf.name_en}” must be yes or no (true/false, 是/否)",
+            )
+    elif cf.type == FieldType.DATE:
+        day = parse_date(value, ctx.tz)
+        given = day.isoformat() if day else None
+    elif cf.type == FieldType.NUMBER:
+        try:
+            number = None if isinstance(value, bool) else Decimal(text(value))
+        except InvalidOperation:
+            number = None
+        if number is None or not number.is_finite():
+            raise CellError(f"“{cf.name_zh}”应为数字", f"“{cf.name_en}” must be a number")
+        given = text(value)
+    else:
+        given = text(value)
+    try:
+        return clean_custom({cf.key: given})[cf.key]
+    except InvalidInput as exc:  # its words, in both languages
+        messages = []
+        for language in ("zh-hans", "en"):
+            with translation.override(language):
+                try:
+                    clean_custom({cf.key: given})
+                except InvalidInput as again:
+                    messages.append("; ".join(str(m) for m in again.errors.values()))
+        raise CellError(*messages) from exc
 
 
 def changes_from_dates(

@@ -113,7 +113,7 @@ def import_deals(
     summary.dry_run = dry_run
     errors = summary.errors
     table = read_table(path)
-    columns = [field_for(h, ctx.mapping) for h in table.header]
+    columns = [field_for(h, ctx.mapping, custom=ctx.custom_columns) for h in table.header]
     headers = {c: h for c, h in zip(columns, table.header, strict=True) if c}
     summary.ignored_columns = [h for c, h in zip(columns, table.header, strict=True) if not c]
     _file_errors(ctx, columns, headers)

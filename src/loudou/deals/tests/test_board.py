@@ -13,6 +13,7 @@ from loudou.activities.services import log_activity, schedule_next_step
 from loudou.core.testing import LoudouTestCase, ago
 from loudou.deals import board
 from loudou.deals.models import ApprovalRequest, Deal
+from loudou.pipelines.models import ExitCriterion
 
 USERS = ("rep", "teammate", "manager", "other_manager", "outsider", "admin")
 HTMX = {"HX-Request": "true"}
@@ -151,8 +152,7 @@ class DialogTests(LoudouTestCase):
             {
                 "to": self.stages["negotiation"].pk,
                 "version": deal.version,
-                "log_activity": "1",
-                "activity_type": "call",
+                "log_activity": "call",
                 "attachment_kind": "quote",
                 "attachment": SimpleUploadedFile("q.pdf", b"%PDF"),
             },
@@ -235,6 +235,91 @@ class DialogTests(LoudouTestCase):
         log_activity(actor=self.rep, deal=deal, type="call")
         deal.refresh_from_db()
         self.assertEqual(deal.stage.key, "needs")
+
+
+class DialogWordsTests(LoudouTestCase):
+    """The dialog says what a submit left missing, and counts activities down."""
+
+    def test_an_empty_submit_says_what_is_missing(self):
+        # 方案报价 needs a quote: "Save and move" without choosing the file.
+        deal = self.make_deal(name="空提交", stage=self.stages["proposal"])
+        self.client.force_login(self.rep)
+        for language, words, hint in (
+            ("zh-hans", "未推进：下面还缺的条件都还没有提供。", "未选择文件。"),
+            ("en", "Not moved: nothing was given for what is still needed below.", "No file"),
+        ):
+            with self.subTest(language=language):
+                response = self.client.post(
+                    f"/deals/{deal.pk}/move-fix/",
+                    {"to": self.stages["negotiation"].pk, "version": deal.version},
+                    headers={**HTMX, "accept-language": language},
+                )
+                self.assertTemplateUsed(response, "deals/_move_dialog.html")
+                self.assertContains(response, words)
+                self.assertContains(response, hint)
+        # Opening the dialog (a drop) reproaches nothing.
+        response = self.client.post(
+            f"/deals/{deal.pk}/move/",
+            {"stage": self.stages["negotiation"].pk, "version": deal.version, "from": "board"},
+            headers={**HTMX, "accept-language": "en"},
+        )
+        self.assertNotContains(response, "Not moved")
+        self.assertNotContains(response, "No file chosen.")
+        deal.refresh_from_db()
+        self.assertEqual(deal.stage.key, "proposal")
+
+    def test_activities_needed_are_counted_down_until_the_move(self):
+        ExitCriterion.objects.filter(stage=self.stages["contact"]).update(
+            activity_type="visit", min_count=2
+        )
+        deal = self.make_deal(name="两次拜访")
+        self.client.force_login(self.rep)
+        en = {**HTMX, "accept-language": "en"}
+        response = self.client.post(
+            f"/deals/{deal.pk}/move/",
+            {"stage": self.stages["needs"].pk, "version": deal.version, "from": "board"},
+            headers=en,
+        )
+        self.assertContains(response, "Log a Visit now (2 more needed)")
+        fix = {"to": self.stages["needs"].pk, "log_activity": "visit"}
+        response = self.client.post(f"/deals/{deal.pk}/move-fix/", fix, headers=en)
+        self.assertTemplateUsed(response, "deals/_move_dialog.html")
+        self.assertContains(response, "Activity logged.")
+        self.assertContains(response, "Log a Visit now (1 more needed)")
+        self.assertContains(response, "Not moved yet: 1 criterion below is still unmet.")
+        zh = self.client.post(
+            f"/deals/{deal.pk}/move/",
+            {"stage": self.stages["needs"].pk, "version": deal.version, "from": "board"},
+            headers={**HTMX, "accept-language": "zh-hans"},
+        )
+        self.assertContains(zh, "现在记录一次拜访（还需 1 次）")
+        response = self.client.post(f"/deals/{deal.pk}/move-fix/", fix, headers=en)
+        self.assertTemplateUsed(response, "deals/_board.html")
+        deal.refresh_from_db()
+        self.assertEqual((deal.stage.key, deal.activities.count()), ("needs", 2))
+
+    def test_two_activity_criteria_log_their_own_types(self):
+        # Skipping a stage: each stage's activity is logged as its own type.
+        ExitCriterion.objects.filter(stage=self.stages["contact"]).update(activity_type="visit")
+        ExitCriterion.objects.create(
+            stage=self.stages["needs"], kind="activity", activity_type="meeting", min_count=1
+        )
+        deal = self.make_deal(name="两种活动", custom={"budget": 1, "decision_maker": "王总"})
+        self.client.force_login(self.rep)
+        response = self.client.post(
+            f"/deals/{deal.pk}/move-fix/",
+            {
+                "to": self.stages["proposal"].pk,
+                "log_activity": ["visit", "meeting"],
+                "activity_note__meeting": "见了 CTO",
+            },
+            headers=HTMX,
+        )
+        self.assertTemplateUsed(response, "deals/_board.html")
+        self.assertEqual(
+            sorted(deal.activities.values_list("type", "note")),
+            [("meeting", "见了 CTO"), ("visit", "")],
+        )
 
 
 class QueryBoundTests(LoudouTestCase):

@@ -85,6 +85,19 @@ class ListTests(LoudouTestCase):
         self.assertEqual(history.status_code, 200)
         self.assertNotIn("Alpha", history.content.decode("utf-8-sig"))
 
+    def test_export_rows_come_in_the_lists_order(self):
+        # The export link carries the list's sort: the file must be the list as shown.
+        en = {"accept-language": "en"}
+        for sort in ("amount", "-amount", "name", "-name", "owner", "-created_at", "stage"):
+            with self.subTest(sort=sort):
+                listed = shown(self.client.get(f"/deals/?sort={sort}"))
+                export = self.client.get(f"/export/deals.csv?sort={sort}", headers=en)
+                rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig"))))
+                self.assertEqual([r["name"] for r in rows], listed)
+        self.assertEqual(
+            shown(self.client.get("/deals/?sort=-amount")), ["Alpha", "Gamma", "Beta", "Delta"]
+        )
+
     def test_query_count_is_constant(self):
         with CaptureQueriesContext(connection) as few:
             self.client.get("/deals/?sort=owner")

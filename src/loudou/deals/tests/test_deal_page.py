@@ -1,11 +1,16 @@
 """The deal page: contacts of its account (shown, added, edited), "Mark as won" disabled
 with the reason, move choices labelled forward/back, no duplicate element ids."""
 
+import datetime as dt
 import re
 from collections import Counter
 
+from django.utils import timezone
+
 from loudou.accounts.models import Contact
-from loudou.core.testing import LoudouTestCase
+from loudou.activities.services import schedule_next_step
+from loudou.core.testing import LoudouTestCase, ago
+from loudou.deals import services
 
 USERS = ("rep", "teammate", "manager", "other_manager", "outsider", "admin")
 
@@ -126,3 +131,104 @@ class ApprovalHistoryTests(LoudouTestCase):
         self.assertContains(response, "直接批准", count=1)
         self.assertContains(response, "approved leaving")
         self.assertNotContains(response, "/approval-request/")  # approved: nothing to ask
+
+
+class NextStepDueTests(LoudouTestCase):
+    """A next step's due words are Today's and the board's everywhere it is shown: the deal
+    page too marks an overdue one (it only said "due <time>")."""
+
+    def test_an_overdue_step_is_marked_on_the_deal_page(self):
+        deal = self.make_deal()
+        noon = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
+        due = noon - dt.timedelta(days=4)  # four calendar days ago, whatever the time now
+        schedule_next_step(actor=self.rep, deal=deal, type="call", due_at=due)
+        self.client.force_login(self.rep)
+        for language, words in (("zh-hans", "已逾期 4 天"), ("en", "overdue by 4 days")):
+            with self.subTest(language=language):
+                page = self.client.get(f"/deals/{deal.pk}/", HTTP_ACCEPT_LANGUAGE=language)
+                self.assertContains(page, f'<span class="badge lost">{words}</span>', html=True)
+        # The same words on Today.
+        today = self.client.get("/today/", HTTP_ACCEPT_LANGUAGE="en")
+        self.assertContains(today, '<span class="badge lost">overdue by 4 days</span>', html=True)
+
+    def test_a_step_due_later_today_or_later_has_no_alarm(self):
+        deal = self.make_deal()
+        local = timezone.localtime()
+        later_today = local.replace(hour=23, minute=59, second=0, microsecond=0)
+        schedule_next_step(actor=self.rep, deal=deal, type="call", due_at=ago(-3))
+        self.client.force_login(self.rep)
+        page = self.client.get(f"/deals/{deal.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+        self.assertNotContains(page, "overdue by")
+        self.assertNotContains(page, 'class="badge lost"')
+        if later_today > local:
+            schedule_next_step(actor=self.rep, deal=deal, type="visit", due_at=later_today)
+            page = self.client.get(f"/deals/{deal.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+            self.assertContains(
+                page, '<span class="badge warn">due today at 23:59</span>', html=True
+            )
+
+
+class MenuWordsTests(LoudouTestCase):
+    """Menus say what they ask for: no Django "---------" placeholder, a back move is
+    offered as one, and zh-Hans labels end with the full-width colon."""
+
+    def page(self, deal, language="en"):
+        self.client.force_login(self.rep)
+        return self.client.get(f"/deals/{deal.pk}/", HTTP_ACCEPT_LANGUAGE=language)
+
+    def test_the_last_open_stage_offers_back_moves_as_such(self):
+        # Going on from the last open stage is winning: the card offers moves back only.
+        deal = self.make_deal(stage=self.stages["negotiation"])
+        for language, heading, label, prompt, back in (
+            ("en", "Stage", "Move back to", "Choose a stage…", "Contract"),
+            ("zh-hans", "阶段", "回退到", "选择阶段…", "方案报价（回退）"),
+        ):
+            with self.subTest(language=language):
+                page = self.page(deal, language)
+                self.assertNotContains(page, "---------")
+                self.assertContains(page, f"<h2>{heading}</h2>", html=True)
+                self.assertNotContains(page, "<h2>Move forward</h2>", html=True)
+                self.assertContains(page, label)
+                self.assertContains(page, f'<option value="" selected>{prompt}</option>', html=True)
+                if language == "zh-hans":
+                    self.assertContains(page, back)
+        # With a stage ahead, it is the move forward, that stage chosen.
+        page = self.page(self.make_deal(stage=self.stages["needs"]))
+        self.assertContains(page, "<h2>Move forward</h2>", html=True)
+        self.assertContains(
+            page,
+            f'<option value="{self.stages["proposal"].pk}" selected>'
+            "Proposal &amp; quote (forward)</option>",
+            html=True,
+        )
+
+    def test_lost_reason_and_reopen_menus_have_no_placeholder_dashes(self):
+        deal = self.make_deal()
+        for language, prompt in (("en", "Choose a reason…"), ("zh-hans", "选择原因…")):
+            with self.subTest(language=language):
+                page = self.page(deal, language)
+                self.assertContains(page, f'<option value="" selected>{prompt}</option>', html=True)
+                self.assertNotContains(page, "---------")
+                dialog = self.client.get(
+                    f"/deals/{deal.pk}/lose-dialog/", HTTP_ACCEPT_LANGUAGE=language
+                )
+                self.assertContains(dialog, prompt)
+                self.assertNotContains(dialog, "---------")
+        lost = self.make_deal(name="输了")
+        services.lose_deal(actor=self.rep, deal=lost, reason=self.price)
+        page = self.page(lost)
+        self.assertContains(page, 'name="stage"')
+        self.assertNotContains(page, "---------")
+        self.assertContains(
+            page,
+            f'<option value="{self.stages["contact"].pk}" selected>Initial contact</option>',
+            html=True,
+        )
+
+    def test_zh_hans_labels_end_with_a_full_width_colon(self):
+        page = self.page(self.make_deal(), "zh-hans").content.decode()
+        for label in ("类型：", "时间：", "结果：", "类别：", "文件："):
+            self.assertIn(f"{label}</label>", page)
+        self.assertNotIn("类型:</label>", page)
+        english = self.page(self.make_deal(name="en"), "en").content.decode()
+        self.assertIn("Type:</label>", english)

@@ -16,8 +16,9 @@ from loudou.core.testing import make_user
 from loudou.deals import bulk, services
 from loudou.deals.models import Deal, StageEvent
 from loudou.people.models import Role
+from loudou.pipelines.models import CustomField
 from loudou.spreadsheets import services as import_services
-from loudou.spreadsheets.columns import DEAL_EXPORT_COLUMNS, field_for
+from loudou.spreadsheets.columns import DEAL_EXPORT_COLUMNS, custom_field_index, field_for
 from loudou.spreadsheets.columns import Mapping as Columns
 from loudou.spreadsheets.export import rows, write_csv
 
@@ -40,12 +41,16 @@ ZH_HEADER = [
     "输单原因",
     "来源",
     "预测类别",
+    "预测类别（含阶段默认）",
     "最后修改时间",
     "最后活动时间",
     "进入初步接洽时间",
     "进入确认需求时间",
     "进入方案报价时间",
     "进入合同谈判时间",
+    # custom fields, by name
+    "预算",
+    "决策人",
 ]
 
 
@@ -74,8 +79,14 @@ class ExportLanguageTests(SheetTestCase):
     def test_zh_hans_headers_are_the_importers_and_codes_are_words(self):
         header, *data = table("deals", None, "zh-hans")
         self.assertEqual(header, ZH_HEADER)
-        english = [*DEAL_EXPORT_COLUMNS, *(f"entered:{s}" for s in ZH_STAGES)]
-        self.assertEqual([field_for(h, Columns()) for h in header], english)
+        english = [
+            *DEAL_EXPORT_COLUMNS,
+            *(f"entered:{s}" for s in ZH_STAGES),
+            "custom:budget",
+            "custom:decision_maker",
+        ]
+        custom = custom_field_index(CustomField.objects.all())
+        self.assertEqual([field_for(h, Columns(), custom=custom) for h in header], english)
         by_name = {row[1]: dict(zip(header, row, strict=True)) for row in data}
         self.assertEqual(
             {name: row["状态"] for name, row in by_name.items()},
@@ -126,7 +137,8 @@ class ExportLanguageTests(SheetTestCase):
         contact.save(update_fields=["name_en"])
         self.stages["proposal"].name_zh = "方案_报价"
         self.stages["proposal"].save(update_fields=["name_zh"])
-        header = table("deals", None, "zh-hans")[0][-4:]
+        first = len(DEAL_EXPORT_COLUMNS)
+        header = table("deals", None, "zh-hans")[0][first : first + 4]
         self.assertEqual(
             header, ["进入初步接洽时间", "进入needs时间", "entered_proposal", "进入合同谈判时间"]
         )
@@ -169,20 +181,75 @@ class ExportLanguageTests(SheetTestCase):
     def test_a_zh_hans_export_imports_back_unchanged(self):
         log_activity(actor=self.rep, deal=self.open, type="call")
         self.client.force_login(self.manager)
-        deals_file = self.dir / "商机.csv"
-        history_file = self.dir / "阶段历史.csv"
-        for url, path in (("/export/deals.csv", deals_file), ("/export/history.csv", history_file)):
-            path.write_bytes(self.client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content)
         before = snapshot()
+        # XLSX times are Excel's, to the second: they name the recorded ones all the same.
+        for fmt in ("csv", "xlsx"):
+            deals_file = self.dir / f"商机.{fmt}"
+            history_file = self.dir / f"阶段历史.{fmt}"
+            for url, path in (
+                (f"/export/deals.{fmt}", deals_file),
+                (f"/export/history.{fmt}", history_file),
+            ):
+                path.write_bytes(self.client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content)
+            for fast, history in ((False, history_file), (True, history_file), (False, None)):
+                with (
+                    self.subTest(fmt=fmt, fast=fast, history=history is not None),
+                    mock.patch.object(import_services, "FAST", fast),
+                    transaction.atomic(),
+                ):
+                    summary = self.run_import(deals_file, actor=self.manager, history=history)
+                    self.assertEqual((summary.created, summary.events_added), (0, 0))
+                    self.assertEqual(snapshot(), before)
+                    transaction.set_rollback(True)
+
+
+class EffectiveForecastCategoryTests(SheetTestCase):
+    """The deal page shows a deal's forecast category, or its stage's when it has none:
+    the export writes the deal's own (forecast_category, which the import sets) and, in a
+    column of its own the import never reads, the one the page shows."""
+
+    def test_the_page_category_is_exported_beside_the_deals_own(self):
+        follows = self.make_deal(name="跟随阶段", stage=self.stages["proposal"])
+        own = self.make_deal(name="自己的")
+        own = services.update_deal(
+            actor=self.rep,
+            deal=own,
+            expected_version=own.version,
+            changes={"forecast_category": "commit"},
+        )
+        header, *data = table("deals", None, "zh-hans")
+        zh = {r[1]: dict(zip(header, r, strict=True)) for r in data}
+        self.assertEqual(zh["跟随阶段"]["预测类别"], "")
+        self.assertEqual(zh["跟随阶段"]["预测类别（含阶段默认）"], "最佳情况")
+        self.assertEqual(zh["自己的"]["预测类别"], "承诺")
+        self.assertEqual(zh["自己的"]["预测类别（含阶段默认）"], "承诺")
+        header, *data = table("deals", None, "en")
+        en = {r[1]: dict(zip(header, r, strict=True)) for r in data}
+        self.assertEqual(
+            (en["跟随阶段"]["forecast_category"], en["跟随阶段"]["effective_forecast_category"]),
+            ("", "best_case"),
+        )
+        self.client.force_login(self.manager)
+        page = self.client.get(f"/deals/{follows.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+        self.assertContains(page, "最佳情况")
+
+    def test_the_effective_column_is_never_imported(self):
+        # A category the stage gave stays the stage's: it follows the stage when it moves.
+        path = self.csv(
+            "external_id,name,owner,stage,effective_forecast_category,预测类别（含阶段默认）,"
+            "created_at\n"
+            "E1,一,rep,contact,commit,承诺,2026-01-05T09:00:00+08:00\n"
+        )
         for fast in (False, True):
             with (
                 self.subTest(fast=fast),
                 mock.patch.object(import_services, "FAST", fast),
                 transaction.atomic(),
             ):
-                summary = self.run_import(deals_file, actor=self.manager, history=history_file)
-                self.assertEqual((summary.created, summary.events_added), (0, 0))
-                self.assertEqual(snapshot(), before)
+                summary = self.run_import(path)
+                self.assertEqual(summary.created, 1)
+                self.assertEqual(summary.ignored_columns, [])
+                self.assertEqual(Deal.objects.get().forecast_category, "")
                 transaction.set_rollback(True)
 
 

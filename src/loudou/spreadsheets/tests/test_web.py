@@ -74,6 +74,15 @@ class WebImportTests(SheetTestCase):
         self.assertEqual(self.client.post(f"/import/{job.token}/confirm/").status_code, 302)
         self.assertEqual(Deal.objects.count(), 1)  # a second confirm imports nothing
 
+    def test_the_preview_names_custom_field_columns(self):
+        self.client.force_login(self.manager)
+        self.upload(b"name,owner,created_at,budget\nWeb deal,rep,2024-01-01,5000\n")
+        self.assertEqual(self.job().summary["ignored_columns"], [])
+        self.assertIn(
+            ["budget", "自定义字段“预算”", "Custom field “Budget”"], self.job().preview["columns"]
+        )
+        self.assertContains(self.page("en"), "Custom field “Budget”")
+
     def test_a_running_job_shows_its_progress_and_polls(self):
         self.client.force_login(self.manager)
         with self.captureOnCommitCallbacks(execute=True):  # queued; no worker has run yet
