@@ -155,8 +155,8 @@ class ReportPageOptionTests(TransactionTestCase):
             ),
             (
                 "name=plan",
-                "Target amount: enter the revenue target for the period",
-                "目标金额：请填写本期间的收入目标",
+                "Target amount: enter the revenue target for the period (or set quotas for it)",
+                "目标金额：请填写本期间的收入目标（或为该期间设置配额）",
             ),
             (
                 "name=funnel&from=2026-03-01&to=2026-02-01",
